@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/platform/observability"
+	"github.com/portico-gw/portico/internal/platform/server"
+)
+
+func runGateway(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
+	fs := newFlagSet("gateway", stderr)
+	path := fs.String("config", "portico.yaml", "gateway configuration `file`")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	cfg, err := config.Load(*path, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	logger, err := observability.NewLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		fmt.Fprintln(stderr, "portico gateway:", err)
+		return 1
+	}
+	if err := serveGateway(ctx, cfg, *path, getenv, logger); err != nil {
+		logger.Error("gateway stopped", slog.String("error", err.Error()))
+		return 1
+	}
+	return 0
+}
+
+// serveGateway runs the gateway with cfg until ctx ends.
+func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv env, logger *slog.Logger) error {
+	reg := observability.NewRegistry()
+	tp, shutdownTracing, err := observability.NewTracerProvider(ctx, observability.TracingOptions{
+		OTLPEndpoint: cfg.Tracing.OTLPEndpoint,
+		SampleRatio:  *cfg.Tracing.SampleRatio,
+		ServiceName:  cfg.Tracing.ServiceName,
+		Version:      version,
+	})
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer shutdownTracing(context.Background())
+	var gwTP trace.TracerProvider
+	if cfg.Tracing.OTLPEndpoint != "" {
+		gwTP = tp
+	}
+	gw, err := gateway.New(cfg, gateway.Options{
+		Logger:         logger,
+		Registerer:     reg,
+		TracerProvider: gwTP,
+		Propagator:     observability.Propagator(),
+	})
+	if err != nil {
+		return err
+	}
+	defer gw.Close()
+
+	s := &cfg.Server
+	health := server.NewHealth()
+	pub, err := server.New(server.Options{
+		Name:              "public",
+		Addr:              s.Listen,
+		Handler:           server.Recover(logger, gw),
+		ReadHeaderTimeout: s.ReadHeaderTimeout.D(),
+		ReadTimeout:       s.ReadTimeout.D(),
+		WriteTimeout:      s.WriteTimeout.D(),
+		IdleTimeout:       s.IdleTimeout.D(),
+		// net/http refuses headers beyond this with a bare 431; the gateway
+		// enforces the configured limit itself, below this, with a problem
+		// document.
+		MaxHeaderBytes: 2 * int(s.MaxHeaderBytes),
+		MaxConnections: s.MaxConnections,
+		ShutdownGrace:  s.ShutdownGrace.D(),
+		H2C:            s.H2C,
+		Logger:         logger,
+	})
+	if err != nil {
+		return err
+	}
+	servers := []*server.Server{pub}
+	if cfg.Admin.Listen != "off" && cfg.Admin.Listen != "" {
+		adm, err := server.New(server.Options{
+			Name: "admin",
+			Addr: cfg.Admin.Listen,
+			Handler: server.AdminHandler(server.AdminOptions{
+				Health:   health,
+				Gatherer: reg,
+				Pprof:    cfg.Admin.Pprof,
+			}),
+			ReadHeaderTimeout: s.ReadHeaderTimeout.D(),
+			IdleTimeout:       s.IdleTimeout.D(),
+			ShutdownGrace:     s.ShutdownGrace.D(),
+			Logger:            logger,
+		})
+		if err != nil {
+			pub.Shutdown(context.Background())
+			return err
+		}
+		servers = append(servers, adm)
+	}
+	for _, sv := range servers {
+		logger.Info("listening", slog.String("server", sv.Name()), slog.String("addr", sv.Addr().String()))
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if path != "" {
+		go gw.Watch(watchCtx, path, getenv, hup)
+	}
+	health.SetReady(true)
+	return server.RunGroup(ctx, s.ShutdownDelay.D(), health, servers...)
+}

@@ -1,0 +1,298 @@
+// Package config holds the gateway's configuration: its types, every
+// default, a strict YAML loader that reports problems with file:line:column,
+// and the validation rules that run before a configuration may serve traffic.
+package config
+
+import "time"
+
+// Config is one gateway configuration file, decoded and with defaults
+// applied. The zero value is not usable; obtain one from Load or Parse.
+type Config struct {
+	// Version is the configuration format version. Only 1 exists.
+	Version int `yaml:"version"`
+	// Server holds the public listener's settings and limits.
+	Server Server `yaml:"server"`
+	// Admin holds the admin listener (/healthz, /readyz, /metrics, pprof).
+	Admin Admin `yaml:"admin"`
+	// Log holds logging settings.
+	Log Log `yaml:"log"`
+	// Tracing holds OpenTelemetry settings; tracing export is off when
+	// the endpoint is empty.
+	Tracing Tracing `yaml:"tracing"`
+	// Services are the upstreams, by name.
+	Services map[string]*Service `yaml:"services"`
+	// Routes are matched by method, host and path; order does not matter
+	// because matching picks the most specific route.
+	Routes []*Route `yaml:"routes"`
+
+	// Source is the file the configuration was read from, if any.
+	Source string `yaml:"-"`
+}
+
+// Server configures the public listener.
+type Server struct {
+	// Listen is the public address, host:port. Default ":8080".
+	Listen string `yaml:"listen"`
+	// ReadHeaderTimeout bounds reading a request's line and headers. Default 10s.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request including its body.
+	// Zero (the default) means no limit beyond the route timeout, so that
+	// long uploads stream.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response. Zero (the default) means no
+	// limit, so that server-sent events and downloads stream.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long. Default 120s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// ShutdownGrace is how long in-flight requests may run after shutdown
+	// starts. Default 30s.
+	ShutdownGrace Duration `yaml:"shutdown_grace"`
+	// ShutdownDelay is how long readiness reports false before the listener
+	// stops accepting, so load balancers notice. Default 0.
+	ShutdownDelay Duration `yaml:"shutdown_delay"`
+	// MaxConnections caps concurrently open client connections; further
+	// connections wait in the kernel backlog. Default 10000; 0 means no cap.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxRequestLine caps the request line (method, target, version) in
+	// bytes; longer ones get 414. Default 8 KiB.
+	MaxRequestLine Size `yaml:"max_request_line"`
+	// MaxHeaderBytes caps the request line plus headers; larger ones get
+	// 431. Default 64 KiB.
+	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// MaxHeaderCount caps the number of header fields; more get 431. Default 100.
+	MaxHeaderCount int `yaml:"max_header_count"`
+	// MaxBody is the default request body cap; larger bodies get 413.
+	// Default 1 MiB. Routes may override it.
+	MaxBody Size `yaml:"max_body"`
+	// TrustedProxies lists CIDRs whose X-Forwarded-* and Forwarded headers
+	// are believed. Empty (the default) trusts nobody.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AccessLog writes one log line per request. Default true.
+	AccessLog *bool `yaml:"access_log"`
+	// H2C accepts cleartext HTTP/2 from clients (prior knowledge or
+	// upgrade). Default false.
+	H2C bool `yaml:"h2c"`
+}
+
+// Admin configures the admin listener.
+type Admin struct {
+	// Listen is the admin address. Default "127.0.0.1:9090"; empty string
+	// "off" disables it.
+	Listen string `yaml:"listen"`
+	// Pprof mounts net/http/pprof under /debug/pprof/. Default false.
+	Pprof bool `yaml:"pprof"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is json or text. Default json.
+	Format string `yaml:"format"`
+}
+
+// Tracing configures OpenTelemetry.
+type Tracing struct {
+	// OTLPEndpoint is an OTLP/HTTP endpoint URL (http://host:4318). Empty
+	// (the default) exports nothing, though traceparent is still propagated.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	// SampleRatio is the ratio of new traces sampled. Default 1.0; parent
+	// decisions are honoured.
+	SampleRatio *float64 `yaml:"sample_ratio"`
+	// ServiceName is the resource service.name. Default "portico-gateway".
+	ServiceName string `yaml:"service_name"`
+}
+
+// Service is one upstream service with one or more targets.
+type Service struct {
+	// Name is the service's key in the services map.
+	Name string `yaml:"-"`
+	// Targets are base URLs (scheme://host:port[/base-path]).
+	Targets []string `yaml:"targets"`
+	// DNS discovers targets by resolving a name periodically instead of
+	// listing them; exactly one of Targets and DNS is set.
+	DNS *DNS `yaml:"dns"`
+	// Balance is round_robin (the default) or least_outstanding (power of
+	// two choices on in-flight requests).
+	Balance string `yaml:"balance"`
+	// H2C speaks cleartext HTTP/2 to targets with prior knowledge. Default false.
+	H2C bool `yaml:"h2c"`
+	// Timeouts bound each attempt at a target.
+	Timeouts Timeouts `yaml:"timeouts"`
+	// Pool sizes the connection pool.
+	Pool Pool `yaml:"pool"`
+	// HealthCheck actively probes targets; nil disables active checks.
+	HealthCheck *HealthCheck `yaml:"health_check"`
+	// Outlier passively ejects targets that fail consecutively.
+	Outlier Outlier `yaml:"outlier"`
+	// CircuitBreaker opens when too many requests to the service fail.
+	CircuitBreaker CircuitBreaker `yaml:"circuit_breaker"`
+	// Retry retries idempotent requests that failed to connect.
+	Retry Retry `yaml:"retry"`
+	// MaxResponseHeaderBytes caps upstream response headers. Default 64 KiB.
+	MaxResponseHeaderBytes Size `yaml:"max_response_header_bytes"`
+}
+
+// DNS discovers a service's targets by name.
+type DNS struct {
+	// Name is resolved for A/AAAA records (a Kubernetes headless service).
+	Name string `yaml:"name"`
+	// Port is the targets' port.
+	Port int `yaml:"port"`
+	// Scheme is http (the default) or https.
+	Scheme string `yaml:"scheme"`
+	// Refresh is the re-resolution period. Default 30s.
+	Refresh Duration `yaml:"refresh"`
+}
+
+// Timeouts bound parts of one upstream attempt.
+type Timeouts struct {
+	// Dial bounds connecting to a target. Default 2s.
+	Dial Duration `yaml:"dial"`
+	// ResponseHeader bounds waiting for response headers after the request
+	// is written. Default 30s.
+	ResponseHeader Duration `yaml:"response_header"`
+	// Request bounds the whole exchange including the response body.
+	// Default 60s. A route's timeout, if shorter, wins.
+	Request Duration `yaml:"request"`
+}
+
+// Pool sizes an upstream connection pool.
+type Pool struct {
+	// MaxIdlePerHost is the idle keep-alive connections kept per target. Default 256.
+	MaxIdlePerHost int `yaml:"max_idle_per_host"`
+	// MaxConnsPerHost caps connections per target. Default 0 (no cap).
+	MaxConnsPerHost int `yaml:"max_conns_per_host"`
+	// IdleTimeout closes idle upstream connections. Default 90s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+}
+
+// HealthCheck probes each target periodically.
+type HealthCheck struct {
+	// Path is requested with GET. Default /healthz.
+	Path string `yaml:"path"`
+	// Interval between probes. Default 5s.
+	Interval Duration `yaml:"interval"`
+	// Timeout of one probe. Default 1s.
+	Timeout Duration `yaml:"timeout"`
+	// HealthyThreshold consecutive successes mark a target healthy. Default 2.
+	HealthyThreshold int `yaml:"healthy_threshold"`
+	// UnhealthyThreshold consecutive failures mark it unhealthy. Default 3.
+	UnhealthyThreshold int `yaml:"unhealthy_threshold"`
+}
+
+// Outlier configures passive ejection of failing targets.
+type Outlier struct {
+	// ConsecutiveFailures ejects a target after this many connection
+	// failures or 5xx responses in a row. Default 5; 0 disables ejection.
+	ConsecutiveFailures *int `yaml:"consecutive_failures"`
+	// BaseEjection is the first ejection's length; repeated ejections grow
+	// linearly. Default 30s.
+	BaseEjection Duration `yaml:"base_ejection"`
+	// MaxEjectedPercent caps the share of targets ejected at once. Default 50.
+	MaxEjectedPercent int `yaml:"max_ejected_percent"`
+}
+
+// CircuitBreaker configures the per-service breaker.
+type CircuitBreaker struct {
+	// FailureRatio opens the breaker when failures / requests in the window
+	// reach it. Default 0.5; 0 disables the breaker.
+	FailureRatio *float64 `yaml:"failure_ratio"`
+	// MinRequests in the window before the ratio is considered. Default 20.
+	MinRequests int `yaml:"min_requests"`
+	// Window is the rolling window. Default 10s.
+	Window Duration `yaml:"window"`
+	// OpenFor is how long the breaker stays open before trial requests. Default 15s.
+	OpenFor Duration `yaml:"open_for"`
+	// HalfOpenRequests is the number of trial requests allowed. Default 5.
+	HalfOpenRequests int `yaml:"half_open_requests"`
+}
+
+// Retry configures retries of idempotent requests on connection failures.
+type Retry struct {
+	// Attempts is the maximum number of tries including the first. Default 2.
+	Attempts int `yaml:"attempts"`
+	// BudgetRatio caps retries at this share of requests. Default 0.2.
+	BudgetRatio *float64 `yaml:"budget_ratio"`
+	// MinPerSecond retries are always allowed regardless of ratio. Default 10.
+	MinPerSecond int `yaml:"min_per_second"`
+}
+
+// Route maps matching requests to a service.
+type Route struct {
+	// Name identifies the route in metrics and logs. Default: method and path.
+	Name string `yaml:"name"`
+	// Methods the route accepts. Empty means every method.
+	Methods []string `yaml:"methods"`
+	// Host, when set, must equal the request's host (port ignored); a
+	// leading "*." matches any single-label subdomain.
+	Host string `yaml:"host"`
+	// Path is a template: literal segments, {name} segments and an
+	// optional trailing {name...} wildcard.
+	Path string `yaml:"path"`
+	// Service receives matched requests.
+	Service string `yaml:"service"`
+	// Rewrite is the upstream path template using the path's parameters.
+	// Empty means the matched (normalised) path unchanged.
+	Rewrite string `yaml:"rewrite"`
+	// StripQuery drops the query string. Default false: the query passes through.
+	StripQuery bool `yaml:"strip_query"`
+	// Timeout bounds the whole request at this route. Default: the service's.
+	Timeout Duration `yaml:"timeout"`
+	// MaxBody overrides the server's body cap for this route.
+	MaxBody Size `yaml:"max_body"`
+	// RequestHeaders changes headers sent upstream.
+	RequestHeaders HeaderRules `yaml:"request_headers"`
+	// ResponseHeaders changes headers sent to the client.
+	ResponseHeaders HeaderRules `yaml:"response_headers"`
+	// CORS answers preflights and decorates responses; nil disables CORS.
+	CORS *CORS `yaml:"cors"`
+	// Retry overrides the service's retry attempts for this route, when set.
+	Retry *int `yaml:"retry_attempts"`
+
+	// Pos is where the route starts in the source file.
+	Pos Position `yaml:"-"`
+}
+
+// HeaderRules adds, sets and removes header fields.
+type HeaderRules struct {
+	// Set replaces a field's values.
+	Set map[string]string `yaml:"set"`
+	// Add appends a value.
+	Add map[string]string `yaml:"add"`
+	// Remove deletes fields.
+	Remove []string `yaml:"remove"`
+}
+
+// CORS configures cross-origin resource sharing for a route.
+type CORS struct {
+	// AllowOrigins are exact origins, or "*" for any (not with credentials).
+	AllowOrigins []string `yaml:"allow_origins"`
+	// AllowMethods answered on preflight. Default: the route's methods.
+	AllowMethods []string `yaml:"allow_methods"`
+	// AllowHeaders answered on preflight.
+	AllowHeaders []string `yaml:"allow_headers"`
+	// ExposeHeaders readable by scripts.
+	ExposeHeaders []string `yaml:"expose_headers"`
+	// AllowCredentials allows cookies and authorization.
+	AllowCredentials bool `yaml:"allow_credentials"`
+	// MaxAge caches preflight results. Default 10m.
+	MaxAge Duration `yaml:"max_age"`
+}
+
+// Position is a place in a source file.
+type Position struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Duration is a time.Duration written in Go's units ("250ms", "1m30s").
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Size is a byte count written with an optional unit: B, KB, KiB, MB, MiB,
+// GB, GiB (decimal units are powers of 1000, binary of 1024).
+type Size int64

@@ -1,0 +1,214 @@
+// Package gateway is Portico's public entry point: it routes requests by
+// method, host and path to upstream services, proxies them streaming in both
+// directions, and applies limits, CORS, retries, circuit breaking, metrics,
+// traces and access logs, all driven by one configuration that can be
+// replaced atomically while serving.
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
+)
+
+// Options are the gateway's dependencies. Logger and Registerer are
+// required; a nil TracerProvider disables span creation (traceparent
+// headers still pass through untouched).
+type Options struct {
+	Logger         *slog.Logger
+	Registerer     prometheus.Registerer
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
+}
+
+// Gateway serves the public API. Its configuration is swapped atomically by
+// Reload; each request runs entirely on the configuration it started with.
+type Gateway struct {
+	log        *slog.Logger
+	m          *metrics
+	observer   upstream.Observer
+	tracing    bool
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	buffers    *bufferPool
+
+	ctx    context.Context // parent of background work (health checks, DNS)
+	cancel context.CancelFunc
+
+	mu sync.Mutex // serialises Reload and Close
+	rt atomic.Pointer[runtime]
+}
+
+// runtime is one compiled configuration.
+type runtime struct {
+	cfg       *config.Config
+	router    *router.Router[*route]
+	services  map[string]*service
+	trusted   trustedProxies
+	limits    limits
+	accessLog bool
+	grace     time.Duration
+}
+
+// New compiles cfg and starts the services' background work. cfg must have
+// been validated (config.Load does).
+func New(cfg *config.Config, o Options) (*Gateway, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gateway{
+		log:     o.Logger,
+		m:       newMetrics(o.Registerer),
+		ctx:     ctx,
+		cancel:  cancel,
+		buffers: newBufferPool(),
+	}
+	g.observer = observer{m: g.m}
+	if o.TracerProvider != nil {
+		g.tracing = true
+		g.tracer = o.TracerProvider.Tracer("github.com/portico-gw/portico/internal/gateway")
+		g.propagator = o.Propagator
+		if g.propagator == nil {
+			g.propagator = propagation.TraceContext{}
+		}
+	}
+	rt, err := g.compile(cfg)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	g.activate(rt)
+	return g, nil
+}
+
+// Reload compiles cfg and, if that succeeds, makes it the serving
+// configuration. Requests already running finish on the old one. On error
+// the old configuration keeps serving.
+func (g *Gateway) Reload(cfg *config.Config) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ctx.Err() != nil {
+		return fmt.Errorf("gateway closed")
+	}
+	rt, err := g.compile(cfg)
+	if err != nil {
+		g.m.reloads.WithLabelValues("failure").Inc()
+		return err
+	}
+	old := g.rt.Load()
+	if old != nil && old.cfg.Server.Listen != cfg.Server.Listen {
+		g.log.Warn("server.listen changed; the new address takes effect on restart",
+			slog.String("serving", old.cfg.Server.Listen), slog.String("configured", cfg.Server.Listen))
+	}
+	g.activate(rt)
+	g.m.reloads.WithLabelValues("success").Inc()
+	if old != nil {
+		for _, s := range old.services {
+			s.close(old.grace)
+		}
+	}
+	return nil
+}
+
+func (g *Gateway) activate(rt *runtime) {
+	for _, s := range rt.services {
+		s.start(g.ctx)
+	}
+	g.rt.Store(rt)
+	g.m.reloadTime.SetToCurrentTime()
+}
+
+// Config returns the serving configuration.
+func (g *Gateway) Config() *config.Config { return g.rt.Load().cfg }
+
+// Close stops background work. Idle upstream connections close after the
+// shutdown grace.
+func (g *Gateway) Close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.cancel()
+	if rt := g.rt.Load(); rt != nil {
+		for _, s := range rt.services {
+			s.close(0)
+		}
+	}
+}
+
+func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
+	trusted, err := parseTrustedProxies(cfg.Server.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	rt := &runtime{
+		cfg:       cfg,
+		router:    router.New[*route](),
+		services:  make(map[string]*service, len(cfg.Services)),
+		trusted:   trusted,
+		limits:    newLimits(&cfg.Server),
+		accessLog: cfg.Server.AccessLog == nil || *cfg.Server.AccessLog,
+		grace:     cfg.Server.ShutdownGrace.D(),
+	}
+	fail := func(err error) (*runtime, error) {
+		for _, s := range rt.services {
+			s.close(0)
+		}
+		return nil, err
+	}
+	for name, sc := range cfg.Services {
+		sc.Name = name
+		s, err := g.compileService(sc)
+		if err != nil {
+			return fail(err)
+		}
+		rt.services[name] = s
+	}
+	for _, rc := range cfg.Routes {
+		svc, ok := rt.services[rc.Service]
+		if !ok {
+			return fail(fmt.Errorf("route %s: unknown service %q", rc.Name, rc.Service))
+		}
+		r, err := g.compileRoute(rc, svc, &cfg.Server, trusted)
+		if err != nil {
+			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+		}
+		tmpl, err := router.ParseTemplate(rc.Path)
+		if err != nil {
+			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+		}
+		if err := rt.router.Add(rc.Methods, rc.Host, tmpl, r); err != nil {
+			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+		}
+	}
+	return rt, nil
+}
+
+// observer feeds upstream state changes into metrics.
+type observer struct{ m *metrics }
+
+func (o observer) TargetHealthChanged(service, target string, healthy bool) {
+	v := 0.0
+	if healthy {
+		v = 1
+	}
+	o.m.targetHealthy.WithLabelValues(service, target).Set(v)
+}
+
+func (o observer) BreakerStateChanged(service string, s upstream.BreakerState) {
+	v := 0.0
+	switch s {
+	case upstream.HalfOpen:
+		v = 1
+	case upstream.Open:
+		v = 2
+	}
+	o.m.breakerState.WithLabelValues(service).Set(v)
+}

@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/platform/problem"
+)
+
+// route is a compiled config.Route: everything the hot path needs, resolved
+// once per configuration.
+type route struct {
+	name       string
+	service    *service
+	rewrite    *router.Rewrite // nil: the matched path goes upstream unchanged
+	stripQuery bool
+	timeout    time.Duration
+	maxBody    int64
+	attempts   int // 0: the service's
+	reqRules   headerRules
+	respRules  headerRules
+	cors       *corsPolicy
+	proxy      *httputil.ReverseProxy
+	m          *routeMetrics
+}
+
+func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Server, trusted trustedProxies) (*route, error) {
+	rt := &route{
+		name:       rc.Name,
+		service:    svc,
+		stripQuery: rc.StripQuery,
+		timeout:    svc.timeout,
+		maxBody:    int64(srv.MaxBody),
+		reqRules:   compileHeaderRules(rc.RequestHeaders),
+		respRules:  compileHeaderRules(rc.ResponseHeaders),
+		cors:       compileCORS(rc.CORS, rc.Methods),
+		m:          g.m.forRoute(rc.Name, svc.name),
+	}
+	if rc.Rewrite != "" {
+		rw, err := router.ParseRewrite(rc.Rewrite)
+		if err != nil {
+			return nil, err
+		}
+		rt.rewrite = rw
+	}
+	if rc.Timeout > 0 {
+		rt.timeout = rc.Timeout.D()
+	}
+	if rc.MaxBody > 0 {
+		rt.maxBody = int64(rc.MaxBody)
+	}
+	if rc.Retry != nil {
+		rt.attempts = *rc.Retry
+	}
+	rt.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			in, out := pr.In, pr.Out
+			peer := peerAddr(in)
+			setForwarded(in, out.Header, peer, trusted.contains(peer))
+			if rt.stripQuery {
+				out.URL.RawQuery = ""
+			}
+			rt.reqRules.apply(out.Header)
+			if g.tracing {
+				g.propagator.Inject(out.Context(), headerCarrier(out.Header))
+			}
+		},
+		Transport:     svc.transport,
+		FlushInterval: 0, // event streams and unknown-length bodies flush at once
+		ErrorLog:      slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+		BufferPool:    g.buffers,
+		ModifyResponse: func(resp *http.Response) error {
+			stripIdentityHeaders(resp.Header)
+			if rt.cors != nil {
+				stripUpstreamCORS(resp.Header)
+			}
+			rt.respRules.apply(resp.Header)
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			g.proxyError(rt, w, r, err)
+		},
+	}
+	return rt, nil
+}
+
+// proxyError answers a failed upstream exchange with a problem document:
+// 504 on timeout, 503 when the breaker is open or no target is eligible,
+// 413 when the body outgrew its cap, 502 otherwise; when the client went
+// away nothing is written and 499 is logged.
+func (g *Gateway) proxyError(rt *route, w http.ResponseWriter, r *http.Request, err error) {
+	kind := classify(r.Context(), err)
+	st := stateOf(w)
+	if st != nil {
+		st.kind = kind
+	}
+	rt.service.errors(kind).Inc()
+	if kind != kindCanceled {
+		g.log.WarnContext(r.Context(), "upstream failed",
+			slog.String("route", rt.name), slog.String("service", rt.service.name),
+			slog.String("kind", string(kind)), slog.String("error", err.Error()))
+	}
+	var p *problem.Problem
+	switch kind {
+	case kindCanceled:
+		if st != nil && !st.wroteHeader {
+			st.status = statusClientClosed
+			st.wroteHeader = true
+		}
+		return
+	case kindTimeout:
+		p = problem.GatewayTimeout("The upstream service did not answer in time.")
+	case kindCircuitOpen:
+		p = problem.Unavailable("circuit-open", "The upstream service is failing; requests are paused briefly.")
+		w.Header().Set("Retry-After", "5")
+	case kindNoTarget:
+		p = problem.Unavailable("no-healthy-target", "No healthy instance of the upstream service is available.")
+		w.Header().Set("Retry-After", "5")
+	case kindBodyTooLarge:
+		p = problem.BodyTooLarge("The request body exceeds the limit of this route.")
+		w.Header().Set("Connection", "close")
+	default:
+		p = problem.BadGateway("The upstream service failed to answer.")
+	}
+	p.With("service", rt.service.name)
+	problem.Write(w, r, p)
+}
+
+// statusClientClosed is logged (never sent) when the client left before
+// the response was ready, as nginx does.
+const statusClientClosed = 499

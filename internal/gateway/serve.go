@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/platform/problem"
+	"github.com/portico-gw/portico/internal/platform/requestid"
+)
+
+// headerCarrier adapts http.Header to the OpenTelemetry propagator.
+type headerCarrier = propagation.HeaderCarrier
+
+// ServeHTTP handles one public request: id, header hygiene, limits,
+// normalisation, routing, CORS, body cap, deadline, proxying, then metrics
+// and the access log.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rt := g.rt.Load()
+	g.m.inflight.Inc()
+	st := getState(w)
+	w = st
+	defer g.finish(rt, st, r, start)
+
+	id := requestid.FromRequest(r)
+	r.Header.Set(requestid.Header, id)
+	w.Header().Set(requestid.Header, id)
+	ctx := requestid.With(r.Context(), id)
+
+	peer := peerAddr(r)
+	if !rt.trusted.contains(peer) {
+		stripSpoofable(r.Header)
+	}
+	stripIdentityHeaders(r.Header)
+
+	if p, reason := rt.limits.check(r); p != nil {
+		g.reject(w, r, p, reason)
+		return
+	}
+	// An HTTP/1 request framed with Transfer-Encoding may also have carried a
+	// Content-Length that net/http dropped; RFC 9112 §6.1 asks an
+	// intermediary to close such a connection after responding, and we cannot
+	// tell the cases apart, so every chunked HTTP/1 request closes it.
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		w.Header().Set("Connection", "close")
+	}
+
+	st.path = r.URL.Path
+	path, err := router.Normalize(r.URL.EscapedPath())
+	if err != nil {
+		g.reject(w, r, problem.BadRequest("The request path is malformed."), "bad_path")
+		return
+	}
+	st.path = path
+	method := r.Method
+	if isPreflight(r) {
+		method = r.Header.Get("Access-Control-Request-Method")
+	}
+	var params router.Params
+	rte, res, allow := rt.router.Match(method, r.Host, path, &params)
+	switch res {
+	case router.NotFound:
+		g.reject(w, r, problem.NotFound("No route matches the request."), "no_route")
+		return
+	case router.MethodNotAllowed:
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		g.reject(w, r, problem.MethodNotAllowed("The route does not accept this method."), "method_not_allowed")
+		return
+	}
+	st.route = rte
+
+	origin := r.Header.Get("Origin")
+	if rte.cors != nil {
+		if isPreflight(r) {
+			rte.cors.preflight(w, r)
+			return
+		}
+		rte.cors.decorate(w.Header(), origin)
+	}
+
+	if r.ContentLength > rte.maxBody {
+		w.Header().Set("Connection", "close")
+		g.reject(w, r, problem.BodyTooLarge("The request body exceeds the limit of this route."), "body_too_large")
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, rte.maxBody)
+	}
+
+	// The upstream path: the route's rewrite, or the normalised path that
+	// was matched, so the upstream sees exactly what was authorised.
+	upPath := path
+	if rte.rewrite != nil {
+		upPath = string(rte.rewrite.Expand(make([]byte, 0, len(path)+16), &params))
+	}
+	r.URL.RawPath = upPath
+	r.URL.Path, err = url.PathUnescape(upPath)
+	if err != nil {
+		g.reject(w, r, problem.BadRequest("The request path is malformed."), "bad_path")
+		return
+	}
+
+	if rte.timeout > 0 && !isUpgrade(r) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, rte.timeout)
+		defer cancel()
+	}
+	if rte.attempts > 0 {
+		ctx = context.WithValue(ctx, attemptsKey{}, rte.attempts)
+	}
+	var span trace.Span
+	if g.tracing {
+		ctx = g.propagator.Extract(ctx, headerCarrier(r.Header))
+		ctx, span = g.tracer.Start(ctx, rte.name, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(
+				attribute.String("http.request.method", r.Method),
+				attribute.String("http.route", rte.name),
+				attribute.String("url.path", path),
+				attribute.String("portico.service", rte.service.name),
+			))
+		defer func() {
+			span.SetAttributes(attribute.Int("http.response.status_code", st.status))
+			if st.status >= 500 {
+				span.SetStatus(codes.Error, string(st.kind))
+			}
+			span.End()
+		}()
+	}
+	rte.proxy.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// reject answers a request refused before it reached an upstream.
+func (g *Gateway) reject(w http.ResponseWriter, r *http.Request, p *problem.Problem, reason string) {
+	g.m.rejected.WithLabelValues(reason).Inc()
+	problem.Write(w, r, p)
+}
+
+// finish records metrics and the access log line, and returns the state to
+// its pool. It runs deferred so that it also runs when the proxy aborts a
+// response midway with http.ErrAbortHandler.
+func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.Time) {
+	rec := recover()
+	g.m.inflight.Dec()
+	d := time.Since(start)
+	status := st.status
+	if !st.wroteHeader {
+		status = http.StatusOK
+		if rec != nil {
+			status = http.StatusInternalServerError
+		}
+	}
+	if rec != nil && st.kind == "" {
+		st.kind = kindAborted
+	}
+	if st.route != nil {
+		st.route.m.observe(status, d.Seconds())
+	}
+	if rt.accessLog {
+		g.accessLog(r, st, status, d)
+	}
+	putState(st)
+	if rec != nil {
+		panic(rec) // net/http (or the recovery middleware) handles it
+	}
+}
+
+func (g *Gateway) accessLog(r *http.Request, st *reqState, status int, d time.Duration) {
+	route, service := "", ""
+	if st.route != nil {
+		route, service = st.route.name, st.route.service.name
+	}
+	attrs := [...]slog.Attr{
+		slog.String("request_id", r.Header.Get(requestid.Header)),
+		slog.String("method", r.Method),
+		slog.String("path", st.path),
+		slog.String("route", route),
+		slog.String("service", service),
+		slog.Int("status", status),
+		slog.Int64("bytes", st.bytes),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+		slog.String("client", r.RemoteAddr),
+		slog.String("failure", string(st.kind)),
+	}
+	g.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != ""
+}

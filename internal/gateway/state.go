@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// reqState is what the gateway knows about one request while it is served:
+// it wraps the client's ResponseWriter to learn the status and byte count,
+// and collects the route, target and failure for the access log. One is
+// taken from a pool per request.
+type reqState struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+
+	route  *route
+	path   string // the normalised request path, for the access log
+	kind   failureKind
+}
+
+var statePool = sync.Pool{New: func() any { return new(reqState) }}
+
+func getState(w http.ResponseWriter) *reqState {
+	st := statePool.Get().(*reqState)
+	st.ResponseWriter = w
+	return st
+}
+
+func putState(st *reqState) {
+	*st = reqState{}
+	statePool.Put(st)
+}
+
+func (s *reqState) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		s.ResponseWriter.WriteHeader(code) // informational: more headers follow
+		return
+	}
+	if !s.wroteHeader {
+		s.status = code
+		s.wroteHeader = true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *reqState) Write(p []byte) (int, error) {
+	if !s.wroteHeader {
+		s.status = http.StatusOK
+		s.wroteHeader = true
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection for flushing
+// and hijacking (server-sent events, WebSocket upgrades).
+func (s *reqState) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush is implemented directly because some callers still assert
+// http.Flusher rather than using a ResponseController.
+func (s *reqState) Flush() {
+	if !s.wroteHeader {
+		s.status = http.StatusOK
+		s.wroteHeader = true
+	}
+	http.NewResponseController(s.ResponseWriter).Flush()
+}
+
+// Hijack is implemented directly for the same reason as Flush.
+func (s *reqState) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
+
+// stateOf returns the state wrapping w, if any.
+func stateOf(w http.ResponseWriter) *reqState {
+	st, _ := w.(*reqState)
+	return st
+}

@@ -1,0 +1,214 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
+)
+
+// newHTTPTransport builds the connection pool of one service, sized for a
+// gateway rather than for a client: many idle connections per target, no
+// proxy from the environment, no transparent decompression (bodies pass
+// through as the upstream sent them).
+func newHTTPTransport(s *config.Service) *http.Transport {
+	d := &net.Dialer{Timeout: s.Timeouts.Dial.D(), KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		Proxy:                  nil,
+		DialContext:            d.DialContext,
+		MaxIdleConns:           0,
+		MaxIdleConnsPerHost:    s.Pool.MaxIdlePerHost,
+		MaxConnsPerHost:        s.Pool.MaxConnsPerHost,
+		IdleConnTimeout:        s.Pool.IdleTimeout.D(),
+		ResponseHeaderTimeout:  s.Timeouts.ResponseHeader.D(),
+		ExpectContinueTimeout:  time.Second,
+		TLSHandshakeTimeout:    s.Timeouts.Dial.D(),
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: int64(s.MaxResponseHeaderBytes),
+		ForceAttemptHTTP2:      true,
+	}
+	if s.H2C {
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		t.Protocols = &p
+	}
+	return t
+}
+
+// serviceTransport sends a request to one of a service's targets: it asks
+// the service for a target (breaker, health, balancing), sends, reports the
+// outcome, and retries idempotent requests that failed to connect, within
+// the service's retry budget.
+type serviceTransport struct {
+	name string
+	svc  *upstream.Service
+	rt   *http.Transport
+	m    *metrics
+}
+
+// attemptsKey carries a route's override of the number of attempts.
+type attemptsKey struct{}
+
+func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	maxAttempts := t.svc.MaxAttempts()
+	if n, ok := req.Context().Value(attemptsKey{}).(int); ok {
+		maxAttempts = n
+	}
+	retryable := isIdempotent(req.Method) && (req.Body == nil || req.Body == http.NoBody)
+	basePath, rawBase := req.URL.Path, req.URL.RawPath
+	var avoid *upstream.Target
+	for attempt := 1; ; attempt++ {
+		a, err := t.svc.Acquire(avoid)
+		if err != nil {
+			return nil, err
+		}
+		target := a.Target().URL()
+		req.URL.Scheme = target.Scheme
+		req.URL.Host = target.Host
+		req.URL.Path, req.URL.RawPath = joinPath(target, basePath, rawBase)
+		req.Host = ""
+		resp, err := t.rt.RoundTrip(req)
+		if err == nil {
+			outcome := upstream.Success
+			if resp.StatusCode >= 500 {
+				outcome = upstream.Failure
+			}
+			if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
+				// An upgraded connection: the proxy needs the writable body.
+				resp.Body = &upgradedBody{ReadWriteCloser: rwc, done: doneBody{a: a, outcome: outcome}}
+				return resp, nil
+			}
+			resp.Body = &doneBody{ReadCloser: resp.Body, a: a, outcome: outcome}
+			return resp, nil
+		}
+		kind := classify(req.Context(), err)
+		a.Done(kind.outcome())
+		if kind != kindConnect || !retryable || attempt >= maxAttempts || req.Context().Err() != nil || !t.svc.AllowRetry() {
+			return nil, err
+		}
+		t.m.retries.WithLabelValues(t.name).Inc()
+		avoid = a.Target()
+	}
+}
+
+// joinPath prefixes the request path with the target's base path, if any.
+func joinPath(target *url.URL, path, raw string) (string, string) {
+	if target.Path == "" || target.Path == "/" {
+		return path, raw
+	}
+	basePath := strings.TrimSuffix(target.Path, "/")
+	baseRaw := strings.TrimSuffix(target.EscapedPath(), "/")
+	if raw == "" {
+		raw = path
+	}
+	// url.URL.EscapedPath falls back to escaping Path when RawPath does not
+	// match it, so a mismatch cannot send a different path than intended.
+	return basePath + path, baseRaw + raw
+}
+
+// doneBody reports an attempt's outcome when the response body is finished,
+// so a target's in-flight count covers the whole streaming response.
+type doneBody struct {
+	io.ReadCloser
+	once    sync.Once
+	a       upstream.Attempt
+	outcome upstream.Outcome
+}
+
+func (b *doneBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.finish(upstream.Failure)
+	}
+	return n, err
+}
+
+func (b *doneBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.finish(b.outcome)
+	return err
+}
+
+func (b *doneBody) finish(o upstream.Outcome) {
+	b.once.Do(func() { b.a.Done(o) })
+}
+
+// upgradedBody is the body of a 101 response: the upgraded connection. The
+// attempt ends when the proxy closes it.
+type upgradedBody struct {
+	io.ReadWriteCloser
+	done doneBody
+}
+
+func (b *upgradedBody) Close() error {
+	err := b.ReadWriteCloser.Close()
+	b.done.finish(b.done.outcome)
+	return err
+}
+
+func isIdempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// failureKind names why an upstream exchange failed, for metrics, logs and
+// the status the client gets.
+type failureKind string
+
+const (
+	kindConnect      failureKind = "connect"
+	kindTimeout      failureKind = "timeout"
+	kindProtocol     failureKind = "protocol"
+	kindCircuitOpen  failureKind = "circuit_open"
+	kindNoTarget     failureKind = "no_target"
+	kindCanceled     failureKind = "canceled"
+	kindBodyTooLarge failureKind = "body_too_large"
+	kindAborted      failureKind = "aborted" // the response broke off after it started
+)
+
+func (k failureKind) outcome() upstream.Outcome {
+	switch k {
+	case kindCanceled, kindBodyTooLarge:
+		return upstream.Canceled
+	case kindTimeout:
+		return upstream.Timeout
+	}
+	return upstream.Failure
+}
+
+// classify maps an error from the transport to a failure kind. ctx is the
+// request's context: a context canceled while the deadline has not passed
+// means the client went away.
+func classify(ctx context.Context, err error) failureKind {
+	var mbe *http.MaxBytesError
+	var opErr *net.OpError
+	var ne net.Error
+	switch {
+	case errors.Is(err, upstream.ErrCircuitOpen):
+		return kindCircuitOpen
+	case errors.Is(err, upstream.ErrNoTarget):
+		return kindNoTarget
+	case errors.As(err, &mbe):
+		return kindBodyTooLarge
+	case errors.Is(err, context.DeadlineExceeded):
+		return kindTimeout
+	case errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled:
+		return kindCanceled
+	case errors.As(err, &ne) && ne.Timeout():
+		return kindTimeout
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return kindConnect
+	}
+	return kindProtocol
+}
