@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,6 +203,14 @@ func (o observer) TargetHealthChanged(service, target string, healthy bool) {
 	o.m.targetHealthy.WithLabelValues(service, target).Set(v)
 }
 
+func (o observer) TargetEjectionChanged(service, target string, ejected bool) {
+	v := 0.0
+	if ejected {
+		v = 1
+	}
+	o.m.targetEjected.WithLabelValues(service, target).Set(v)
+}
+
 func (o observer) BreakerStateChanged(service string, s upstream.BreakerState) {
 	v := 0.0
 	switch s {
@@ -212,3 +221,7 @@ func (o observer) BreakerStateChanged(service string, s upstream.BreakerState) {
 	}
 	o.m.breakerState.WithLabelValues(service).Set(v)
 }
+
+var _ upstream.EjectionObserver = observer{}
+var _ upstream.Observer = observer{}
+var _ http.Handler = (*Gateway)(nil)

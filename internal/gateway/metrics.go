@@ -17,6 +17,7 @@ type metrics struct {
 	retries        *prometheus.CounterVec
 	breakerState   *prometheus.GaugeVec
 	targetHealthy  *prometheus.GaugeVec
+	targetEjected  *prometheus.GaugeVec
 	reloads        *prometheus.CounterVec
 	reloadTime     prometheus.Gauge
 	rejected       *prometheus.CounterVec
@@ -52,7 +53,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"service"}),
 		targetHealthy: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: ns, Subsystem: sub, Name: "target_healthy",
-			Help: "1 when a service target is eligible for traffic, 0 when unhealthy or ejected.",
+			Help: "1 when a service target passes its active health checks, 0 when it fails them.",
+		}, []string{"service", "target"}),
+		targetEjected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Subsystem: sub, Name: "target_ejected",
+			Help: "1 while a service target is ejected after consecutive failures, else 0.",
 		}, []string{"service", "target"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "config_reloads_total",
@@ -68,7 +73,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inflight, m.upstreamErrors, m.retries,
-		m.breakerState, m.targetHealthy, m.reloads, m.reloadTime, m.rejected)
+		m.breakerState, m.targetHealthy, m.targetEjected, m.reloads, m.reloadTime, m.rejected)
 	return m
 }
 

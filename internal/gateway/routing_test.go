@@ -175,10 +175,13 @@ routes:
 		{"double slashes collapse", "/public//a///b", 200, "/public/a/b"},
 		{"single dots vanish", "/public/./a/./b", 200, "/public/a/b"},
 		{"encoded slash is refused", "/public/a%2Fb", 400, ""},
+		{"encoded slash beside a byte net/url re-escapes is refused", "/public/a%2Fb\"", 400, ""},
 		{"encoded backslash is refused", "/public/a%5Cb", 400, ""},
 		{"climbing above the root is refused", "/public/../../etc/passwd", 400, ""},
 		{"encoded NUL is refused", "/public/a%00b", 400, ""},
 		{"double encoding stays literal", "/public/%252e%252e/admin", 200, "/public/%252e%252e/admin"},
+		{"servlet dot-semicolon segment is refused", "/public/..;/admin/x", 400, ""},
+		{"encoded dot-semicolon is refused", "/public/%2e%2e;x/admin", 400, ""},
 		{"unreserved escapes are decoded", "/public/%7Euser", 200, "/public/~user"},
 	}
 	for _, c := range cases {

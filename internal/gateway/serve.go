@@ -56,8 +56,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	st.path = r.URL.Path
-	path, err := router.Normalize(r.URL.EscapedPath())
-	if err != nil {
+	path, err := router.Normalize(requestPath(r))
+	if err != nil || hasDotSemicolonSegment(path) {
 		g.reject(w, r, problem.BadRequest("The request path is malformed."), "bad_path")
 		return
 	}
@@ -192,6 +192,26 @@ func (g *Gateway) accessLog(r *http.Request, st *reqState, status int, d time.Du
 		slog.String("failure", string(st.kind)),
 	}
 	g.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+}
+
+// requestPath returns the path exactly as the client sent it. net/url
+// re-escapes a path it considers invalid, which could turn "%2F" into "/"
+// before normalisation sees it, so the raw request target is preferred.
+func requestPath(r *http.Request) string {
+	if u := r.RequestURI; len(u) > 0 && u[0] == '/' {
+		if i := strings.IndexByte(u, '?'); i >= 0 {
+			u = u[:i]
+		}
+		return u
+	}
+	return router.RawRequestPath(r.URL)
+}
+
+// hasDotSemicolonSegment reports a segment such as "..;x" or ".;": servlet
+// containers read it as a dot segment, so it could reach a path other than
+// the one routed and authorised here.
+func hasDotSemicolonSegment(path string) bool {
+	return strings.Contains(path, "/..;") || strings.Contains(path, "/.;")
 }
 
 func isUpgrade(r *http.Request) bool {

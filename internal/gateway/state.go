@@ -17,9 +17,9 @@ type reqState struct {
 	bytes       int64
 	wroteHeader bool
 
-	route  *route
-	path   string // the normalised request path, for the access log
-	kind   failureKind
+	route *route
+	path  string // the normalised request path, for the access log
+	kind  failureKind
 }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}
