@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -175,3 +177,7 @@ func problemOf(tb testing.TB, resp *http.Response, body []byte) map[string]any {
 	}
 	return p
 }
+
+type netTCPAddr = net.TCPAddr
+
+func itoa(n int) string { return strconv.Itoa(n) }
