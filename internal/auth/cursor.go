@@ -1,0 +1,97 @@
+package auth
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Page sizes for the Store's list methods.
+const (
+	// DefaultPageLimit is the page size used when PageRequest.Limit is 0.
+	DefaultPageLimit = 50
+	// MaxPageLimit is the largest page a store returns; the HTTP layer
+	// may cap lower.
+	MaxPageLimit = 1000
+)
+
+// PageRequest asks for one page of a list ordered newest first.
+type PageRequest struct {
+	// Cursor is the NextCursor of the previous page, or empty for the first.
+	Cursor string
+	// Limit is the page size, 1 to MaxPageLimit; 0 means DefaultPageLimit.
+	Limit int
+}
+
+// EffectiveLimit returns the page size r asks for, or an error wrapping
+// ErrInvalid if r.Limit is out of range.
+func (r PageRequest) EffectiveLimit() (int, error) {
+	switch {
+	case r.Limit == 0:
+		return DefaultPageLimit, nil
+	case r.Limit < 0 || r.Limit > MaxPageLimit:
+		return 0, fmt.Errorf("page limit %d not in 1..%d: %w", r.Limit, MaxPageLimit, ErrInvalid)
+	}
+	return r.Limit, nil
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	// Items are newest first.
+	Items []T
+	// NextCursor fetches the following page; empty on the last page.
+	NextCursor string
+}
+
+// Cursor is a position in a list ordered by (created time, ID) descending:
+// the next page holds the records strictly before it.
+type Cursor struct {
+	// At is the creation time of the last record of the previous page,
+	// truncated to microseconds.
+	At time.Time
+	// ID is that record's ID.
+	ID string
+}
+
+// cursorVersion prefixes encoded cursors so the format can change.
+const cursorVersion = "c1"
+
+// maxCursorLen bounds the encoded cursor before it is decoded.
+const maxCursorLen = 128
+
+// String encodes c as an opaque, URL-safe string.
+func (c Cursor) String() string {
+	raw := cursorVersion + "." + strconv.FormatInt(c.At.UnixMicro(), 10) + "." + c.ID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// ParseCursor decodes a cursor made by Cursor.String for records whose IDs
+// carry idPrefix. A cursor that is malformed, from another list, or out of
+// range yields an error wrapping ErrInvalid.
+func ParseCursor(s, idPrefix string) (Cursor, error) {
+	invalid := func(what string) (Cursor, error) {
+		return Cursor{}, fmt.Errorf("cursor: %s: %w", what, ErrInvalid)
+	}
+	if len(s) > maxCursorLen {
+		return invalid("too long")
+	}
+	// The decoder skips CR and LF; only the alphabet may pass.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || !isToken(s, base64URL) {
+		return invalid("not base64url")
+	}
+	parts := strings.Split(string(raw), ".")
+	if len(parts) != 3 || parts[0] != cursorVersion {
+		return invalid("unknown format")
+	}
+	micros, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || micros < 0 || strconv.FormatInt(micros, 10) != parts[1] {
+		return invalid("bad time")
+	}
+	if !ValidID(idPrefix, parts[2]) {
+		return invalid("bad id")
+	}
+	return Cursor{At: time.UnixMicro(micros).UTC(), ID: parts[2]}, nil
+}
