@@ -14,8 +14,14 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// DefaultMaxFileSize is the largest configuration file Load and Parse read.
-const DefaultMaxFileSize = 1 << 20
+// Limits of the loader.
+const (
+	// DefaultMaxFileSize is the largest configuration file Load and Parse read.
+	DefaultMaxFileSize = 1 << 20
+	// DefaultMaxErrors is how many problems Load and Parse report; a last
+	// line says how many more there are.
+	DefaultMaxErrors = 100
+)
 
 // Loader reads configuration files. The zero value reads no environment
 // variables and applies DefaultMaxFileSize.
@@ -26,6 +32,8 @@ type Loader struct {
 	Env func(string) (string, bool)
 	// MaxFileSize caps the file in bytes; zero means DefaultMaxFileSize.
 	MaxFileSize int64
+	// MaxErrors caps the problems reported; zero means DefaultMaxErrors.
+	MaxErrors int
 }
 
 // Load reads, decodes, defaults and validates the configuration file at
@@ -62,6 +70,14 @@ func (l Loader) Load(path string) (*Config, error) {
 // file:line:column: first every decoding problem, or, when decoding
 // succeeded, every validation problem.
 func (l Loader) Parse(name string, data []byte) (*Config, error) {
+	c, err := l.parse(name, data)
+	if err != nil {
+		return nil, l.truncate(err)
+	}
+	return c, nil
+}
+
+func (l Loader) parse(name string, data []byte) (*Config, error) {
 	if limit := l.maxFileSize(); int64(len(data)) > limit {
 		return nil, Errors{{Pos: Position{File: name, Line: 1, Column: 1}, Msg: fmt.Sprintf(
 			"file is larger than the limit of %d bytes (%s)", limit, Size(limit))}}
@@ -87,6 +103,22 @@ func (l Loader) Parse(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// truncate keeps the first MaxErrors problems of err and counts the rest.
+func (l Loader) truncate(err error) error {
+	limit := l.MaxErrors
+	if limit <= 0 {
+		limit = DefaultMaxErrors
+	}
+	es, ok := err.(Errors)
+	if !ok || len(es) <= limit {
+		return err
+	}
+	more := len(es) - limit
+	es = append(es[:limit:limit], Error{Pos: Position{File: es[0].Pos.File},
+		Msg: fmt.Sprintf("and %d more problems (showing the first %d)", more, limit)})
+	return es
 }
 
 func (l Loader) maxFileSize() int64 {

@@ -204,3 +204,16 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestLoaderMaxErrors(t *testing.T) {
+	data := []byte(minimalYAML + "server: {a: 1, b: 2, c: 3, d: 4}\n")
+	_, err := Loader{MaxErrors: 2}.Parse("a.yaml", data)
+	want := "a.yaml:8:10: server.a: unknown key\na.yaml:8:16: server.b: unknown key\na.yaml: and 2 more problems (showing the first 2)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	_, err = Parse("a.yaml", data, nil)
+	if got := strings.Count(err.Error(), "\n") + 1; got != 4 {
+		t.Errorf("default limit: got %d lines, want 4", got)
+	}
+}
