@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -38,7 +39,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := requestid.With(r.Context(), id)
 
 	peer := peerAddr(r)
-	if !rt.trusted.contains(peer) {
+	if rt.trusted.contains(peer) {
+		st.client = rt.trusted.clientAddr(r, peer)
+	} else {
+		st.client = peer
 		stripSpoofable(r.Header)
 	}
 	stripIdentityHeaders(r.Header)
@@ -188,10 +192,17 @@ func (g *Gateway) accessLog(r *http.Request, st *reqState, status int, d time.Du
 		slog.Int("status", status),
 		slog.Int64("bytes", st.bytes),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-		slog.String("client", r.RemoteAddr),
+		slog.String("client", clientString(st.client)),
 		slog.String("failure", string(st.kind)),
 	}
 	g.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+}
+
+func clientString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 // requestPath returns the path exactly as the client sent it. net/url

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 )
 
@@ -17,9 +18,10 @@ type reqState struct {
 	bytes       int64
 	wroteHeader bool
 
-	route *route
-	path  string // the normalised request path, for the access log
-	kind  failureKind
+	route  *route
+	path   string     // the normalised request path, for the access log
+	client netip.Addr // the original client, behind trusted proxies
+	kind   failureKind
 }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}
