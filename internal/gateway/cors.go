@@ -12,6 +12,7 @@ import (
 // corsPolicy is a compiled config.CORS.
 type corsPolicy struct {
 	anyOrigin   bool
+	anyMethod   bool
 	origins     []string
 	methods     string
 	headers     string
@@ -36,9 +37,9 @@ func compileCORS(c *config.CORS, routeMethods []string) *corsPolicy {
 	if len(methods) == 0 {
 		methods = routeMethods
 	}
-	if len(methods) == 0 {
-		methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
-	}
+	// No list at all (a route without methods), or "*": any method; the
+	// preflight answer then names the method asked for.
+	p.anyMethod = len(methods) == 0 || slices.Contains(methods, "*")
 	p.methods = strings.Join(methods, ", ")
 	p.headers = strings.Join(c.AllowHeaders, ", ")
 	p.expose = strings.Join(c.ExposeHeaders, ", ")
@@ -88,7 +89,7 @@ func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request) {
 	h.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 	origin := r.Header.Get("Origin")
 	reqMethod := r.Header.Get("Access-Control-Request-Method")
-	if p.allowed(origin) && methodListed(p.methods, reqMethod) {
+	if p.allowed(origin) && (p.anyMethod || methodListed(p.methods, reqMethod)) {
 		if p.anyOrigin && !p.credentials {
 			h.Set("Access-Control-Allow-Origin", "*")
 		} else {
@@ -97,7 +98,11 @@ func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request) {
 		if p.credentials {
 			h.Set("Access-Control-Allow-Credentials", "true")
 		}
-		h.Set("Access-Control-Allow-Methods", p.methods)
+		if p.anyMethod {
+			h.Set("Access-Control-Allow-Methods", reqMethod)
+		} else {
+			h.Set("Access-Control-Allow-Methods", p.methods)
+		}
 		if p.headers != "" {
 			h.Set("Access-Control-Allow-Headers", p.headers)
 		}

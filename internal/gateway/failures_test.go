@@ -377,3 +377,27 @@ routes:
 		t.Errorf("successful reloads = %v, want 1", got)
 	}
 }
+
+func TestCORSAnyMethod(t *testing.T) {
+	up := mustUpstream(t, echoHandler("a"))
+	tg := mustGateway(t, `
+version: 1
+services:
+  a: {targets: ["${A}"]}
+routes:
+  - name: api
+    path: "/api/{rest...}"
+    service: a
+    cors: {allow_origins: ["*"]}
+`, map[string]string{"A": up.URL})
+	req := mustRequest(t, "OPTIONS", tg.srv.URL+"/api/x", nil)
+	req.Header.Set("Origin", "https://any.example")
+	req.Header.Set("Access-Control-Request-Method", "PATCH")
+	resp, _ := mustDo(t, req)
+	if got := resp.Header.Get("Access-Control-Allow-Methods"); got != "PATCH" {
+		t.Errorf("Access-Control-Allow-Methods = %q, want PATCH", got)
+	}
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("Access-Control-Allow-Origin = %q, want *", got)
+	}
+}
