@@ -1,0 +1,199 @@
+package aggregate
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// StatusClientClosedRequest is the status of a Result whose client went
+// away; nothing is written for it, and logs record it.
+const StatusClientClosedRequest = 499
+
+// Execute runs the plan for one request and composes the response. Steps
+// start as soon as the steps they depend on have settled, each in its own
+// goroutine, within the plan's budget (counted from now) and ctx. A
+// required step's failure, or ctx's cancellation, cancels every step still
+// running at once; no goroutine outlives Execute. The Result must be
+// released once written.
+func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
+	if in == nil {
+		in = &Input{}
+	}
+	r := p.getRun()
+	defer p.putRun(r)
+	res := p.getResult()
+
+	e := &env{in: in, results: r.results}
+	if p.usesBody && len(in.Body) > 0 {
+		v, err := decodeJSON(in.Body)
+		if err != nil {
+			res.badBody()
+			return res
+		}
+		e.body = v
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, p.budget)
+	defer cancel()
+
+	running := 0
+	for i, st := range p.steps {
+		r.slots[i].pending = len(st.deps)
+		if len(st.deps) == 0 {
+			p.start(runCtx, r, e, i, d)
+			running++
+		}
+	}
+	failed := -1 // the first required step that failed: the route's answer
+	for running > 0 {
+		i := <-r.done
+		running--
+		r.queue = append(r.queue[:0], i)
+		for len(r.queue) > 0 {
+			j := r.queue[len(r.queue)-1]
+			r.queue = r.queue[:len(r.queue)-1]
+			if !p.settle(r, j) && failed < 0 {
+				failed = j
+				cancel()
+			}
+			if failed >= 0 {
+				continue
+			}
+			for _, k := range p.steps[j].dependents {
+				s := &r.slots[k]
+				if s.pending--; s.pending > 0 {
+					continue
+				}
+				if p.depsHaveResults(r, k) {
+					p.start(runCtx, r, e, k, d)
+					running++
+					continue
+				}
+				s.state = slotDone
+				s.out = StepOutcome{Step: p.steps[k].name, Kind: KindSkipped}
+				r.queue = append(r.queue, k)
+			}
+		}
+	}
+	for i := range r.slots {
+		if s := &r.slots[i]; s.state == slotWaiting {
+			s.state = slotDone
+			s.out = StepOutcome{Step: p.steps[i].name, Kind: KindCanceled, Use: UseOmitted}
+		}
+	}
+
+	switch {
+	case ctx.Err() == context.Canceled:
+		p.finish(r, res, -1)
+		res.Status = StatusClientClosedRequest
+	case failed >= 0:
+		p.finish(r, res, failed)
+	default:
+		p.finish(r, res, p.compose(r, res))
+	}
+	return res
+}
+
+// depsHaveResults reports whether every dependency of step k left a result
+// or a fallback to work with.
+func (p *Plan) depsHaveResults(r *run, k int) bool {
+	for _, d := range p.steps[k].deps {
+		if !r.slots[d].has {
+			return false
+		}
+	}
+	return true
+}
+
+// start runs step i in a new goroutine.
+func (p *Plan) start(ctx context.Context, r *run, e *env, i int, d Doer) {
+	r.slots[i].state = slotRunning
+	go p.runStep(ctx, r, e, i, d)
+}
+
+// runStep runs one step to its end and reports on r.done; sending is its
+// last action, so that it ends before Execute does.
+func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
+	st := p.steps[i]
+	s := &r.slots[i]
+	start := time.Now()
+	cancel := context.CancelFunc(func() {})
+	if st.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, st.timeout)
+	}
+	var span trace.Span
+	if p.opts.Tracer != nil {
+		ctx, span = p.opts.Tracer.Start(ctx, st.spanName, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(
+				attribute.String("portico.plan", p.name),
+				attribute.String("portico.step", st.name),
+				attribute.String("portico.service", st.service),
+			))
+	}
+
+	var res callResult
+	if err := ctx.Err(); err != nil {
+		// The budget ran out or the client left before the step could start.
+		kind, _, _ := classify(ctx, err)
+		res = callResult{kind: kind, err: err}
+	} else if st.forEach != nil {
+		res = p.fanOut(ctx, st, s, e, d)
+	} else {
+		s.out.Calls = 1
+		res = p.call(ctx, st, e, e.in, d)
+	}
+	if res.kind == KindOK && st.needTree {
+		v, err := decodeJSON(*res.buf)
+		if err != nil {
+			p.putBuf(res.buf)
+			res = callResult{kind: KindNotJSON, status: res.status, err: err}
+		} else {
+			s.value = v
+			r.results[i] = v
+		}
+	}
+	s.raw = res.buf
+	s.out.Step, s.out.Kind, s.out.Status, s.out.Reason, s.out.Err = st.name, res.kind, res.status, res.reason, res.err
+	s.out.Duration = time.Since(start)
+	cancel()
+	if span != nil {
+		span.SetAttributes(attribute.String("portico.outcome", string(res.kind)), attribute.Int("http.response.status_code", res.status))
+		if res.kind != KindOK {
+			span.SetStatus(codes.Error, string(res.kind))
+		}
+		span.End()
+	}
+	r.done <- i
+}
+
+// settle applies step i's failure policy once it has ended; it reports
+// false when a required step failed, which fails the route.
+func (p *Plan) settle(r *run, i int) bool {
+	s := &r.slots[i]
+	s.state = slotDone
+	if s.out.Kind == KindOK {
+		s.has, s.out.Use = true, UseResult
+		return true
+	}
+	return p.applyPolicy(r, i)
+}
+
+// applyPolicy handles the failure recorded in step i's outcome.
+func (p *Plan) applyPolicy(r *run, i int) bool {
+	st, s := p.steps[i], &r.slots[i]
+	switch st.policy {
+	case policyFallback:
+		s.has, s.out.Use = true, UseFallback
+		r.results[i] = st.fallbackTree
+		return true
+	case policyOptional:
+		s.has, s.out.Use = false, UseOmitted
+		return true
+	}
+	s.has, s.out.Use = false, UseOmitted
+	return false
+}
