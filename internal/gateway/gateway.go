@@ -36,13 +36,14 @@ type Options struct {
 // Gateway serves the public API. Its configuration is swapped atomically by
 // Reload; each request runs entirely on the configuration it started with.
 type Gateway struct {
-	log        *slog.Logger
-	m          *metrics
-	observer   upstream.Observer
-	tracing    bool
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
-	buffers    *bufferPool
+	log          *slog.Logger
+	m            *metrics
+	stepObserver *stepMetrics
+	observer     upstream.Observer
+	tracing      bool
+	tracer       trace.Tracer
+	propagator   propagation.TextMapPropagator
+	buffers      *bufferPool
 
 	ctx    context.Context // parent of background work (health checks, DNS)
 	cancel context.CancelFunc
@@ -74,6 +75,7 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 		buffers: newBufferPool(),
 	}
 	g.observer = observer{m: g.m}
+	g.stepObserver = newStepMetrics(o.Registerer)
 	if o.TracerProvider != nil {
 		g.tracing = true
 		g.tracer = o.TracerProvider.Tracer("github.com/portico-gw/portico/internal/gateway")
@@ -173,17 +175,25 @@ func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
 		rt.services[name] = s
 	}
 	for _, rc := range cfg.Routes {
-		svc, ok := rt.services[rc.Service]
-		if !ok {
-			return fail(fmt.Errorf("route %s: unknown service %q", rc.Name, rc.Service))
+		tmpl, err := router.ParseTemplate(rc.Path)
+		if err != nil {
+			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+		}
+		var svc *service
+		if rc.Aggregate == nil {
+			var ok bool
+			if svc, ok = rt.services[rc.Service]; !ok {
+				return fail(fmt.Errorf("route %s: unknown service %q", rc.Name, rc.Service))
+			}
 		}
 		r, err := g.compileRoute(rc, svc, &cfg.Server, trusted)
 		if err != nil {
 			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
 		}
-		tmpl, err := router.ParseTemplate(rc.Path)
-		if err != nil {
-			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+		if rc.Aggregate != nil {
+			if r.plan, err = g.compilePlan(rc, tmpl, rt.services); err != nil {
+				return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+			}
 		}
 		if err := rt.router.Add(rc.Methods, rc.Host, tmpl, r); err != nil {
 			return fail(fmt.Errorf("route %s: %w", rc.Name, err))

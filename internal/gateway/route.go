@@ -6,6 +6,7 @@ import (
 	"net/http/httputil"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/aggregate"
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/gateway/router"
 	"github.com/portico-gw/portico/internal/platform/problem"
@@ -15,7 +16,9 @@ import (
 // once per configuration.
 type route struct {
 	name       string
-	service    *service
+	label      string   // the service label in metrics and logs: the service, or "aggregate"
+	service    *service // nil for an aggregate route
+	plan       *aggregate.Plan
 	rewrite    *router.Rewrite // nil: the matched path goes upstream unchanged
 	stripQuery bool
 	timeout    time.Duration
@@ -33,13 +36,22 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 		name:       rc.Name,
 		service:    svc,
 		stripQuery: rc.StripQuery,
-		timeout:    svc.timeout,
 		maxBody:    int64(srv.MaxBody),
 		reqRules:   compileHeaderRules(rc.RequestHeaders),
 		respRules:  compileHeaderRules(rc.ResponseHeaders),
 		cors:       compileCORS(rc.CORS, rc.Methods),
-		m:          g.m.forRoute(rc.Name, svc.name),
 	}
+	if svc == nil {
+		rt.label = "aggregate"
+		rt.m = g.m.forRoute(rc.Name, rt.label)
+		if rc.MaxBody > 0 {
+			rt.maxBody = int64(rc.MaxBody)
+		}
+		return rt, nil
+	}
+	rt.label = svc.name
+	rt.timeout = svc.timeout
+	rt.m = g.m.forRoute(rc.Name, svc.name)
 	if rc.Rewrite != "" {
 		rw, err := router.ParseRewrite(rc.Rewrite)
 		if err != nil {

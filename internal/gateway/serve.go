@@ -104,6 +104,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The upstream path: the route's rewrite, or the normalised path that
 	// was matched, so the upstream sees exactly what was authorised.
 	upPath := path
+	if rte.plan != nil {
+		upPath = r.URL.EscapedPath()
+	}
 	if rte.rewrite != nil {
 		upPath = string(rte.rewrite.Expand(make([]byte, 0, len(path)+16), &params))
 	}
@@ -130,7 +133,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				attribute.String("http.request.method", r.Method),
 				attribute.String("http.route", rte.name),
 				attribute.String("url.path", path),
-				attribute.String("portico.service", rte.service.name),
+				attribute.String("portico.service", rte.label),
 			))
 		defer func() {
 			span.SetAttributes(attribute.Int("http.response.status_code", st.status))
@@ -139,6 +142,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			span.End()
 		}()
+	}
+	if rte.plan != nil {
+		g.compose(rt, rte, w, r.WithContext(ctx), &params)
+		return
 	}
 	rte.proxy.ServeHTTP(w, r.WithContext(ctx))
 }
@@ -181,7 +188,7 @@ func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.
 func (g *Gateway) accessLog(r *http.Request, st *reqState, status int, d time.Duration) {
 	route, service := "", ""
 	if st.route != nil {
-		route, service = st.route.name, st.route.service.name
+		route, service = st.route.name, st.route.label
 	}
 	attrs := [...]slog.Attr{
 		slog.String("request_id", r.Header.Get(requestid.Header)),

@@ -155,7 +155,10 @@ func routeDefaults(r *Route, svc *Service, s *Server) {
 		r.Name = defaultRouteName(r)
 	}
 	setSize(&r.MaxBody, s.MaxBody)
-	if svc != nil {
+	if r.Aggregate != nil {
+		aggregateDefaults(r)
+	}
+	if svc != nil && r.Aggregate == nil {
 		setDuration(&r.Timeout, svc.Timeouts.Request)
 		setPtr(&r.Retry, svc.Retry.Attempts)
 	}

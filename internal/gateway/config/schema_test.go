@@ -244,6 +244,7 @@ services:
   b: {dns: {name: b.internal, port: 80}}
 routes:
   - {path: /, service: a, cors: {allow_origins: [https://a.example]}}
+  - {path: /agg, aggregate: {steps: [{name: s, service: a, path: /x}]}}
 `)
 	_, defaults := mustSchemaPaths(t)
 	if len(defaults) < 40 {
@@ -262,7 +263,7 @@ routes:
 }
 
 // valueAt follows yaml keys from v; "<name>" takes a map's first value
-// that has the rest of the path, "x[]" a list's first element.
+// that has the rest of the path, "x[]" a list's first element that has it.
 func valueAt(v reflect.Value, keys []string) (reflect.Value, bool) {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -293,10 +294,12 @@ func valueAt(v reflect.Value, keys []string) (reflect.Value, bool) {
 		}
 		f := v.Field(i)
 		if list {
-			if f.Len() == 0 {
-				return f, false
+			for j := range f.Len() {
+				if got, ok := valueAt(f.Index(j), keys[1:]); ok {
+					return got, true
+				}
 			}
-			f = f.Index(0)
+			return f, false
 		}
 		return valueAt(f, keys[1:])
 	}

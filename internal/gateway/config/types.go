@@ -230,8 +230,12 @@ type Route struct {
 	// Path is a template: literal segments, {name} segments and an
 	// optional trailing {name...} wildcard.
 	Path string `yaml:"path"`
-	// Service receives matched requests.
+	// Service receives matched requests. Exactly one of Service and
+	// Aggregate is set.
 	Service string `yaml:"service"`
+	// Aggregate answers matched requests by composing several service
+	// calls into one JSON response instead of proxying to one service.
+	Aggregate *Aggregate `yaml:"aggregate"`
 	// Rewrite is the upstream path template using the path's parameters.
 	// Empty means the matched (normalised) path unchanged.
 	Rewrite string `yaml:"rewrite"`
@@ -252,6 +256,83 @@ type Route struct {
 
 	// Pos is where the route starts in the source file.
 	Pos Position `yaml:"-"`
+}
+
+// Aggregate is a composition plan: named steps, each calling one service,
+// run concurrently unless one depends on another, merged into one response.
+type Aggregate struct {
+	// Budget bounds the whole plan; the remaining time is sent to each
+	// step's service. Default 10s. The critical path of step timeouts must
+	// fit in it.
+	Budget Duration `yaml:"budget"`
+	// OutcomeField, when set, adds the per-step outcome to the response
+	// body under this key. Default: outcomes only in the Portico-Outcome
+	// header.
+	OutcomeField string `yaml:"outcome_field"`
+	// MaxStepBody caps each step's response body unless the step sets its
+	// own. Default 1 MiB.
+	MaxStepBody Size `yaml:"max_step_body"`
+	// MaxFanOut caps the items a for_each step may call for, unless the
+	// step sets max_items. Default 100.
+	MaxFanOut int `yaml:"max_fan_out"`
+	// Steps are the calls, by name.
+	Steps []*Step `yaml:"steps"`
+}
+
+// Step is one call of an aggregation plan.
+type Step struct {
+	// Name identifies the step in references, outcomes and metrics.
+	Name string `yaml:"name"`
+	// Service is called.
+	Service string `yaml:"service"`
+	// Method of the call. Default GET.
+	Method string `yaml:"method"`
+	// Path is the call's path template, e.g. /internal/orgs/{path.org}.
+	Path string `yaml:"path"`
+	// Query parameters, as value templates.
+	Query map[string]string `yaml:"query"`
+	// Headers sent with the call, as value templates.
+	Headers map[string]string `yaml:"headers"`
+	// Body is the JSON body sent, built from templates.
+	Body *JSONValue `yaml:"body"`
+	// DependsOn names steps that must finish first, in addition to those
+	// the step's templates refer to.
+	DependsOn []string `yaml:"depends_on"`
+	// ForEach is a field path to an array in an earlier step's result; the
+	// step is called once per item.
+	ForEach string `yaml:"for_each"`
+	// MaxItems caps the items of a for_each step. Default: max_fan_out.
+	MaxItems int `yaml:"max_items"`
+	// Concurrency caps the simultaneous calls of a for_each step. Default 4.
+	Concurrency int `yaml:"concurrency"`
+	// Timeout bounds the step. Default: the rest of the budget (a step
+	// others depend on must set one).
+	Timeout Duration `yaml:"timeout"`
+	// OnFailure is required (the default), optional or fallback.
+	OnFailure string `yaml:"on_failure"`
+	// Fallback is the value used when a fallback step fails.
+	Fallback *JSONValue `yaml:"fallback"`
+	// Into places the result under this key of the response.
+	Into string `yaml:"into"`
+	// Merge merges the result's members into the response's root.
+	Merge bool `yaml:"merge"`
+	// Select picks a sub-object of the result before shaping.
+	Select string `yaml:"select"`
+	// Allow keeps only these field paths.
+	Allow []string `yaml:"allow"`
+	// Deny removes these field paths.
+	Deny []string `yaml:"deny"`
+	// Rename gives the last segment of a field path a new name.
+	Rename map[string]string `yaml:"rename"`
+	// MaxBody caps this step's response body. Default: max_step_body.
+	MaxBody Size `yaml:"max_body"`
+}
+
+// JSONValue is any JSON-compatible value written in YAML: a mapping, a
+// sequence, a string, a number, a boolean or null. Numbers keep their text.
+type JSONValue struct {
+	// V is the value: map[string]any, []any, string, json.Number, bool or nil.
+	V any
 }
 
 // HeaderRules adds, sets and removes header fields.

@@ -148,6 +148,16 @@ func (v *validator) route(path string, r *Route) *router.Template {
 	} else {
 		t = pt
 	}
+	if r.Aggregate != nil {
+		v.aggregateRoute(path, r, t)
+		v.positiveSize(path+".max_body", r.MaxBody)
+		v.headers(path+".request_headers", &r.RequestHeaders)
+		v.headers(path+".response_headers", &r.ResponseHeaders)
+		if r.CORS != nil {
+			v.cors(path+".cors", r.CORS, r)
+		}
+		return t
+	}
 	svc := v.routeService(path, r)
 	if r.Rewrite != "" {
 		v.rewrite(path+".rewrite", r.Rewrite, t)

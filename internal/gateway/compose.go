@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-gw/portico/internal/gateway/aggregate"
+	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
+	"github.com/portico-gw/portico/internal/platform/problem"
+	"github.com/portico-gw/portico/internal/platform/requestid"
+)
+
+// compilePlan compiles an aggregate route's plan against the services of
+// the runtime being built.
+func (g *Gateway) compilePlan(rc *config.Route, tmpl *router.Template, services map[string]*service) (*aggregate.Plan, error) {
+	names := slices.Sorted(maps.Keys(services))
+	opts := aggregate.Options{Observer: g.stepObserver}
+	if g.tracing {
+		opts.Tracer = g.tracer
+		opts.Propagator = g.propagator
+	}
+	return aggregate.Compile(rc.Aggregate.PlanSpec(rc.Name, tmpl.Params(), names), opts)
+}
+
+// compose answers an aggregate route: it reads the caller's body when the
+// plan refers to it, runs the plan with the runtime's services and writes
+// the composed response (or the problem naming the failed step).
+func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *http.Request, params *router.Params) {
+	in := aggregate.Input{
+		Path:   params,
+		Query:  r.URL.Query(),
+		Header: make(http.Header, 2),
+	}
+	in.Header[requestid.Header] = r.Header[requestid.Header]
+	if !g.tracing {
+		if tp := r.Header["Traceparent"]; tp != nil {
+			in.Header["Traceparent"] = tp
+		}
+	}
+	if rte.plan.UsesBody() && r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				w.Header().Set("Connection", "close")
+				problem.Write(w, r, problem.BodyTooLarge("The request body exceeds the limit of this route."))
+				return
+			}
+			stateOf(w).kind = kindCanceled
+			return
+		}
+		in.Body = body
+	}
+	res := rte.plan.Execute(r.Context(), &in, serviceDoer(rt.services))
+	defer res.Release()
+	if res.Problem == nil {
+		rte.respRules.apply(res.Header)
+	}
+	if st := stateOf(w); st != nil {
+		switch {
+		case res.Status == aggregate.StatusClientClosedRequest:
+			st.kind = kindCanceled
+			st.status, st.wroteHeader = statusClientClosed, true
+		case res.Problem != nil:
+			st.kind = "step_failed"
+		case res.Partial:
+			st.kind = "partial"
+		}
+	}
+	res.Write(w, r)
+}
+
+// serviceDoer calls the runtime's services for a plan, through the same
+// transports (balancing, breaker, retries) that proxied routes use.
+type serviceDoer map[string]*service
+
+func (d serviceDoer) Do(ctx context.Context, name string, req *http.Request) (*http.Response, error) {
+	s, ok := d[name]
+	if !ok {
+		return nil, errors.New("unknown service " + name)
+	}
+	resp, err := s.transport.RoundTrip(req)
+	if err != nil {
+		switch {
+		case errors.Is(err, upstream.ErrCircuitOpen):
+			return nil, refusal{err: err, kind: string(kindCircuitOpen)}
+		case errors.Is(err, upstream.ErrNoTarget):
+			return nil, refusal{err: err, kind: string(kindNoTarget)}
+		}
+		s.errors(classify(ctx, err)).Inc()
+	}
+	return resp, err
+}
+
+// refusal is a service refusing a call without trying it; the plan maps it
+// to 503 with the kind as the reason.
+type refusal struct {
+	err  error
+	kind string
+}
+
+func (e refusal) Error() string       { return e.err.Error() }
+func (e refusal) Unwrap() error       { return e.err }
+func (e refusal) StatusCode() int     { return http.StatusServiceUnavailable }
+func (e refusal) FailureKind() string { return e.kind }
+
+// stepMetrics counts aggregation step outcomes per route, step and kind.
+type stepMetrics struct {
+	outcomes *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	cache    sync.Map // stepKey -> prometheus.Counter
+}
+
+type stepKey struct{ route, step, kind string }
+
+func newStepMetrics(reg prometheus.Registerer) *stepMetrics {
+	m := &stepMetrics{
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "portico", Subsystem: "gateway", Name: "aggregate_steps_total",
+			Help: "Aggregation step outcomes, by route, step and kind (ok, timeout, status_5xx, not_json, ...).",
+		}, []string{"route", "step", "kind"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "portico", Subsystem: "gateway", Name: "aggregate_step_duration_seconds",
+			Help:    "Aggregation step durations, by route and step.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "step"}),
+	}
+	reg.MustRegister(m.outcomes, m.duration)
+	return m
+}
+
+// StepDone implements aggregate.Observer.
+func (m *stepMetrics) StepDone(plan, step string, kind aggregate.Kind, d time.Duration) {
+	k := stepKey{plan, step, string(kind)}
+	c, ok := m.cache.Load(k)
+	if !ok {
+		c, _ = m.cache.LoadOrStore(k, m.outcomes.WithLabelValues(plan, step, string(kind)))
+	}
+	c.(prometheus.Counter).Inc()
+	m.duration.WithLabelValues(plan, step).Observe(d.Seconds())
+}
+
+var (
+	_ aggregate.Doer     = serviceDoer(nil)
+	_ aggregate.Observer = (*stepMetrics)(nil)
+)
