@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors returned by the package's functions and by every Store
 // implementation. Callers test for them with errors.Is; wrapped errors add
@@ -17,3 +21,30 @@ var (
 	// unparsable API key.
 	ErrInvalid = errors.New("invalid argument")
 )
+
+// Errors of the service's flows, mapped by the HTTP layer to statuses.
+var (
+	// ErrUnauthenticated means a credential is missing, wrong, expired or
+	// revoked, or its identity is disabled. Which of these is never said.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrForbidden means the caller is known but may not do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrThrottled means too many recent failures; a *ThrottledError says
+	// how long to wait.
+	ErrThrottled = errors.New("too many attempts")
+)
+
+// ThrottledError is returned when sign-in is throttled. It matches
+// ErrThrottled with errors.Is.
+type ThrottledError struct {
+	// RetryAfter is how long until an attempt will be considered.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many attempts: retry after %s", e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

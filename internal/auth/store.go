@@ -82,4 +82,110 @@ type Store interface {
 	// ListAuditEvents returns one page of an organization's audit events;
 	// orgID "" lists the events outside any organization.
 	ListAuditEvents(ctx context.Context, orgID string, page PageRequest) (Page[AuditEvent], error)
+
+	// GetSession returns the session with the given ID, revoked and
+	// expired ones included, or ErrNotFound.
+	GetSession(ctx context.Context, id string) (Session, error)
+
+	// RecordLoginFailure stores a failed sign-in attempt. ErrInvalid if it
+	// fails LoginFailure.Validate.
+	RecordLoginFailure(ctx context.Context, f LoginFailure) error
+	// LoginFailureStats counts the failures at or after since for account
+	// (from every address), for the pair (account, ip), and for ip (for
+	// every account).
+	LoginFailureStats(ctx context.Context, account, ip string, since time.Time) (LoginFailureStats, error)
+	// ClearLoginFailures forgets the failures of the pair (account, ip),
+	// after a successful sign-in from that address.
+	ClearLoginFailures(ctx context.Context, account, ip string) error
+	// PruneLoginFailures deletes failures older than before and returns
+	// how many it deleted.
+	PruneLoginFailures(ctx context.Context, before time.Time) (int64, error)
+
+	// CreateLoginChallenge stores a pending second-factor sign-in.
+	// ErrInvalid if it fails LoginChallenge.Validate; ErrNotFound if its
+	// identity does not exist; ErrConflict if its ID or token hash is taken.
+	CreateLoginChallenge(ctx context.Context, c LoginChallenge) (LoginChallenge, error)
+	// GetLoginChallenge returns the challenge with the given token hash,
+	// used and expired ones included, or ErrNotFound.
+	GetLoginChallenge(ctx context.Context, tokenHash []byte) (LoginChallenge, error)
+	// FailLoginChallenge adds one to a challenge's Attempts and returns the
+	// new count. ErrNotFound if there is no such unused challenge.
+	FailLoginChallenge(ctx context.Context, id string) (int, error)
+	// UseLoginChallenge marks a challenge used at at. ErrNotFound unless
+	// the challenge exists, is unused and has not expired at at, so two
+	// concurrent uses cannot both succeed.
+	UseLoginChallenge(ctx context.Context, id string, at time.Time) error
+
+	// PutTOTP stores a new, unconfirmed TOTP credential, replacing an
+	// unconfirmed one. ErrConflict if the identity has a confirmed one;
+	// ErrNotFound if the identity does not exist.
+	PutTOTP(ctx context.Context, c TOTPCredential) error
+	// GetTOTP returns an identity's TOTP credential, or ErrNotFound.
+	GetTOTP(ctx context.Context, identityID string) (TOTPCredential, error)
+	// ConfirmTOTP marks an identity's credential confirmed at at and
+	// records step as used. ErrNotFound if there is no unconfirmed one.
+	ConfirmTOTP(ctx context.Context, identityID string, step int64, at time.Time) error
+	// UseTOTPStep records step as the last used time step. ErrConflict if
+	// step is not after the last used one (a replayed code); ErrNotFound if
+	// there is no confirmed credential.
+	UseTOTPStep(ctx context.Context, identityID string, step int64) error
+	// DeleteTOTP removes an identity's TOTP credential and recovery codes.
+	// ErrNotFound if there is no credential.
+	DeleteTOTP(ctx context.Context, identityID string) error
+	// ReplaceRecoveryCodes replaces an identity's recovery codes by the
+	// given hashes (each TokenHashLen bytes). ErrInvalid for a bad hash.
+	ReplaceRecoveryCodes(ctx context.Context, identityID string, hashes [][]byte, at time.Time) error
+	// UseRecoveryCode marks the identity's unused code with the given hash
+	// used at at. ErrNotFound if there is no such unused code.
+	UseRecoveryCode(ctx context.Context, identityID string, hash []byte, at time.Time) error
+	// CountRecoveryCodes returns how many unused recovery codes an identity
+	// has.
+	CountRecoveryCodes(ctx context.Context, identityID string) (int, error)
+
+	// CreateClient stores a new machine client and returns it as stored.
+	// ErrInvalid if it fails Client.Validate; ErrConflict if its ID is
+	// taken.
+	CreateClient(ctx context.Context, c Client) (Client, error)
+	// GetClient returns the client with the given ID, revoked ones
+	// included, or ErrNotFound.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// ListClients returns one page of an organization's clients, revoked
+	// ones included.
+	ListClients(ctx context.Context, orgID string, page PageRequest) (Page[Client], error)
+	// RevokeClient marks an organization's client revoked at at and revokes
+	// its refresh tokens; revoking it again keeps the first time.
+	// ErrNotFound if the organization has no such client.
+	RevokeClient(ctx context.Context, orgID, id string, at time.Time) error
+
+	// CreateRefreshToken stores the first token of a new family.
+	// ErrInvalid if it fails RefreshToken.Validate; ErrNotFound if its
+	// client does not exist; ErrConflict if its ID or hash is taken.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) (RefreshToken, error)
+	// GetRefreshToken returns the token with the given hash, used, revoked
+	// and expired ones included, or ErrNotFound.
+	GetRefreshToken(ctx context.Context, tokenHash []byte) (RefreshToken, error)
+	// RotateRefreshToken atomically marks the token oldID used at
+	// next.CreatedAt with the given successor nonce and stores next, its
+	// successor. ErrConflict if oldID is already used or revoked (another
+	// rotation won); ErrNotFound if there is no such token.
+	RotateRefreshToken(ctx context.Context, oldID string, nonce []byte, next RefreshToken) error
+	// RevokeRefreshFamily revokes every token of a family and returns how
+	// many it revoked.
+	RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) (int64, error)
+
+	// RevokeAccessToken records that the access token with the given JWT
+	// ID is revoked; the record may be pruned after expiresAt.
+	RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
+	// AccessTokenRevoked reports whether the access token with the given
+	// JWT ID was revoked.
+	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
+
+	// CreatePasswordReset stores a new password reset. ErrInvalid if it
+	// fails PasswordReset.Validate; ErrNotFound if its identity does not
+	// exist; ErrConflict if its ID or token hash is taken.
+	CreatePasswordReset(ctx context.Context, r PasswordReset) (PasswordReset, error)
+	// UsePasswordReset marks the reset with the given token hash used at at
+	// and returns it. ErrNotFound unless it exists, is unused and has not
+	// expired at at, so a token works once.
+	UsePasswordReset(ctx context.Context, tokenHash []byte, at time.Time) (PasswordReset, error)
 }

@@ -27,7 +27,8 @@ func mustOpen(tb testing.TB, db *sqldb.DB) *authstore.Store {
 func dumpText(tb testing.TB, db *sqldb.DB) string {
 	tb.Helper()
 	var sb strings.Builder
-	for _, table := range []string{"identities", "sessions", "api_keys", "audit_events"} {
+	for _, table := range []string{"identities", "sessions", "api_keys", "audit_events",
+		"login_challenges", "clients", "refresh_tokens", "password_resets", "recovery_codes"} {
 		rows, err := db.QueryContext(context.Background(), "SELECT * FROM "+table)
 		if err != nil {
 			tb.Fatalf("dump %s: %v", table, err)
@@ -97,11 +98,41 @@ func TestNoSecretsInClear(t *testing.T) {
 				t.Fatalf("parse api key: %v", err)
 			}
 
+			secrets := map[string]string{"session token": token, "api key": key, "api key secret": string(secret)}
+			clientSecret, clientHash := auth.GenerateToken()
+			client := auth.Client{ID: auth.NewID(auth.ClientIDPrefix, now), OrgID: "org_acme", Name: "bot",
+				SecretHash: clientHash, CreatedBy: id.ID, CreatedAt: now}
+			if _, err := s.CreateClient(ctx, client); err != nil {
+				t.Fatalf("create client: %v", err)
+			}
+			refresh, refreshHash := auth.GenerateToken()
+			rtID := auth.NewID(auth.RefreshTokenIDPrefix, now)
+			if _, err := s.CreateRefreshToken(ctx, auth.RefreshToken{ID: rtID, FamilyID: rtID, ClientID: client.ID,
+				Subject: client.ID, TokenHash: refreshHash, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatalf("create refresh token: %v", err)
+			}
+			reset, resetHash := auth.GenerateToken()
+			if _, err := s.CreatePasswordReset(ctx, auth.PasswordReset{ID: auth.NewID(auth.PasswordResetIDPrefix, now),
+				IdentityID: id.ID, TokenHash: resetHash, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatalf("create password reset: %v", err)
+			}
+			challenge, challengeHash := auth.GenerateToken()
+			if _, err := s.CreateLoginChallenge(ctx, auth.LoginChallenge{ID: auth.NewID(auth.LoginChallengeIDPrefix, now),
+				IdentityID: id.ID, TokenHash: challengeHash, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
+				t.Fatalf("create login challenge: %v", err)
+			}
+			for name, v := range map[string]string{"client secret": clientSecret, "refresh token": refresh, "reset token": reset, "challenge token": challenge} {
+				secrets[name] = v
+			}
+
 			dump := dumpText(t, db)
 			if !strings.Contains(dump, lookupID) {
 				t.Fatalf("dump lacks the api key id %s; the dump is not reading the tables", lookupID)
 			}
-			for name, secret := range map[string]string{"session token": token, "api key": key, "api key secret": string(secret)} {
+			if !strings.Contains(dump, client.ID) {
+				t.Fatalf("dump lacks the client id %s; the dump is not reading the new tables", client.ID)
+			}
+			for name, secret := range secrets {
 				if strings.Contains(dump, secret) {
 					t.Errorf("the %s is stored in clear", name)
 				}

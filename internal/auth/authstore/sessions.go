@@ -104,3 +104,13 @@ func (s *Store) ListActiveSessions(ctx context.Context, identityID string, now t
 		cursor:     func(s auth.Session) auth.Cursor { return auth.Cursor{At: s.CreatedAt, ID: s.ID} },
 	}.run(ctx, s.db, page)
 }
+
+// GetSession implements auth.Store.
+func (s *Store) GetSession(ctx context.Context, id string) (auth.Session, error) {
+	ses, err := scanSession(s.db.QueryRowContext(ctx,
+		`SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id))
+	if err != nil {
+		return auth.Session{}, notFound("get session", err)
+	}
+	return ses, nil
+}

@@ -225,3 +225,13 @@ func testListActiveSessions(t *testing.T, s auth.Store) {
 		})
 	}
 }
+
+func testGetSession(t *testing.T, s auth.Store) {
+	id := mustCreateIdentity(t, s, "getses@example.com", t0)
+	ses := mustCreateSession(t, s, id.ID, t0)
+	got, err := s.GetSession(ctx(t), ses.ID)
+	mustNoErr(t, "get session", err)
+	wantEqual(t, "session by id", got, ses)
+	_, err = s.GetSession(ctx(t), auth.NewID(auth.SessionIDPrefix, t0))
+	wantErr(t, "unknown session", err, auth.ErrNotFound)
+}

@@ -41,6 +41,15 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"api key touch", testTouchAPIKey},
 		{"audit append and list", testAuditAppendList},
 		{"audit errors", testAuditErrors},
+		{"session get by id", testGetSession},
+		{"login failures", testLoginFailures},
+		{"login challenges", testLoginChallenges},
+		{"totp and recovery codes", testTOTP},
+		{"clients", testClients},
+		{"client list pages", testListClients},
+		{"refresh tokens", testRefreshTokens},
+		{"revoked access tokens", testRevokedAccessTokens},
+		{"password resets", testPasswordResets},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}

@@ -1,0 +1,128 @@
+package authhttp
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/portico-gw/portico/internal/auth"
+)
+
+func FuzzParseBasic(f *testing.F) {
+	f.Add("Basic " + base64.StdEncoding.EncodeToString([]byte("cli_01:s%3Acret")))
+	f.Add("basic Og==")
+	f.Add("Bearer abc")
+	f.Add("Basic !!!")
+	f.Fuzz(func(t *testing.T, header string) {
+		id, secret, ok, err := parseBasic(header)
+		if !ok || err != nil {
+			return
+		}
+		if id == "" || !utf8.ValidString(id) || !utf8.ValidString(secret) {
+			t.Fatalf("parseBasic(%q) = (%q, %q), want a non-empty UTF-8 id", header, id, secret)
+		}
+		again := "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+		id2, secret2, ok2, err2 := parseBasic(again)
+		if !ok2 || err2 != nil || id2 != id || secret2 != secret {
+			t.Fatalf("round trip of (%q, %q): got (%q, %q, %v, %v)", id, secret, id2, secret2, ok2, err2)
+		}
+	})
+}
+
+func FuzzParseOAuthRequest(f *testing.F) {
+	f.Add("", "grant_type=client_credentials&client_id=cli_1&client_secret=s&scope=a+b")
+	f.Add("Basic Y2xpXzE6cw==", "grant_type=refresh_token&refresh_token=abc")
+	f.Add("", "grant_type=x&grant_type=y")
+	f.Add("", "scope=%zz")
+	f.Add("", "token=abc&token_type_hint=refresh_token&client_id=a&client_secret=b&scope=")
+	f.Fuzz(func(t *testing.T, authorization, body string) {
+		req, err := parseOAuthRequest(authorization, []byte(body))
+		if err != nil {
+			if _, ok := err.(*auth.OAuthError); !ok {
+				t.Fatalf("got error of type %T, want *auth.OAuthError", err)
+			}
+			return
+		}
+		if req.clientID == "" || req.clientSecret == "" {
+			t.Fatalf("accepted a request without client credentials: %+v", req)
+		}
+		if len(req.scopes) > 0 && slices.Contains(req.scopes, "") {
+			t.Fatalf("got an empty scope in %q", req.scopes)
+		}
+	})
+}
+
+func FuzzParseForm(f *testing.F) {
+	f.Add("a=1&b=2")
+	f.Add("a=1&a=2")
+	f.Add("=x&&")
+	f.Add("%ff=1")
+	f.Fuzz(func(t *testing.T, body string) {
+		form, err := parseForm([]byte(body))
+		if err != nil {
+			return
+		}
+		if len(form) > maxFormParams {
+			t.Fatalf("got %d parameters, want at most %d", len(form), maxFormParams)
+		}
+		vals := url.Values{}
+		for k, v := range form {
+			if k == "" || !utf8.ValidString(k) || !utf8.ValidString(v) {
+				t.Fatalf("got parameter %q=%q", k, v)
+			}
+			vals.Set(k, v)
+		}
+		again, err := parseForm([]byte(vals.Encode()))
+		if err != nil || len(again) != len(form) {
+			t.Fatalf("re-encoded form: got (%v, %v), want %v", again, err, form)
+		}
+		for k, v := range form {
+			if again[k] != v {
+				t.Fatalf("re-encoded form: %q got %q, want %q", k, again[k], v)
+			}
+		}
+	})
+}
+
+func FuzzParseExchange(f *testing.F) {
+	f.Add(`{"credential":"abc","kind":"session"}`)
+	f.Add(`{"credential":"ptc_x"}`)
+	f.Add(`{"credential":"abc","kind":"cookie"}`)
+	f.Add(`{"credential":"abc"} {}`)
+	f.Add(`{"credential":"abc","extra":1}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		req, err := parseExchange([]byte(body))
+		if err != nil {
+			return
+		}
+		if req.Credential == "" || len(req.Credential) > auth.MaxCredentialLen {
+			t.Fatalf("accepted credential of %d bytes", len(req.Credential))
+		}
+		switch req.Kind {
+		case "", auth.CredentialSession, auth.CredentialBearer, auth.CredentialAPIKey:
+		default:
+			t.Fatalf("accepted kind %q", req.Kind)
+		}
+	})
+}
+
+func FuzzSessionCookie(f *testing.F) {
+	token, _ := auth.GenerateToken()
+	f.Add("__Host-portico_session=" + token)
+	f.Add("a=b; __Host-portico_session=short; __Host-portico_session=" + token)
+	f.Add(`__Host-portico_session="` + token + `"`)
+	f.Add("__Host-portico_session=")
+	f.Fuzz(func(t *testing.T, header string) {
+		r := &http.Request{Header: http.Header{"Cookie": {header}}}
+		got, ok := sessionToken(r, "__Host-portico_session")
+		if !ok {
+			return
+		}
+		if _, err := auth.HashToken(got); err != nil {
+			t.Fatalf("sessionToken(%q) = %q, which is not a token: %v", header, got, err)
+		}
+	})
+}

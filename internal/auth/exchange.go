@@ -1,0 +1,96 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Exchanged is the gateway's answer for an outside credential: an internal
+// token and how long the gateway may reuse it for that credential.
+type Exchanged struct {
+	Token     string
+	ExpiresAt time.Time
+	Subject   string
+	Kind      CredentialKind
+	// CacheTTL is at most Options.ExchangeCacheTTL, and never beyond the
+	// internal token's or the credential's expiry.
+	CacheTTL time.Duration
+}
+
+// apiKeyTouchEvery is how stale an API key's LastUsedAt may get before a
+// use writes it again, so busy keys do not write on every request.
+const apiKeyTouchEvery = time.Minute
+
+// Exchange turns an outside credential (a session token, an OAuth access
+// token or an API key) into an internal token. kind is one of
+// CredentialSession, CredentialBearer and CredentialAPIKey, or "" to
+// detect it from the credential's shape. It records the use (a session's
+// last-seen time, an API key's last use). ErrUnauthenticated when the
+// credential is malformed, unknown, revoked or expired, or its identity or
+// client is disabled; ErrInvalid for an unknown kind.
+func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchanged, error) {
+	if kind == "" {
+		kind = DetectCredential(credential)
+		if kind == "" {
+			return Exchanged{}, fmt.Errorf("exchange: unrecognised credential: %w", ErrUnauthenticated)
+		}
+	}
+	now := s.now()
+	var (
+		claims InternalClaims
+		until  time.Time // the credential's own end
+	)
+	switch kind {
+	case CredentialSession:
+		ses, err := s.activeSession(ctx, credential)
+		if err != nil {
+			return Exchanged{}, fmt.Errorf("exchange: %w", err)
+		}
+		p, err := s.principalFor(ctx, ses.IdentityID, ses.ID)
+		if err != nil {
+			return Exchanged{}, fmt.Errorf("exchange: %w", err)
+		}
+		claims = InternalClaims{Subject: p.IdentityID, Kind: KindUser, Orgs: p.Orgs, Staff: p.Staff, CredentialID: ses.ID}
+		until = ses.IdleExpiresAt
+	case CredentialAPIKey:
+		k, err := s.apiKey(ctx, credential)
+		if err != nil {
+			return Exchanged{}, fmt.Errorf("exchange: %w", err)
+		}
+		if !k.Active(now) {
+			return Exchanged{}, fmt.Errorf("exchange: api key revoked or expired: %w", ErrUnauthenticated)
+		}
+		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= apiKeyTouchEvery {
+			if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+				return Exchanged{}, fmt.Errorf("exchange: %w", err)
+			}
+		}
+		claims = InternalClaims{Subject: k.ID, Kind: KindAPIKey, Orgs: []OrgRole{{ID: k.OrgID}}, Scopes: k.Scopes, CredentialID: k.ID}
+		if k.ExpiresAt != nil {
+			until = *k.ExpiresAt
+		}
+	case CredentialBearer:
+		ac, c, err := s.accessToken(ctx, credential)
+		if err != nil {
+			return Exchanged{}, fmt.Errorf("exchange: %w", err)
+		}
+		claims = InternalClaims{Subject: ac.Subject, Kind: KindClient, Orgs: []OrgRole{{ID: c.OrgID}}, Scopes: ac.Scopes, CredentialID: ac.ID}
+		until = ac.ExpiresAt
+	default:
+		return Exchanged{}, fmt.Errorf("exchange: kind %q: %w", kind, ErrInvalid)
+	}
+	claims.ID, claims.IssuedAt = newJTI(), now
+	claims.ExpiresAt = now.Add(s.o.InternalTokenLifetime)
+	if !until.IsZero() && until.Before(claims.ExpiresAt) {
+		claims.ExpiresAt = until
+	}
+	token, err := s.issuer.IssueInternalToken(ctx, claims)
+	if err != nil {
+		return Exchanged{}, fmt.Errorf("exchange: issue internal token: %w", err)
+	}
+	return Exchanged{
+		Token: token, ExpiresAt: claims.ExpiresAt, Subject: claims.Subject, Kind: claims.Kind,
+		CacheTTL: min(s.o.ExchangeCacheTTL, claims.ExpiresAt.Sub(now)),
+	}, nil
+}
