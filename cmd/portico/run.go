@@ -22,6 +22,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"gateway": {"run the API gateway", runGateway},
 		"check":   {"validate a gateway configuration and print every problem", runCheck},
+		"explain": {"show how the gateway would handle a request", runExplain},
 		"version": {"print the version", runVersion},
 	}
 }
