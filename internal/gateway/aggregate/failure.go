@@ -52,9 +52,14 @@ func failureProblem(st *step, o *StepOutcome) *problem.Problem {
 	case status == http.StatusGatewayTimeout:
 		p = problem.GatewayTimeout(detail)
 	case status == http.StatusServiceUnavailable:
+		// The same types a proxied route answers with, so clients handle
+		// one vocabulary.
 		slug := "upstream-unavailable"
-		if o.Reason != "" {
-			slug = "upstream-" + o.Reason
+		switch o.Reason {
+		case "circuit_open":
+			slug = "circuit-open"
+		case "no_target":
+			slug = "no-healthy-target"
 		}
 		p = problem.Unavailable(slug, detail)
 	case status == http.StatusInternalServerError:

@@ -139,7 +139,7 @@ func TestRequiredStatusMapping(t *testing.T) {
 		{"badjson", 502, KindNotJSON, "upstream-failed"},
 		{"big", 502, KindTooLarge, "upstream-failed"},
 		{"bigchunked", 502, KindTooLarge, "upstream-failed"},
-		{"breaker", 503, KindUnavailable, "upstream-circuit_open"},
+		{"breaker", 503, KindUnavailable, "circuit-open"},
 	} {
 		t.Run(tc.service, func(t *testing.T) {
 			timeout := 5 * time.Second
