@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Load check: the benchmark upstream served directly, through a minimal
+# httputil.ReverseProxy, and through Portico's gateway, each measured with
+# wrk on loopback. Prints requests/s, p50/p99 latency and the CPU time the
+# proxy spent per request. See bench/README.md.
+#
+# Knobs (environment):
+#   DURATION=10s    length of each measured wrk run
+#   WARMUP=2s       unmeasured wrk run before each measured one
+#   CONNS=32        wrk connections
+#   LATENCY_PASS=1  also run a one-connection pass for each target
+#   TARGETS="direct minproxy portico"  which targets to measure, in order
+#   ROUNDS=1        measure the targets this many times, interleaved
+#   PROXY_CPU=0 LOAD_CPU=1  cores for the proxy, and for wrk + upstream
+#   PORT_BASE=18380 upstream on PORT_BASE, proxy on +1, gateway admin on +2
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNS=${CONNS:-32}
+LATENCY_PASS=${LATENCY_PASS:-0}
+ROUNDS=${ROUNDS:-1}
+TARGETS=${TARGETS:-direct minproxy portico}
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+PORT_BASE=${PORT_BASE:-18380}
+
+upstream_addr=127.0.0.1:$PORT_BASE
+proxy_addr=127.0.0.1:$((PORT_BASE + 1))
+admin_addr=127.0.0.1:$((PORT_BASE + 2))
+loaded_path=/v1/items/42
+
+die() {
+	echo "run.sh: $*" >&2
+	exit 1
+}
+note() { echo "run.sh: $*" >&2; }
+
+# --- processes -------------------------------------------------------------
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in ${pids[@]+"${pids[@]}"}; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in ${pids[@]+"${pids[@]}"}; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start CPU CMD...: runs CMD in the background on core CPU with
+# GOMAXPROCS=1; its pid is left in $started.
+start() {
+	local cpu=$1
+	shift
+	GOMAXPROCS=1 taskset -c "$cpu" "$@" &
+	started=$!
+	pids+=("$started")
+}
+
+# stop PID: ends a process this script started, and forgets it.
+stop() {
+	local p kept=()
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	for p in ${pids[@]+"${pids[@]}"}; do
+		[[ $p == "$1" ]] || kept+=("$p")
+	done
+	pids=(${kept[@]+"${kept[@]}"})
+}
+
+# wait_ready PID URL: waits up to 10 s for URL to answer 2xx while PID lives.
+wait_ready() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || return 1
+		curl -fsS -o /dev/null --max-time 1 "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# port_free ADDR: true when nothing listens on ADDR.
+port_free() {
+	! (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
+}
+
+# cpu_ticks PID: user + system CPU time of the process, in clock ticks.
+cpu_ticks() {
+	local stat rest f
+	stat=$(<"/proc/$1/stat")
+	rest=${stat##*) } # the command name may hold spaces and parentheses
+	read -r -a f <<<"$rest"
+	echo $((f[11] + f[12])) # fields 14 (utime) and 15 (stime)
+}
+
+# --- wrk and its output ----------------------------------------------------
+
+# seconds DURATION: wrk's duration syntax (10, 10s, 2m, 1h) in seconds.
+seconds() {
+	case $1 in
+	*s) echo "${1%s}" ;;
+	*m) echo $((${1%m} * 60)) ;;
+	*h) echo $((${1%h} * 3600)) ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# load CONNS DURATION URL: one wrk run on the load core, bounded in time.
+# It runs in the background so that a signal reaches the traps at once.
+load() {
+	local pid rc=0
+	timeout "$(($(seconds "$2") + 30))" \
+		taskset -c "$LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency "$3" &
+	pid=$!
+	pids+=("$pid")
+	wait "$pid" || rc=$?
+	stop "$pid"
+	return "$rc"
+}
+
+# to_ms VALUE: a wrk latency (850.00us, 1.20ms, 1.01s) in milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+		printf "%.3f", n
+	}'
+}
+
+# per_request TICKS REQUESTS: CPU microseconds per request.
+per_request() {
+	awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN {
+		if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-"
+	}'
+}
+
+# busy TICKS DURATION: the share of one core used over DURATION, in percent.
+busy() {
+	awk -v t="$1" -v hz="$hz" -v d="$(seconds "$2")" 'BEGIN { printf "%.0f%%", t / hz / d * 100 }'
+}
+
+rows=()
+
+# measure NAME PID URL CONNS: warms up, then measures one wrk run while
+# reading the CPU time of PID (the proxy; empty for none) and the upstream.
+measure() {
+	local name=$1 pid=$2 url=$3 conns=$4 out="$work/wrk.out"
+	local p0=0 p1=0 u0 u1 rps p50 p99 reqs errs proxy_us proxy_core
+	note "$name: warm-up $WARMUP, then $DURATION at $conns connections"
+	load "$conns" "$WARMUP" "$url" >/dev/null || die "$name: wrk warm-up failed"
+	[[ -n $pid ]] && p0=$(cpu_ticks "$pid")
+	u0=$(cpu_ticks "$upstream_pid")
+	load "$conns" "$DURATION" "$url" >"$out" || die "$name: wrk failed"
+	[[ -n $pid ]] && p1=$(cpu_ticks "$pid")
+	u1=$(cpu_ticks "$upstream_pid")
+
+	rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$out")
+	p50=$(awk '$1 == "50%" { print $2 }' "$out")
+	p99=$(awk '$1 == "99%" { print $2 }' "$out")
+	reqs=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$out")
+	errs=$(awk '
+		/Non-2xx or 3xx responses:/ { n += $NF }
+		/Socket errors:/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i }
+		END { print n + 0 }' "$out")
+	[[ -n $rps && -n $p50 && -n $p99 && -n $reqs ]] || {
+		cat "$out" >&2
+		die "$name: could not read wrk's output"
+	}
+	proxy_us=- proxy_core=-
+	if [[ -n $pid ]]; then
+		proxy_us=$(per_request $((p1 - p0)) "$reqs")
+		proxy_core=$(busy $((p1 - p0)) "$DURATION")
+	fi
+	rows+=("$(printf '%-10s %5s %12s %9s %9s %14s %10s %14s %7s' \
+		"$name" "$conns" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
+		"$proxy_us" "$proxy_core" "$(per_request $((u1 - u0)) "$reqs")" "$errs")")
+}
+
+# passes NAME PID URL: the measured run, and the one-connection pass if asked.
+passes() {
+	measure "$@" "$CONNS"
+	if [[ $LATENCY_PASS == 1 && $CONNS != 1 ]]; then
+		measure "$@" 1
+	fi
+}
+
+# --- setup -----------------------------------------------------------------
+
+if ! command -v wrk >/dev/null; then
+	note "installing wrk"
+	sudo=
+	[[ $(id -u) == 0 ]] || sudo=sudo
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
+fi
+for tool in wrk taskset curl go getconf timeout; do
+	command -v "$tool" >/dev/null || die "$tool is required"
+done
+hz=$(getconf CLK_TCK)
+loadavg=$(cut -d' ' -f1 /proc/loadavg) # before this script adds its own load
+if (($(nproc) < 2)); then
+	note "only one core: proxy and load share it, figures are not comparable"
+	PROXY_CPU=0 LOAD_CPU=0
+fi
+for addr in "$upstream_addr" "$proxy_addr" "$admin_addr"; do
+	port_free "$addr" || die "$addr is in use; set PORT_BASE to another port"
+done
+
+note "building into $work"
+(
+	cd "$root"
+	go build -o "$work/upstream" ./bench/upstream
+	go build -o "$work/minproxy" ./bench/minproxy
+	if [[ " $TARGETS " == *" portico "* ]]; then
+		go build -o "$work/portico" ./cmd/portico
+	fi
+)
+
+start "$LOAD_CPU" "$work/upstream" -addr "$upstream_addr" >/dev/null 2>"$work/upstream.log"
+upstream_pid=$started
+wait_ready "$upstream_pid" "http://$upstream_addr$loaded_path" || {
+	cat "$work/upstream.log" >&2
+	die "upstream did not start"
+}
+
+# --- targets ---------------------------------------------------------------
+
+run_direct() {
+	passes direct "" "http://$upstream_addr$loaded_path"
+}
+
+run_minproxy() {
+	# Its error log (client disconnects at the end of each run) goes to a file.
+	start "$PROXY_CPU" "$work/minproxy" -addr "$proxy_addr" -upstream "http://$upstream_addr" \
+		>/dev/null 2>"$work/minproxy.log"
+	local pid=$started
+	wait_ready "$pid" "http://$proxy_addr$loaded_path" || {
+		cat "$work/minproxy.log" >&2
+		die "minproxy did not start"
+	}
+	passes minproxy "$pid" "http://$proxy_addr$loaded_path"
+	stop "$pid"
+}
+
+run_portico() {
+	local cfg=$here/gateway.bench.yaml pid
+	export BENCH_UPSTREAM=http://$upstream_addr BENCH_LISTEN=$proxy_addr BENCH_ADMIN=$admin_addr
+	"$work/portico" check --config "$cfg" >/dev/null || die "portico check failed"
+	# The gateway logs (access log included) to stderr, discarded here so
+	# that the log's cost is counted but no disk is involved.
+	start "$PROXY_CPU" "$work/portico" gateway --config "$cfg" >/dev/null 2>&1
+	pid=$started
+	wait_ready "$pid" "http://$proxy_addr$loaded_path" ||
+		die "portico did not start or does not answer $loaded_path (run it by hand to see its log)"
+	curl -fsS -o /dev/null --max-time 2 "http://$admin_addr/metrics" 2>/dev/null ||
+		note "portico's admin listener does not serve /metrics"
+	passes portico "$pid" "http://$proxy_addr$loaded_path"
+	stop "$pid"
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+	for target in $TARGETS; do
+		case $target in
+		direct | minproxy | portico) "run_$target" ;;
+		*) die "unknown target $target; use direct, minproxy or portico" ;;
+		esac
+	done
+done
+
+# --- report ----------------------------------------------------------------
+
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)"
+echo "tree:    $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+echo "load:    $loadavg (1-minute load average at start; other work on the machine skews the figures)"
+echo "go:      $(go version | awk '{ print $3 }'), wrk -t1 -d$DURATION, proxy on core $PROXY_CPU (GOMAXPROCS=1), wrk and upstream on core $LOAD_CPU"
+echo
+printf '%-10s %5s %12s %9s %9s %14s %10s %14s %7s\n' \
+	target conns requests/s p50_ms p99_ms proxy_cpu_us/r proxy_core upstr_cpu_us/r errors
+printf '%s\n' "${rows[@]}"
