@@ -33,15 +33,16 @@ func runGateway(ctx context.Context, args []string, getenv env, stdout, stderr i
 		fmt.Fprintln(stderr, "portico gateway:", err)
 		return 1
 	}
-	if err := serveGateway(ctx, cfg, *path, getenv, logger); err != nil {
+	if err := serveGateway(ctx, cfg, *path, getenv, logger, stderr); err != nil {
 		logger.Error("gateway stopped", slog.String("error", err.Error()))
 		return 1
 	}
 	return 0
 }
 
-// serveGateway runs the gateway with cfg until ctx ends.
-func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv env, logger *slog.Logger) error {
+// serveGateway runs the gateway with cfg until ctx ends, writing access
+// log lines to accessOut.
+func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv env, logger *slog.Logger, accessOut io.Writer) error {
 	reg := observability.NewRegistry()
 	tp, shutdownTracing, err := observability.NewTracerProvider(ctx, observability.TracingOptions{
 		OTLPEndpoint: cfg.Tracing.OTLPEndpoint,
@@ -59,6 +60,7 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 	}
 	gw, err := gateway.New(cfg, gateway.Options{
 		Logger:         logger,
+		AccessLog:      accessOut,
 		Registerer:     reg,
 		TracerProvider: gwTP,
 		Propagator:     observability.Propagator(),

@@ -36,6 +36,7 @@ routes:
 `+routes.String(), map[string]string{"A": up.URL})
 	gw, err := New(cfg, Options{
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		AccessLog:  io.Discard,
 		Registerer: prometheus.NewRegistry(),
 	})
 	if err != nil {

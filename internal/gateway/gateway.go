@@ -8,6 +8,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -27,7 +28,10 @@ import (
 // required; a nil TracerProvider disables span creation (traceparent
 // headers still pass through untouched).
 type Options struct {
-	Logger         *slog.Logger
+	Logger *slog.Logger
+	// AccessLog receives one JSON line per request when the configuration
+	// asks for access logs; nil discards them.
+	AccessLog      io.Writer
 	Registerer     prometheus.Registerer
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
@@ -37,6 +41,7 @@ type Options struct {
 // Reload; each request runs entirely on the configuration it started with.
 type Gateway struct {
 	log          *slog.Logger
+	access       *accessLog
 	m            *metrics
 	stepObserver *stepMetrics
 	observer     upstream.Observer
@@ -74,6 +79,10 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 		cancel:  cancel,
 		buffers: newBufferPool(),
 	}
+	if o.AccessLog == nil {
+		o.AccessLog = io.Discard
+	}
+	g.access = newAccessLog(o.AccessLog, cfg.Server.AccessLogFlush.D())
 	g.observer = observer{m: g.m}
 	g.stepObserver = newStepMetrics(o.Registerer)
 	if o.TracerProvider != nil {
@@ -139,6 +148,7 @@ func (g *Gateway) Close() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.cancel()
+	g.access.close()
 	if rt := g.rt.Load(); rt != nil {
 		for _, s := range rt.services {
 			s.close(0)

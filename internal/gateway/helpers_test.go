@@ -86,8 +86,10 @@ func mustGateway(tb testing.TB, yaml string, vars map[string]string) *testGatewa
 		w = io.MultiWriter(logs, os.Stderr)
 	}
 	reg := prometheus.NewRegistry()
+	cfg.Server.AccessLogFlush = 0 // tests read each line as soon as the request ends
 	gw, err := New(cfg, Options{
 		Logger:     slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		AccessLog:  w,
 		Registerer: reg,
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -177,7 +176,7 @@ func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.
 		st.route.m.observe(status, d.Seconds())
 	}
 	if rt.accessLog {
-		g.accessLog(r, st, status, d)
+		g.logRequest(r, st, status, start, d)
 	}
 	putState(st)
 	if rec != nil {
@@ -185,24 +184,22 @@ func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.
 	}
 }
 
-func (g *Gateway) accessLog(r *http.Request, st *reqState, status int, d time.Duration) {
-	route, service := "", ""
+func (g *Gateway) logRequest(r *http.Request, st *reqState, status int, start time.Time, d time.Duration) {
+	rec := record{
+		at:        start,
+		requestID: r.Header.Get(requestid.Header),
+		method:    r.Method,
+		path:      st.path,
+		status:    status,
+		bytes:     st.bytes,
+		duration:  d,
+		client:    clientString(st.client),
+		failure:   string(st.kind),
+	}
 	if st.route != nil {
-		route, service = st.route.name, st.route.label
+		rec.route, rec.label = st.route.name, st.route.label
 	}
-	attrs := [...]slog.Attr{
-		slog.String("request_id", r.Header.Get(requestid.Header)),
-		slog.String("method", r.Method),
-		slog.String("path", st.path),
-		slog.String("route", route),
-		slog.String("service", service),
-		slog.Int("status", status),
-		slog.Int64("bytes", st.bytes),
-		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-		slog.String("client", clientString(st.client)),
-		slog.String("failure", string(st.kind)),
-	}
-	g.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+	g.access.write(&rec)
 }
 
 func clientString(a netip.Addr) string {

@@ -19,6 +19,7 @@ const (
 	DefaultMaxHeaderCount    = 100
 	DefaultMaxBody           = 1 * MiB
 	DefaultAccessLog         = true
+	DefaultAccessLogFlush    = Duration(time.Second)
 
 	DefaultAdminListen = "127.0.0.1:9090"
 	// AdminOff as admin.listen disables the admin listener.
@@ -71,9 +72,10 @@ const (
 // newConfig returns the Config a file is decoded into. It carries the
 // defaults of the fields whose zero value is itself meaningful (so an
 // explicit 0 in the file must survive), which applyDefaults therefore
-// leaves alone: server.max_connections, where 0 means no cap.
+// leaves alone: server.max_connections, where 0 means no cap, and
+// server.access_log_flush, where 0 means no buffering.
 func newConfig() *Config {
-	return &Config{Server: Server{MaxConnections: DefaultMaxConnections}}
+	return &Config{Server: Server{MaxConnections: DefaultMaxConnections, AccessLogFlush: DefaultAccessLogFlush}}
 }
 
 // applyDefaults fills every unset field of a decoded configuration, and

@@ -69,6 +69,10 @@ type Server struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// AccessLog writes one log line per request. Default true.
 	AccessLog *bool `yaml:"access_log"`
+	// AccessLogFlush is how often buffered access log lines are written.
+	// Default 1s; 0 writes each line at once. Lines are also written when
+	// 64 KiB are waiting, and at shutdown.
+	AccessLogFlush Duration `yaml:"access_log_flush"`
 	// H2C accepts cleartext HTTP/2 from clients (prior knowledge or
 	// upgrade). Default false.
 	H2C bool `yaml:"h2c"`
