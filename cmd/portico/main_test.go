@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -366,5 +367,44 @@ func TestUsage(t *testing.T) {
 	out.Reset()
 	if code := run(context.Background(), []string{"version"}, os.LookupEnv, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "portico ") {
 		t.Errorf("version: exit %d, output %q", code, out.String())
+	}
+}
+
+func TestBinaryClosesSlowHeaderConnections(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "portico.yaml")
+	mustWrite(t, cfg, gatewayConfig("http://127.0.0.1:9", "/a", "  read_header_timeout: 300ms"))
+	p := mustStart(t, "gateway", "--config", cfg)
+	c, err := net.Dial("tcp", p.addrs["public"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /a HTTP/1.1\r\nHost: x\r\nX-Slow: ") // never finished
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the gateway kept a connection whose headers never finished")
+	}
+}
+
+func TestBinaryServesHTTP2Cleartext(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer up.Close()
+	cfg := filepath.Join(t.TempDir(), "portico.yaml")
+	mustWrite(t, cfg, gatewayConfig(up.URL, "/a", "  h2c: true"))
+	p := mustStart(t, "gateway", "--config", cfg)
+	var protos http.Protocols
+	protos.SetUnencryptedHTTP2(true)
+	client := &http.Client{Transport: &http.Transport{Protocols: &protos}}
+	resp, err := client.Get(p.url("public", "/a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.Proto != "HTTP/2.0" || string(body) != "ok" {
+		t.Errorf("got %s %q, want HTTP/2.0 ok", resp.Proto, body)
 	}
 }
