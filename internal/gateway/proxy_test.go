@@ -297,3 +297,17 @@ func TestMalformedUpstreamResponseIs502(t *testing.T) {
 		t.Errorf("problem leaks the upstream error: %s", body)
 	}
 }
+
+func TestUpstreamRequestIDIsNotDuplicated(t *testing.T) {
+	up := mustUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", r.Header.Get("X-Request-Id"))
+		w.Header().Add("X-Request-Id", "upstream-own")
+	}))
+	tg := mustGateway(t, oneRoute(""), map[string]string{"A": up.URL, "TRUSTED": "192.0.2.1"})
+	req := mustRequest(t, "GET", tg.srv.URL+"/x", nil)
+	req.Header.Set("X-Request-Id", "rid-1")
+	resp, _ := mustDo(t, req)
+	if got := resp.Header.Values("X-Request-Id"); len(got) != 1 || got[0] != "rid-1" {
+		t.Errorf("X-Request-Id = %q, want exactly [rid-1]", got)
+	}
+}

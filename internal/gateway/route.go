@@ -87,6 +87,7 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 		BufferPool:    g.buffers,
 		ModifyResponse: func(resp *http.Response) error {
 			stripIdentityHeaders(resp.Header)
+			delete(resp.Header, "X-Request-Id") // the gateway's own is already set
 			if rt.cors != nil {
 				stripUpstreamCORS(resp.Header)
 			}

@@ -12,7 +12,7 @@
 // cross-site POST, PUT and DELETE.
 //
 // CSRF: every /v1 request with an unsafe method (anything but GET, HEAD
-// and OPTIONS) must carry the header X-Portico-CSRF (any non-empty value)
+// and OPTIONS) must carry the header Portico-CSRF (any non-empty value)
 // and, when it has an Origin header and TrustedOrigins is set, an origin
 // from that list. A cross-site page can make a browser send a cookie but
 // cannot add a custom header without a CORS preflight, which Portico does

@@ -16,7 +16,7 @@ const (
 	// DefaultMaxPageLimit caps the limit query parameter of lists.
 	DefaultMaxPageLimit = 100
 	// CSRFHeader must be present on unsafe /v1 requests.
-	CSRFHeader = "X-Portico-CSRF"
+	CSRFHeader = "Portico-CSRF"
 )
 
 // Options configure a Handler. The zero value of each field is the

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/platform/observability"
+)
+
+// allGatewayConfig is the gateway configuration of portico all; see the
+// file for the variables it uses.
+//
+//go:embed all-gateway.yaml
+var allGatewayConfig []byte
+
+// allGatewayConfigName names the built-in configuration in error messages.
+const allGatewayConfigName = "portico-all (built-in gateway config)"
+
+const allUsage = `usage: portico all [flags]
+
+Runs every component in one process, each on its own loopback listener and
+talking to the others over HTTP as in production: today the auth service and
+the gateway in front of it. Services listen on free loopback ports, logged
+as "listening" records (auth and auth-admin for the auth service).
+Everything is kept in one data directory (SQLite databases and key files),
+and a ready gateway configuration routes the public auth API; print it with
+--print-gateway-config. The log level and format flags apply to every
+component (a --gateway-config file's log section is ignored).
+
+On the first start it creates the first administrator (PORTICO_ADMIN_EMAIL,
+default admin@localhost) and prints a generated password once to standard
+output, unless PORTICO_ADMIN_PASSWORD is set. PORTICO_AUTH_KEK and
+PORTICO_AUTH_SECRET_KEY are honoured as by 'portico auth'. Logs go to
+standard error; Ctrl-C stops everything gracefully.
+
+Flags (each may also be set by the environment variable named with it):
+`
+
+// allService is one service of portico all. Adding a service is one entry
+// in allServices.
+type allService struct {
+	// name names the service in logs and in its gateway configuration
+	// variable, PORTICO_<NAME>_URL.
+	name string
+	// start starts the service on ln, a free loopback port, and returns it
+	// listening but not yet serving.
+	start func(ctx context.Context, ln net.Listener, o allOptions) (*startedService, error)
+}
+
+// allOptions are what every service of portico all shares.
+type allOptions struct {
+	dataDir   string
+	publicURL string
+	getenv    env
+	logger    *slog.Logger
+}
+
+// startedService is a service that listens and waits to serve.
+type startedService struct {
+	// serve serves until ctx ends and releases everything when it returns.
+	serve func(ctx context.Context) error
+	// close releases everything when serve will never run.
+	close func()
+	// banner are lines for the banner on standard output.
+	banner []string
+}
+
+// allServices lists the services behind the gateway, in start order.
+func allServices() []allService {
+	return []allService{
+		{name: "auth", start: startAllAuth},
+	}
+}
+
+func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
+	fs := newFlagSet("all", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), allUsage)
+		fs.PrintDefaults()
+	}
+	var listen, adminListen, dataDir, publicURL, gatewayConfig, logLevel, logFormat string
+	stringFlag(fs, getenv, &listen, "listen", "PORTICO_LISTEN", ":8080", "the gateway's public `address`")
+	stringFlag(fs, getenv, &adminListen, "admin-listen", "PORTICO_ADMIN_LISTEN", "127.0.0.1:9090", "the gateway's admin `address`, or off")
+	stringFlag(fs, getenv, &dataDir, "data-dir", "PORTICO_DATA_DIR", defaultDataDir, "`directory` of every component's database and key files, created 0700")
+	stringFlag(fs, getenv, &publicURL, "public-url", "PORTICO_PUBLIC_URL", "", "the `URL` clients reach the gateway at, the tokens' issuer; default http:// plus the gateway's address")
+	stringFlag(fs, getenv, &gatewayConfig, "gateway-config", "PORTICO_GATEWAY_CONFIG", "", "gateway configuration `file` to run instead of the built-in one; it may use the built-in one's variables")
+	printConfig := fs.Bool("print-gateway-config", false, "print the built-in gateway configuration and exit")
+	stringFlag(fs, getenv, &logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
+	stringFlag(fs, getenv, &logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *printConfig {
+		stdout.Write(allGatewayConfig)
+		return 0
+	}
+	logger, err := observability.NewLogger(stderr, logLevel, logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "portico all:", err)
+		return 1
+	}
+
+	// Each service's listener is bound first: the gateway configuration
+	// needs their URLs.
+	services := allServices()
+	listeners := make([]net.Listener, 0, len(services))
+	closeListeners := func() {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+	}
+	vars := map[string]string{"PORTICO_LISTEN": listen, "PORTICO_ADMIN_LISTEN": adminListen}
+	for _, s := range services {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			closeListeners()
+			fmt.Fprintf(stderr, "portico all: %s listener: %v\n", s.name, err)
+			return 1
+		}
+		listeners = append(listeners, ln)
+		vars["PORTICO_"+strings.ToUpper(s.name)+"_URL"] = "http://" + ln.Addr().String()
+	}
+	cfgEnv := func(name string) (string, bool) {
+		if v, ok := vars[name]; ok {
+			return v, true
+		}
+		return getenv(name)
+	}
+	var cfg *config.Config
+	if gatewayConfig != "" {
+		cfg, err = config.Load(gatewayConfig, cfgEnv)
+	} else {
+		cfg, err = config.Parse(allGatewayConfigName, allGatewayConfig, cfgEnv)
+	}
+	if err != nil {
+		closeListeners()
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	// The gateway's port is fixed now, so that the issuer and the banner
+	// can name it; the listener is held until the gateway takes over.
+	gwHold, err := holdPort(cfg)
+	if err != nil {
+		closeListeners()
+		fmt.Fprintln(stderr, "portico all:", err)
+		return 1
+	}
+	if publicURL == "" {
+		publicURL = baseURL(cfg.Server.Listen)
+	}
+
+	o := allOptions{dataDir: dataDir, publicURL: publicURL, getenv: getenv, logger: logger}
+	started := make([]*startedService, 0, len(services))
+	for i, s := range services {
+		st, err := s.start(ctx, listeners[i], o)
+		if err != nil {
+			for _, st := range started {
+				st.close()
+			}
+			for _, ln := range listeners[i+1:] {
+				ln.Close()
+			}
+			gwHold.Close()
+			logger.Error(s.name+" did not start", slog.String("error", err.Error()))
+			return 1
+		}
+		started = append(started, st)
+	}
+
+	lines := []string{"Portico is running", "", "  gateway:  " + publicURL}
+	for _, st := range started {
+		lines = append(lines, st.banner...)
+	}
+	printBox(stdout, append(lines, "", "Data directory: "+dataDir))
+
+	gwHold.Close()
+	gwLogger := logger.With("component", "gateway")
+	if err := serveAll(ctx, services, started, func(ctx context.Context) error {
+		return serveGateway(ctx, cfg, gatewayConfig, cfgEnv, gwLogger, stderr)
+	}); err != nil {
+		logger.Error("portico stopped", slog.String("error", err.Error()))
+		return 1
+	}
+	return 0
+}
+
+// startAllAuth starts the auth service of portico all: its database and
+// keys in the data directory, the public URL as its issuer, and the
+// gateway, on loopback, as its trusted proxy.
+func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedService, error) {
+	a, err := startAuth(ctx, authSettings{
+		ln: ln, adminListen: "127.0.0.1:0", publicName: "auth", adminName: "auth-admin",
+		dsn: "sqlite:" + filepath.Join(o.dataDir, authDBFile), dataDir: o.dataDir,
+		issuer:        o.publicURL,
+		kekEnv:        envValue(o.getenv, "PORTICO_AUTH_KEK"),
+		kekFile:       filepath.Join(o.dataDir, authKEKFile),
+		secretKeyEnv:  envValue(o.getenv, "PORTICO_AUTH_SECRET_KEY"),
+		secretKeyFile: filepath.Join(o.dataDir, authSecretKeyFile),
+		trusted:       []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		adminEmail:    orString(envValue(o.getenv, "PORTICO_ADMIN_EMAIL"), defaultAdminEmail),
+		adminPassword: envValue(o.getenv, "PORTICO_ADMIN_PASSWORD"),
+	}, o.logger.With("component", "auth"))
+	if err != nil {
+		return nil, err
+	}
+	a.announce()
+	lines := a.bootstrap.lines("")
+	return &startedService{serve: a.serve, close: a.close, banner: lines[2:]}, nil
+}
+
+// serveAll runs the services and the gateway until ctx ends or one of them
+// fails. The gateway stops first, so no request reaches a service that has
+// stopped; the services stop after it.
+func serveAll(ctx context.Context, services []allService, started []*startedService, gateway func(context.Context) error) error {
+	gwCtx, stopGateway := context.WithCancel(ctx)
+	defer stopGateway()
+	svcCtx, stopServices := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServices()
+	errc := make(chan error, len(services))
+	for i, st := range started {
+		go func() {
+			err := st.serve(svcCtx)
+			if err == nil && svcCtx.Err() == nil {
+				err = errors.New("stopped on its own")
+			}
+			if err != nil {
+				err = fmt.Errorf("%s: %w", services[i].name, err)
+			}
+			errc <- err
+			stopGateway() // one service down takes everything down
+		}()
+	}
+	err := gateway(gwCtx)
+	if err != nil {
+		err = fmt.Errorf("gateway: %w", err)
+	}
+	stopServices()
+	var errs []error
+	for range started {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(append([]error{err}, errs...)...)
+}
+
+// holdPort listens on the gateway's public address, so that a port 0 is
+// replaced by the port the system picks and an address in use fails before
+// anything starts. The caller closes the listener just before the gateway
+// listens on the same address.
+func holdPort(cfg *config.Config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("gateway listener: %w", err)
+	}
+	host, _, _ := net.SplitHostPort(cfg.Server.Listen)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	cfg.Server.Listen = net.JoinHostPort(host, port)
+	return ln, nil
+}
+
+// envValue returns the value of an environment variable, "" when unset.
+func envValue(getenv env, name string) string {
+	v, _ := getenv(name)
+	return v
+}

@@ -1,0 +1,522 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/auth/authhttp"
+	"github.com/portico-gw/portico/internal/auth/authstore"
+	"github.com/portico-gw/portico/internal/auth/signing"
+	"github.com/portico-gw/portico/internal/platform/observability"
+	"github.com/portico-gw/portico/internal/platform/requestid"
+	"github.com/portico-gw/portico/internal/platform/server"
+	"github.com/portico-gw/portico/internal/platform/sqldb"
+)
+
+// Files the auth service keeps in the data directory by default.
+const (
+	authDBFile        = "auth.db"
+	authKEKFile       = "auth.kek"
+	authSecretKeyFile = "auth-secret.key"
+)
+
+// Defaults of the first administrator.
+const (
+	defaultAdminEmail = "admin@localhost"
+	defaultDataDir    = "./data"
+)
+
+// pruneEvery is how often aged-out sign-in failures are deleted.
+const pruneEvery = 5 * time.Minute
+
+const authUsage = `usage: portico auth [flags]
+
+Runs the auth service: sign-in, sessions, TOTP, API keys, OAuth2 clients and
+tokens, signing keys with their JWK Set and discovery document. The public
+listener serves the API of api/auth.yaml plus /.well-known/jwks.json and
+/.well-known/openid-configuration; the admin listener serves /healthz,
+/readyz (the database answers) and /metrics.
+
+On the first start against an empty database it creates the first
+administrator and, unless PORTICO_ADMIN_PASSWORD is set, prints a generated
+password once to standard output. Until the accounts service exists, the
+identity with the administrator's address is staff (decided at every start)
+and nobody belongs to any organization. Password reset mails are written to
+the log.
+
+Environment only:
+  PORTICO_AUTH_KEK          key-encryption key of the signing keys, 32 bytes in base64;
+                            when unset, --kek-file is read (and created on first start)
+  PORTICO_AUTH_SECRET_KEY   key that encrypts TOTP secrets at rest, 32 bytes in base64;
+                            when unset, --secret-key-file is read (and created on first start)
+  PORTICO_ADMIN_EMAIL       the first administrator's address (default admin@localhost)
+  PORTICO_ADMIN_PASSWORD    the first administrator's password (default: generated)
+
+Flags (each may also be set by the environment variable named with it):
+`
+
+// authFlags are the flags of portico auth.
+type authFlags struct {
+	listen, adminListen, dsn, dataDir, issuer string
+	kekFile, secretKeyFile, trustedProxies    string
+	logLevel, logFormat                       string
+}
+
+// stringFlag defines a string flag whose default comes from the
+// environment variable name when it is set.
+func stringFlag(fs *flag.FlagSet, getenv env, p *string, flagName, name, def, usage string) {
+	if v, ok := getenv(name); ok && v != "" {
+		def = v
+	}
+	fs.StringVar(p, flagName, def, usage+" (env "+name+")")
+}
+
+func runAuth(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
+	fs := newFlagSet("auth", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), authUsage)
+		fs.PrintDefaults()
+	}
+	var f authFlags
+	stringFlag(fs, getenv, &f.listen, "listen", "PORTICO_AUTH_LISTEN", "127.0.0.1:8081", "public `address`")
+	stringFlag(fs, getenv, &f.adminListen, "admin-listen", "PORTICO_AUTH_ADMIN_LISTEN", "127.0.0.1:9091", "admin `address`, or off")
+	stringFlag(fs, getenv, &f.dsn, "db", "PORTICO_AUTH_DB", "", "database `dsn`: sqlite:PATH or postgres://...; default sqlite:DATA-DIR/"+authDBFile)
+	stringFlag(fs, getenv, &f.dataDir, "data-dir", "PORTICO_DATA_DIR", defaultDataDir, "`directory` of the default database and key files, created 0700")
+	stringFlag(fs, getenv, &f.issuer, "issuer", "PORTICO_AUTH_ISSUER", "", "public base `URL` of the service, the tokens' iss; default http:// plus the listen address")
+	stringFlag(fs, getenv, &f.kekFile, "kek-file", "PORTICO_AUTH_KEK_FILE", "", "`file` of the key-encryption key, used when PORTICO_AUTH_KEK is unset; default DATA-DIR/"+authKEKFile)
+	stringFlag(fs, getenv, &f.secretKeyFile, "secret-key-file", "PORTICO_AUTH_SECRET_KEY_FILE", "", "`file` of the TOTP secret key, used when PORTICO_AUTH_SECRET_KEY is unset; default DATA-DIR/"+authSecretKeyFile)
+	stringFlag(fs, getenv, &f.trustedProxies, "trusted-proxies", "PORTICO_AUTH_TRUSTED_PROXIES", "", "comma-separated `CIDRs` of proxies (the gateway) whose X-Forwarded-For is believed for the client address")
+	stringFlag(fs, getenv, &f.logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
+	stringFlag(fs, getenv, &f.logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	logger, err := observability.NewLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "portico auth:", err)
+		return 1
+	}
+	s, err := f.settings(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "portico auth:", err)
+		return 1
+	}
+	a, err := startAuth(ctx, s, logger)
+	if err != nil {
+		logger.Error("auth did not start", slog.String("error", err.Error()))
+		return 1
+	}
+	if a.bootstrap.created {
+		printBox(stdout, a.bootstrap.lines(""))
+	}
+	a.announce()
+	if err := a.serve(ctx); err != nil {
+		logger.Error("auth stopped", slog.String("error", err.Error()))
+		return 1
+	}
+	return 0
+}
+
+// settings resolves the flags and the environment into authSettings.
+func (f *authFlags) settings(getenv env) (authSettings, error) {
+	s := authSettings{
+		listen: f.listen, adminListen: f.adminListen, publicName: "public", adminName: "admin",
+		dsn: f.dsn, issuer: f.issuer, dataDir: f.dataDir,
+	}
+	if s.dsn == "" {
+		s.dsn = "sqlite:" + filepath.Join(f.dataDir, authDBFile)
+	}
+	var err error
+	if s.trusted, err = parsePrefixes(f.trustedProxies); err != nil {
+		return authSettings{}, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	s.kekEnv, _ = getenv("PORTICO_AUTH_KEK")
+	s.kekFile = orString(f.kekFile, filepath.Join(f.dataDir, authKEKFile))
+	s.secretKeyEnv, _ = getenv("PORTICO_AUTH_SECRET_KEY")
+	s.secretKeyFile = orString(f.secretKeyFile, filepath.Join(f.dataDir, authSecretKeyFile))
+	s.adminEmail, _ = getenv("PORTICO_ADMIN_EMAIL")
+	s.adminEmail = orString(s.adminEmail, defaultAdminEmail)
+	s.adminPassword, _ = getenv("PORTICO_ADMIN_PASSWORD")
+	return s, nil
+}
+
+// authSettings is everything startAuth needs.
+type authSettings struct {
+	// listen and adminListen are the listeners' addresses; adminListen
+	// "off" or "" disables the admin listener. ln, when set, is the public
+	// listener, listen then unused. publicName and adminName name them in
+	// logs.
+	listen, adminListen   string
+	ln                    net.Listener
+	publicName, adminName string
+	// dsn is the database; dataDir is created (0700) when the database
+	// or a key file lies in it.
+	dsn, dataDir string
+	// issuer is the public base URL; "" means http:// plus the public
+	// listener's address. Password reset mails link to its
+	// /reset-password page.
+	issuer string
+	// kekEnv and secretKeyEnv, when set, are the keys in base64; otherwise
+	// they are read from (or created in) kekFile and secretKeyFile.
+	kekEnv, kekFile             string
+	secretKeyEnv, secretKeyFile string
+	// trusted are the proxies whose X-Forwarded-For is believed.
+	trusted []netip.Prefix
+	// adminEmail and adminPassword are the first administrator's; an
+	// empty password is generated.
+	adminEmail, adminPassword string
+}
+
+// authComponent is a started auth service: listening, not yet serving.
+type authComponent struct {
+	logger    *slog.Logger
+	db        *sqldb.DB
+	mgr       *signing.Manager
+	svc       *auth.Service
+	health    *server.Health
+	servers   []*server.Server
+	issuer    string
+	bootstrap bootstrapResult
+}
+
+// startAuth opens the database, applies migrations, starts the signing
+// keys, creates the first administrator if there is no identity yet, and
+// binds the listeners (taking over s.ln). The caller runs serve, or close
+// on a later failure.
+func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *authComponent, err error) {
+	ln := s.ln
+	if ln == nil {
+		if ln, err = net.Listen("tcp", s.listen); err != nil {
+			return nil, fmt.Errorf("server %s: listen: %w", s.publicName, err)
+		}
+	}
+	a := &authComponent{logger: logger, health: server.NewHealth(), issuer: orString(s.issuer, baseURL(ln.Addr().String()))}
+	defer func() {
+		if err != nil {
+			ln.Close()
+			a.close()
+		}
+	}()
+
+	if err = makeDataDir(s); err != nil {
+		return nil, err
+	}
+	kek, err := loadKey(s.kekEnv, s.kekFile)
+	if err != nil {
+		return nil, fmt.Errorf("key-encryption key: %w", err)
+	}
+	secretKey, err := loadKey(s.secretKeyEnv, s.secretKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if a.db, err = sqldb.Open(ctx, s.dsn, sqldb.Options{}); err != nil {
+		return nil, err
+	}
+	a.health.AddCheck("database", a.db.PingContext)
+	store, err := authstore.Open(ctx, a.db)
+	if err != nil {
+		return nil, err
+	}
+	if a.mgr, err = signing.New(ctx, store, kek, signing.Options{Issuer: a.issuer, Logger: logger}); err != nil {
+		return nil, err
+	}
+	issuer, err := signing.NewAuthIssuer(a.mgr, "")
+	if err != nil {
+		return nil, err
+	}
+	dir := auth.NewStaticDirectory()
+	a.svc = auth.NewService(store, issuer, dir, auth.Options{
+		SecretKey: secretKey,
+		ResetURL:  strings.TrimSuffix(a.issuer, "/") + "/reset-password",
+		Logger:    logger,
+		Mailer:    auth.NewLogMailer(logger),
+	})
+	if a.bootstrap, err = bootstrapAdmin(ctx, a.svc, store, dir, s.adminEmail, s.adminPassword, logger); err != nil {
+		return nil, err
+	}
+
+	reg := observability.NewRegistry()
+	public, err := a.publicHandler(s.trusted, reg)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := server.New(server.Options{
+		Name: s.publicName, Listener: ln, Handler: public,
+		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
+		Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.servers = append(a.servers, pub)
+	if s.adminListen != "off" && s.adminListen != "" {
+		adm, err := server.New(server.Options{
+			Name: s.adminName, Addr: s.adminListen,
+			Handler: server.AdminHandler(server.AdminOptions{Health: a.health, Gatherer: reg, Logger: logger}),
+			Logger:  logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.servers = append(a.servers, adm)
+	}
+	return a, nil
+}
+
+// publicHandler serves the auth API and the signing keys' documents.
+func (a *authComponent) publicHandler(trusted []netip.Prefix, reg *prometheus.Registry) (http.Handler, error) {
+	discovery, err := signing.DiscoveryHandler(a.issuer, nil)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", authhttp.NewHandler(a.svc, authhttp.Options{ClientIP: clientIP(trusted), Logger: a.logger}))
+	mux.Handle("GET "+signing.JWKSPath, a.mgr.JWKSHandler())
+	mux.Handle("GET "+signing.DiscoveryPath, discovery)
+	metrics := observability.NewHTTPMetrics(reg, "portico_auth")
+	return requestid.Middleware(metrics.Middleware(nil, server.Recover(a.logger, mux))), nil
+}
+
+// announce logs the listeners' addresses, as the gateway does, so that
+// scripts and tests can find them.
+func (a *authComponent) announce() {
+	for _, sv := range a.servers {
+		a.logger.Info("listening", slog.String("server", sv.Name()), slog.String("addr", sv.Addr().String()))
+	}
+}
+
+// serve runs the listeners, the signing keys' upkeep and the pruning of
+// sign-in failures until ctx ends, then closes the database.
+func (a *authComponent) serve(ctx context.Context) error {
+	defer a.close()
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{}, 2)
+	go func() { a.mgr.Run(bg); done <- struct{}{} }()
+	go func() { a.prune(bg); done <- struct{}{} }()
+	a.health.SetReady(true)
+	err := server.RunGroup(ctx, 0, a.health, a.servers...)
+	stop()
+	<-done
+	<-done
+	return err
+}
+
+// prune deletes aged-out sign-in failures now and every pruneEvery.
+func (a *authComponent) prune(ctx context.Context) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		n, err := a.svc.PruneLoginFailures(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.logger.Error("prune sign-in failures", slog.String("error", err.Error()))
+		case n > 0:
+			a.logger.Debug("sign-in failures pruned", slog.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// close releases what startAuth opened; servers that never served are
+// shut down.
+func (a *authComponent) close() {
+	for _, sv := range a.servers {
+		sv.Shutdown(context.Background())
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+// bootstrapResult says how the first administrator came to be.
+type bootstrapResult struct {
+	email string
+	// created is true on the start that created the administrator;
+	// password is then the generated password, or "" when it came from
+	// PORTICO_ADMIN_PASSWORD.
+	created  bool
+	password string
+}
+
+// lines describes the administrator for a box on standard output.
+func (b bootstrapResult) lines(title string) []string {
+	if title == "" {
+		title = "Portico auth: first administrator created"
+	}
+	out := []string{title, "", "  admin:    " + b.email}
+	switch {
+	case b.created && b.password != "":
+		out = append(out, "  password: "+b.password, "",
+			"This password is shown only once. Change it after signing in",
+			"(POST /v1/password/change).")
+	case b.created:
+		out = append(out, "  password: the value of PORTICO_ADMIN_PASSWORD")
+	default:
+		out = append(out, "  password: set on the first start; not shown again")
+	}
+	return out
+}
+
+// bootstrapAdmin creates the first administrator when there is no identity
+// yet, and makes the identity with the administrator's address staff in dir
+// (which lives in memory, so this runs at every start).
+func bootstrapAdmin(ctx context.Context, svc *auth.Service, store *authstore.Store, dir *auth.StaticDirectory,
+	email, password string, logger *slog.Logger) (bootstrapResult, error) {
+	res := bootstrapResult{email: email}
+	id, generated, err := svc.Bootstrap(ctx, email, password)
+	switch {
+	case err == nil:
+		res.created = true
+		if password == "" {
+			res.password = generated
+		}
+		logger.Info("first administrator created", slog.String("email", email))
+	case errors.Is(err, auth.ErrConflict):
+		id, err = store.GetIdentityByEmail(ctx, email)
+		if errors.Is(err, auth.ErrNotFound) {
+			logger.Warn("no identity has the administrator's address; nobody is staff", slog.String("email", email))
+			return res, nil
+		}
+		if err != nil {
+			return res, fmt.Errorf("find administrator: %w", err)
+		}
+	default:
+		return res, fmt.Errorf("create administrator: %w", err)
+	}
+	dir.SetStaff(id.ID, true)
+	return res, nil
+}
+
+// loadKey returns a 32-byte key given in base64 by value, or else read
+// from file, which is created with a new random key (mode 0600) when it
+// does not exist.
+func loadKey(value, file string) ([]byte, error) {
+	if value != "" {
+		return signing.ParseKEK(value)
+	}
+	return signing.LoadOrCreateKEK(file)
+}
+
+// makeDataDir creates the data directory (0700) when the database or a
+// key file lies in it.
+func makeDataDir(s authSettings) error {
+	uses := (s.kekEnv == "" && filepath.Dir(s.kekFile) == filepath.Clean(s.dataDir)) ||
+		(s.secretKeyEnv == "" && filepath.Dir(s.secretKeyFile) == filepath.Clean(s.dataDir)) ||
+		strings.HasPrefix(s.dsn, "sqlite:"+filepath.Clean(s.dataDir)+string(filepath.Separator))
+	if !uses {
+		return nil
+	}
+	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	return nil
+}
+
+// clientIP returns the authhttp.Options.ClientIP of a service behind the
+// proxies in trusted: the right-most X-Forwarded-For address that is not a
+// trusted proxy, when the peer is one; otherwise the peer.
+func clientIP(trusted []netip.Prefix) func(*http.Request) string {
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(r *http.Request) string {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		peer, err := netip.ParseAddr(host)
+		if err != nil || !isTrusted(peer) {
+			return host
+		}
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			if !isTrusted(a) {
+				return a.Unmap().String()
+			}
+		}
+		return host
+	}
+}
+
+// parsePrefixes parses comma-separated CIDRs and addresses; an address is
+// a prefix of its full length.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// baseURL returns the http URL of a listen address; an unspecified host
+// (":8080", "0.0.0.0:8080") becomes localhost.
+func baseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// printBox writes lines to w inside an ASCII frame.
+func printBox(w io.Writer, lines []string) {
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l))
+	}
+	rule := "+" + strings.Repeat("-", width+2) + "+"
+	fmt.Fprintln(w, rule)
+	for _, l := range lines {
+		fmt.Fprintf(w, "| %-*s |\n", width, l)
+	}
+	fmt.Fprintln(w, rule)
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
