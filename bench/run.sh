@@ -9,7 +9,11 @@
 #   WARMUP=2s       unmeasured wrk run before each measured one
 #   CONNS=32        wrk connections
 #   LATENCY_PASS=1  also run a one-connection pass for each target
-#   TARGETS="direct minproxy portico"  which targets to measure, in order
+#   TARGETS="direct minproxy portico compose direct-slow compose-slow"
+#                   which targets to measure, in order: compose is a route
+#                   composing three calls of ~1 KB; compose-slow the same
+#                   against calls that take 20 ms each, and direct-slow one
+#                   such call made directly, both at one connection
 #   ROUNDS=1        measure the targets this many times, interleaved
 #   PROXY_CPU=0 LOAD_CPU=1  cores for the proxy, and for wrk + upstream
 #   PORT_BASE=18380 upstream on PORT_BASE, proxy on +1, gateway admin on +2
@@ -23,7 +27,7 @@ WARMUP=${WARMUP:-2s}
 CONNS=${CONNS:-32}
 LATENCY_PASS=${LATENCY_PASS:-0}
 ROUNDS=${ROUNDS:-1}
-TARGETS=${TARGETS:-direct minproxy portico}
+TARGETS=${TARGETS:-direct minproxy portico compose direct-slow compose-slow}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_BASE=${PORT_BASE:-18380}
@@ -149,19 +153,27 @@ busy() {
 }
 
 rows=()
+metrics= # the gateway's /metrics URL while a gateway target runs
+
+# mallocs: the gateway's heap allocations so far, from its Go runtime metrics.
+mallocs() {
+	curl -fsS --max-time 2 "$metrics" 2>/dev/null | awk '$1 == "go_memstats_mallocs_total" { printf "%.0f", $2 }'
+}
 
 # measure NAME PID URL CONNS: warms up, then measures one wrk run while
 # reading the CPU time of PID (the proxy; empty for none) and the upstream.
 measure() {
 	local name=$1 pid=$2 url=$3 conns=$4 out="$work/wrk.out"
-	local p0=0 p1=0 u0 u1 rps p50 p99 reqs errs proxy_us proxy_core
+	local p0=0 p1=0 u0 u1 rps p50 p99 reqs errs proxy_us proxy_core m0="" m1="" allocs=-
 	note "$name: warm-up $WARMUP, then $DURATION at $conns connections"
 	load "$conns" "$WARMUP" "$url" >/dev/null || die "$name: wrk warm-up failed"
+	[[ -n $metrics ]] && m0=$(mallocs)
 	[[ -n $pid ]] && p0=$(cpu_ticks "$pid")
 	u0=$(cpu_ticks "$upstream_pid")
 	load "$conns" "$DURATION" "$url" >"$out" || die "$name: wrk failed"
 	[[ -n $pid ]] && p1=$(cpu_ticks "$pid")
 	u1=$(cpu_ticks "$upstream_pid")
+	[[ -n $metrics ]] && m1=$(mallocs)
 
 	rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$out")
 	p50=$(awk '$1 == "50%" { print $2 }' "$out")
@@ -180,9 +192,12 @@ measure() {
 		proxy_us=$(per_request $((p1 - p0)) "$reqs")
 		proxy_core=$(busy $((p1 - p0)) "$DURATION")
 	fi
-	rows+=("$(printf '%-10s %5s %12s %9s %9s %14s %10s %14s %7s' \
+	if [[ -n $m0 && -n $m1 && $reqs -gt 0 ]]; then
+		allocs=$(awk -v a="$m0" -v b="$m1" -v n="$reqs" 'BEGIN { printf "%.0f", (b - a) / n }')
+	fi
+	rows+=("$(printf '%-12s %5s %12s %9s %9s %14s %10s %9s %14s %7s' \
 		"$name" "$conns" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
-		"$proxy_us" "$proxy_core" "$(per_request $((u1 - u0)) "$reqs")" "$errs")")
+		"$proxy_us" "$proxy_core" "$allocs" "$(per_request $((u1 - u0)) "$reqs")" "$errs")")
 }
 
 # passes NAME PID URL: the measured run, and the one-connection pass if asked.
@@ -219,7 +234,7 @@ note "building into $work"
 	cd "$root"
 	go build -o "$work/upstream" ./bench/upstream
 	go build -o "$work/minproxy" ./bench/minproxy
-	if [[ " $TARGETS " == *" portico "* ]]; then
+	if [[ " $TARGETS " == *" portico "* || " $TARGETS " == *" compose"* ]]; then
 		go build -o "$work/portico" ./cmd/portico
 	fi
 )
@@ -250,27 +265,43 @@ run_minproxy() {
 	stop "$pid"
 }
 
-run_portico() {
-	local cfg=$here/gateway.bench.yaml pid
+# run_gateway NAME PATH [CONNS]: the gateway answering PATH.
+run_gateway() {
+	local name=$1 path=$2 conns=${3:-$CONNS} cfg=$here/gateway.bench.yaml pid
 	export BENCH_UPSTREAM=http://$upstream_addr BENCH_LISTEN=$proxy_addr BENCH_ADMIN=$admin_addr
 	"$work/portico" check --config "$cfg" >/dev/null || die "portico check failed"
 	# The gateway logs (access log included) to stderr, discarded here so
 	# that the log's cost is counted but no disk is involved.
 	start "$PROXY_CPU" "$work/portico" gateway --config "$cfg" >/dev/null 2>&1
 	pid=$started
-	wait_ready "$pid" "http://$proxy_addr$loaded_path" ||
-		die "portico did not start or does not answer $loaded_path (run it by hand to see its log)"
-	curl -fsS -o /dev/null --max-time 2 "http://$admin_addr/metrics" 2>/dev/null ||
-		note "portico's admin listener does not serve /metrics"
-	passes portico "$pid" "http://$proxy_addr$loaded_path"
+	wait_ready "$pid" "http://$proxy_addr$path" ||
+		die "portico did not start or does not answer $path (run it by hand to see its log)"
+	metrics=http://$admin_addr/metrics
+	[[ -n $(mallocs) ]] || note "portico's admin listener does not serve /metrics"
+	if [[ $conns == "$CONNS" ]]; then
+		passes "$name" "$pid" "http://$proxy_addr$path"
+	else
+		measure "$name" "$pid" "http://$proxy_addr$path" "$conns"
+	fi
+	metrics=
 	stop "$pid"
 }
+
+# direct-slow: the upstream's own latency for a 20 ms call, the baseline
+# of compose-slow.
+run_direct-slow() {
+	measure direct-slow "" "http://$upstream_addr/v1/delay/20/items/42" 1
+}
+
+run_portico() { run_gateway portico "$loaded_path"; }
+run_compose() { run_gateway compose /v1/overview/42; }
+run_compose-slow() { run_gateway compose-slow /v1/overview-slow/42 1; }
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	for target in $TARGETS; do
 		case $target in
-		direct | minproxy | portico) "run_$target" ;;
-		*) die "unknown target $target; use direct, minproxy or portico" ;;
+		direct | minproxy | portico | compose | direct-slow | compose-slow) "run_$target" ;;
+		*) die "unknown target $target; use direct, minproxy, portico, compose, direct-slow or compose-slow" ;;
 		esac
 	done
 done
@@ -283,6 +314,6 @@ echo "tree:    $(git -C "$root" describe --always --dirty 2>/dev/null || echo un
 echo "load:    $loadavg (1-minute load average at start; other work on the machine skews the figures)"
 echo "go:      $(go version | awk '{ print $3 }'), wrk -t1 -d$DURATION, proxy on core $PROXY_CPU (GOMAXPROCS=1), wrk and upstream on core $LOAD_CPU"
 echo
-printf '%-10s %5s %12s %9s %9s %14s %10s %14s %7s\n' \
-	target conns requests/s p50_ms p99_ms proxy_cpu_us/r proxy_core upstr_cpu_us/r errors
+printf '%-12s %5s %12s %9s %9s %14s %10s %9s %14s %7s\n' \
+	target conns requests/s p50_ms p99_ms proxy_cpu_us/r proxy_core allocs/r upstr_cpu_us/r errors
 printf '%s\n' "${rows[@]}"

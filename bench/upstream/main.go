@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // body builds a JSON object of about 1 KB.
@@ -35,6 +36,24 @@ func main() {
 	size := strconv.Itoa(len(payload))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/", func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{size}
+		w.Write(payload)
+	})
+	// /v1/delay/MS/... answers the same body after MS milliseconds (at most
+	// 10 s), standing in for a service that takes time.
+	mux.HandleFunc("GET /v1/delay/{ms}/", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.PathValue("ms"))
+		if err != nil || ms < 0 || ms > 10000 {
+			http.Error(w, "bad delay", http.StatusBadRequest)
+			return
+		}
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
 		h := w.Header()
 		h["Content-Type"] = []string{"application/json"}
 		h["Content-Length"] = []string{size}
