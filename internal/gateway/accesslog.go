@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/portico-gw/portico/internal/platform/jsonstring"
 )
 
 // accessLog writes one JSON line per request, in the shape of the
@@ -42,15 +43,15 @@ func (l *accessLog) write(rec *record) {
 	b = append(b, `{"time":"`...)
 	b = rec.at.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
-	b = appendJSONString(b, rec.requestID)
+	b = jsonstring.Append(b, rec.requestID)
 	b = append(b, `,"method":`...)
-	b = appendJSONString(b, rec.method)
+	b = jsonstring.Append(b, rec.method)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, rec.path)
+	b = jsonstring.Append(b, rec.path)
 	b = append(b, `,"route":`...)
-	b = appendJSONString(b, rec.route)
+	b = jsonstring.Append(b, rec.route)
 	b = append(b, `,"service":`...)
-	b = appendJSONString(b, rec.label)
+	b = jsonstring.Append(b, rec.label)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(rec.status), 10)
 	b = append(b, `,"bytes":`...)
@@ -58,10 +59,10 @@ func (l *accessLog) write(rec *record) {
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, float64(rec.duration.Microseconds())/1000, 'f', -1, 64)
 	b = append(b, `,"client":`...)
-	b = appendJSONString(b, rec.client)
+	b = jsonstring.Append(b, rec.client)
 	if rec.failure != "" {
 		b = append(b, `,"failure":`...)
-		b = appendJSONString(b, rec.failure)
+		b = jsonstring.Append(b, rec.failure)
 	}
 	b = append(b, "}\n"...)
 	l.out.write(b)
@@ -70,59 +71,6 @@ func (l *accessLog) write(rec *record) {
 }
 
 func (l *accessLog) close() { l.out.close() }
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, and characters that could confuse a reader of the raw log (<, >,
-// &, U+2028, U+2029) are escaped as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // lineWriter collects whole lines and writes them in batches: when the
 // buffer is full, and every flush interval. A zero interval writes each

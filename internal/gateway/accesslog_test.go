@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 )
 
 func TestAccessLogLineIsJSON(t *testing.T) {
@@ -72,23 +71,4 @@ func TestLineWriterBatchesWholeLines(t *testing.T) {
 			t.Errorf("write %d = %q splits a line", i, s)
 		}
 	}
-}
-
-// FuzzAppendJSONString checks the access log's string encoder against
-// encoding/json: the output always decodes, to the input when it is valid
-// UTF-8.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", "quote\" and \\", "\x00\x1f\x7f", "<&>", "\u2028\u2029", "\xff\xfe", "é漢字🙂"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("%q encodes to invalid JSON %q: %v", s, b, err)
-		}
-		if utf8.ValidString(s) && got != s {
-			t.Fatalf("%q round-trips to %q", s, got)
-		}
-	})
 }

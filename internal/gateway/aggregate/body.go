@@ -3,6 +3,7 @@ package aggregate
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/portico-gw/portico/internal/platform/jsonstring"
 	"strconv"
 )
 
@@ -38,7 +39,7 @@ func compileBody(v any, field string, depth int, visit func(field string, r *ref
 			return &bodyNode{ref: r}, nil
 		}
 		if t.literal() {
-			return &bodyNode{lit: appendJSONString(nil, x)}, nil
+			return &bodyNode{lit: jsonstring.Append(nil, x)}, nil
 		}
 		for _, p := range t.parts {
 			if p.ref != nil {
@@ -54,7 +55,7 @@ func compileBody(v any, field string, depth int, visit func(field string, r *ref
 			if err != nil {
 				return nil, err
 			}
-			key := appendJSONString(nil, k)
+			key := jsonstring.Append(nil, k)
 			n.keys = append(n.keys, append(key, ':'))
 			n.elems = append(n.elems, c)
 			literal = literal && c.lit != nil

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"errors"
 	"fmt"
+	"github.com/portico-gw/portico/internal/platform/jsonstring"
 	"net/http"
 	"slices"
 	"strings"
@@ -84,7 +85,7 @@ func Compile(spec PlanSpec, opts Options) (*Plan, error) {
 		c.failf(-1, "max_fan_out", "must not be negative")
 	}
 	if spec.OutcomeField != "" {
-		p.outcomeKey = append(appendJSONString(nil, spec.OutcomeField), ':')
+		p.outcomeKey = append(jsonstring.Append(nil, spec.OutcomeField), ':')
 	}
 	for i, s := range spec.Steps {
 		if err := checkStepName(s.Name); err != nil {
@@ -235,7 +236,7 @@ func (c *compiler) compileStep(i int) *step {
 		c.failf(i, "into", "a step is placed under a key or merged into the root, not both")
 	}
 	if s.Into != "" {
-		st.intoKey = append(appendJSONString(nil, s.Into), ':')
+		st.intoKey = append(jsonstring.Append(nil, s.Into), ':')
 	}
 	sh, errs := newShaper(s.Select, s.Allow, s.Deny, s.Rename)
 	for _, e := range errs {

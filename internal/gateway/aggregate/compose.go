@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"fmt"
+	"github.com/portico-gw/portico/internal/platform/jsonstring"
 	"slices"
 )
 
@@ -64,7 +65,7 @@ func (p *Plan) compose(r *run, res *Result) int {
 		m := mergedObject(st, s)
 		for _, k := range sortedKeys(m) {
 			sep()
-			b = appendJSONString(b, k)
+			b = jsonstring.Append(b, k)
 			b = append(b, ':')
 			var err error
 			if b, err = appendJSON(b, m[k]); err != nil {

@@ -1,5 +1,7 @@
 package aggregate
 
+import "github.com/portico-gw/portico/internal/platform/jsonstring"
+
 // escMode says how inserted text is escaped.
 type escMode uint8
 
@@ -18,7 +20,7 @@ func appendString(dst []byte, s string, mode escMode) []byte {
 	case escRaw:
 		return append(dst, s...)
 	case escJSON:
-		return appendJSONStringBody(dst, s)
+		return jsonstring.AppendBody(dst, s)
 	}
 	return appendPct(dst, s, mode == escQuery)
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/portico-gw/portico/internal/platform/jsonstring"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 )
 
 // maxEncodeDepth bounds the nesting appendJSON follows; decoded JSON cannot
@@ -31,7 +31,7 @@ func appendJSONDepth(dst []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return appendJSONString(dst, x), nil
+		return jsonstring.Append(dst, x), nil
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case json.Number:
@@ -61,7 +61,7 @@ func appendJSONDepth(dst []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = jsonstring.Append(dst, k)
 			dst = append(dst, ':')
 			var err error
 			if dst, err = appendJSONDepth(dst, x[k], depth+1); err != nil {
@@ -152,63 +152,6 @@ func validNumber(s string) bool {
 		}
 	}
 	return i == len(s)
-}
-
-// appendJSONString appends s as a quoted JSON string.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendJSONStringBody(dst, s)
-	return append(dst, '"')
-}
-
-// appendJSONStringBody appends s escaped for the inside of a JSON string:
-// quotes, backslashes and control characters escaped, invalid UTF-8
-// replaced with U+FFFD, and U+2028 and U+2029 escaped, as encoding/json
-// does (without its HTML escaping).
-func appendJSONStringBody(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', upperHex[c>>4], upperHex[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', upperHex[r&15])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(dst, s[start:]...)
 }
 
 // decodeJSON decodes one JSON value, keeping numbers as json.Number so that

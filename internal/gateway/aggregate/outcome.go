@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"github.com/portico-gw/portico/internal/platform/jsonstring"
 	"strconv"
 	"time"
 )
@@ -144,9 +145,9 @@ func appendOutcomeJSON(dst []byte, outs []StepOutcome, complete bool) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"step":`...)
-		dst = appendJSONString(dst, o.Step)
+		dst = jsonstring.Append(dst, o.Step)
 		dst = append(dst, `,"kind":`...)
-		dst = appendJSONString(dst, string(o.Kind))
+		dst = jsonstring.Append(dst, string(o.Kind))
 		dst = append(dst, `,"status":`...)
 		dst = strconv.AppendInt(dst, int64(o.Status), 10)
 		dst = append(dst, `,"duration_ms":`...)
@@ -157,10 +158,10 @@ func appendOutcomeJSON(dst []byte, outs []StepOutcome, complete bool) []byte {
 		}
 		if o.Reason != "" {
 			dst = append(dst, `,"reason":`...)
-			dst = appendJSONString(dst, o.Reason)
+			dst = jsonstring.Append(dst, o.Reason)
 		}
 		dst = append(dst, `,"use":`...)
-		dst = appendJSONString(dst, string(o.Use))
+		dst = jsonstring.Append(dst, string(o.Use))
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)
