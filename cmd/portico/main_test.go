@@ -53,32 +53,7 @@ type process struct {
 // mustStart runs portico with args and waits until every listener is up.
 func mustStart(t *testing.T, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "PORTICO_TEST_CHILD=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, addrs: map[string]string{}, ready: make(chan struct{}), exited: make(chan error, 1)}
-	go p.read(stderr)
-	go func() { p.exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("portico log:\n%s", p.log())
-		}
-	})
-	select {
-	case <-p.ready:
-	case err := <-p.exited:
-		t.Fatalf("portico exited before listening: %v\n%s", err, p.log())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("portico did not start listening:\n%s", p.log())
-	}
+	p, _ := mustStartEnv(t, nil, args...)
 	return p
 }
 
