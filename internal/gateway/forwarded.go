@@ -108,8 +108,10 @@ func stripIdentityHeaders(h http.Header) {
 }
 
 // setForwarded writes X-Forwarded-For/Proto/Host and Forwarded on the
-// outbound header. in is the client's header, out the upstream's; trusted
-// says whether the peer's own forwarding headers are kept and extended.
+// outbound header. in is the client's request, out the upstream's header;
+// trusted says whether the peer's own forwarding headers are kept and
+// extended. It runs on every proxied request, so the four values share one
+// backing array and each string is built in one concatenation.
 func setForwarded(in *http.Request, out http.Header, peer netip.Addr, trusted bool) {
 	proto := "http"
 	if in.TLS != nil {
@@ -135,28 +137,29 @@ func setForwarded(in *http.Request, out http.Header, peer netip.Addr, trusted bo
 			fwd = strings.Join(prior, ", ")
 		}
 	}
-	if peerStr != "" {
-		if xff != "" {
-			xff += ", " + peerStr
-		} else {
-			xff = peerStr
-		}
+	switch {
+	case peerStr == "":
+	case xff != "":
+		xff += ", " + peerStr
+	default:
+		xff = peerStr
 	}
-	if xff != "" {
-		out["X-Forwarded-For"] = []string{xff}
-	} else {
-		delete(out, "X-Forwarded-For")
-	}
-	out["X-Forwarded-Proto"] = []string{proto}
-	out["X-Forwarded-Host"] = []string{host}
-
-	elem := forwardedElement(peer, proto, in.Host)
+	elem := forwardedElement(peerStr, peer.Is6(), proto, in.Host)
 	if fwd != "" {
 		fwd += ", " + elem
 	} else {
 		fwd = elem
 	}
-	out["Forwarded"] = []string{fwd}
+	vals := make([]string, 4)
+	vals[0], vals[1], vals[2], vals[3] = xff, proto, host, fwd
+	if xff != "" {
+		out["X-Forwarded-For"] = vals[0:1:1]
+	} else {
+		delete(out, "X-Forwarded-For")
+	}
+	out["X-Forwarded-Proto"] = vals[1:2:2]
+	out["X-Forwarded-Host"] = vals[2:3:3]
+	out["Forwarded"] = vals[3:4:4]
 }
 
 // stripSpoofable removes the forwarding headers of an untrusted peer.
@@ -167,33 +170,22 @@ func stripSpoofable(h http.Header) {
 }
 
 // forwardedElement builds one RFC 7239 forwarded-element.
-func forwardedElement(peer netip.Addr, proto, host string) string {
-	var b strings.Builder
-	b.WriteString("for=")
+func forwardedElement(peer string, v6 bool, proto, host string) string {
 	switch {
-	case !peer.IsValid():
-		b.WriteString("unknown")
-	case peer.Is6():
-		b.WriteString(`"[` + peer.String() + `]"`)
-	default:
-		b.WriteString(peer.String())
+	case peer == "":
+		peer = "unknown"
+	case v6:
+		peer = `"[` + peer + `]"`
 	}
-	b.WriteString(";proto=")
-	b.WriteString(proto)
-	if host != "" && validForwardedHost(host) {
-		b.WriteString(";host=")
-		b.WriteString(quoteIfNeeded(host))
+	if host == "" || !validForwardedHost(host) {
+		return "for=" + peer + ";proto=" + proto
 	}
-	return b.String()
+	if strings.ContainsAny(host, ":[]") {
+		return "for=" + peer + ";proto=" + proto + `;host="` + host + `"`
+	}
+	return "for=" + peer + ";proto=" + proto + ";host=" + host
 }
 
 func validForwardedHost(h string) bool {
 	return !strings.ContainsAny(h, "\" ,;\\")
-}
-
-func quoteIfNeeded(s string) string {
-	if strings.ContainsAny(s, ":[]") {
-		return `"` + s + `"`
-	}
-	return s
 }

@@ -65,8 +65,8 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 	if rc.MaxBody > 0 {
 		rt.maxBody = int64(rc.MaxBody)
 	}
-	if rc.Retry != nil {
-		rt.attempts = *rc.Retry
+	if rc.Retry != nil && *rc.Retry != svc.up.MaxAttempts() {
+		rt.attempts = *rc.Retry // only an override costs a context value per request
 	}
 	rt.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
