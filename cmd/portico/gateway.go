@@ -75,7 +75,7 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 	pub, err := server.New(server.Options{
 		Name:              "public",
 		Addr:              s.Listen,
-		Handler:           server.Recover(logger, gw),
+		Handler:           gw, // the gateway recovers its own panics (see Gateway.ServeHTTP)
 		ReadHeaderTimeout: s.ReadHeaderTimeout.D(),
 		ReadTimeout:       s.ReadTimeout.D(),
 		WriteTimeout:      s.WriteTimeout.D(),

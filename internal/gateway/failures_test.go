@@ -401,3 +401,25 @@ routes:
 		t.Errorf("Access-Control-Allow-Origin = %q, want *", got)
 	}
 }
+
+func TestPanicBecomesA500Problem(t *testing.T) {
+	up := mustUpstream(t, echoHandler("a"))
+	tg := mustGateway(t, oneRoute(""), map[string]string{"A": up.URL, "TRUSTED": "192.0.2.1"})
+	// A bug anywhere on the request's path: here, in the response hook.
+	rte, _, _ := tg.gw.rt.Load().router.Match("GET", "x", "/x", new(routerParams))
+	orig := rte.proxy.ModifyResponse
+	rte.proxy.ModifyResponse = func(*http.Response) error { panic("bug") }
+	defer func() { rte.proxy.ModifyResponse = orig }()
+
+	resp, body := mustDo(t, mustRequest(t, "GET", tg.srv.URL+"/x", nil))
+	p := problemOf(t, resp, body)
+	if resp.StatusCode != 500 || p["type"] != "https://portico.dev/problems/internal" {
+		t.Errorf("got %d %v, want 500 internal", resp.StatusCode, p["type"])
+	}
+	if strings.Contains(string(body), "bug") {
+		t.Error("the panic value reached the client")
+	}
+	if len(tg.logs.records(t, "panic serving request")) != 1 {
+		t.Error("the panic was not logged")
+	}
+}

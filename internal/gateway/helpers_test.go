@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/router"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
@@ -183,3 +184,4 @@ func problemOf(tb testing.TB, resp *http.Response, body []byte) map[string]any {
 type netTCPAddr = net.TCPAddr
 
 func itoa(n int) string { return strconv.Itoa(n) }
+type routerParams = router.Params

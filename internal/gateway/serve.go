@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -161,13 +164,23 @@ func (g *Gateway) reject(w http.ResponseWriter, r *http.Request, p *problem.Prob
 func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.Time) {
 	rec := recover()
 	g.m.inflight.Dec()
+	if rec != nil && rec != http.ErrAbortHandler {
+		// A bug, not a broken upstream: log it with its stack, answer 500 if
+		// nothing was sent yet, and cut the response off if it was.
+		g.log.Error("panic serving request", slog.String("request_id", r.Header.Get(requestid.Header)),
+			slog.String("panic", fmt.Sprint(rec)), slog.String("stack", string(debug.Stack())))
+		st.kind = "panic"
+		if !st.wroteHeader {
+			problem.Write(st, r, problem.Internal())
+			rec = nil
+		} else {
+			rec = http.ErrAbortHandler
+		}
+	}
 	d := time.Since(start)
 	status := st.status
 	if !st.wroteHeader {
 		status = http.StatusOK
-		if rec != nil {
-			status = http.StatusInternalServerError
-		}
 	}
 	if rec != nil && st.kind == "" {
 		st.kind = kindAborted
@@ -180,7 +193,7 @@ func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.
 	}
 	putState(st)
 	if rec != nil {
-		panic(rec) // net/http (or the recovery middleware) handles it
+		panic(rec) // http.ErrAbortHandler: net/http closes the connection quietly
 	}
 }
 
