@@ -315,7 +315,8 @@ func (a *authComponent) serve(ctx context.Context) error {
 	return err
 }
 
-// prune deletes aged-out sign-in failures now and every pruneEvery.
+// prune deletes aged-out sign-in failures and idempotency records now and
+// every pruneEvery.
 func (a *authComponent) prune(ctx context.Context) {
 	t := time.NewTicker(pruneEvery)
 	defer t.Stop()
@@ -326,6 +327,11 @@ func (a *authComponent) prune(ctx context.Context) {
 			a.logger.Error("prune sign-in failures", slog.String("error", err.Error()))
 		case n > 0:
 			a.logger.Debug("sign-in failures pruned", slog.Int64("count", n))
+		}
+		if n, err := a.svc.PruneIdempotencyRecords(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("prune idempotency records", slog.String("error", err.Error()))
+		} else if n > 0 {
+			a.logger.Debug("idempotency records pruned", slog.Int64("count", n))
 		}
 		select {
 		case <-ctx.Done():

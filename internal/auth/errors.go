@@ -32,6 +32,9 @@ var (
 	// ErrThrottled means too many recent failures; a *ThrottledError says
 	// how long to wait.
 	ErrThrottled = errors.New("too many attempts")
+	// ErrIdempotencyKeyReused means an idempotency key came back with a
+	// request other than the one it was first used for.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused for another request")
 )
 
 // ThrottledError is returned when sign-in is throttled. It matches

@@ -27,8 +27,9 @@ const apiKeyTouchEvery = time.Minute
 // CredentialSession, CredentialBearer and CredentialAPIKey, or "" to
 // detect it from the credential's shape. It records the use (a session's
 // last-seen time, an API key's last use). ErrUnauthenticated when the
-// credential is malformed, unknown, revoked or expired, or its identity or
-// client is disabled; ErrInvalid for an unknown kind.
+// credential is malformed, unknown, revoked or expired, or its identity,
+// the identity that created the API key, or its client is disabled;
+// ErrInvalid for an unknown kind.
 func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchanged, error) {
 	if kind == "" {
 		kind = DetectCredential(credential)
@@ -60,6 +61,9 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 		}
 		if !k.Active(now) {
 			return Exchanged{}, fmt.Errorf("exchange: api key revoked or expired: %w", ErrUnauthenticated)
+		}
+		if err := s.creatorActive(ctx, k.IdentityID); err != nil {
+			return Exchanged{}, fmt.Errorf("exchange: api key: %w", err)
 		}
 		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= apiKeyTouchEvery {
 			if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {

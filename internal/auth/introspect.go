@@ -37,6 +37,9 @@ func (s *Service) Introspect(ctx context.Context, c Client, token, hint string) 
 		if err != nil || !k.Active(now) {
 			return Introspection{}, inactive(err)
 		}
+		if err := s.creatorActive(ctx, k.IdentityID); err != nil {
+			return Introspection{}, inactive(err)
+		}
 		in := Introspection{Active: true, TokenType: CredentialAPIKey, Subject: k.ID, OrgID: k.OrgID, Scopes: k.Scopes, IssuedAt: k.CreatedAt}
 		if k.ExpiresAt != nil {
 			in.ExpiresAt = *k.ExpiresAt

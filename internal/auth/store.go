@@ -33,6 +33,19 @@ type Store interface {
 	SetIdentityStatus(ctx context.Context, id string, status IdentityStatus, at time.Time) error
 	// ListIdentities returns one page of all identities.
 	ListIdentities(ctx context.Context, page PageRequest) (Page[Identity], error)
+	// CreateIdentityIdempotent stores a new identity, as CreateIdentity
+	// does, and the idempotency record of the request that made it, both or
+	// neither. ErrInvalid if either fails its Validate; ErrConflict if the
+	// identity's ID or normalised e-mail is taken or a record with the same
+	// scope and key has not expired at r.CreatedAt (an expired one is
+	// replaced).
+	CreateIdentityIdempotent(ctx context.Context, i Identity, r IdempotencyRecord) (Identity, error)
+	// GetIdempotencyRecord returns the record of a scope and key that has
+	// not expired at now, or ErrNotFound.
+	GetIdempotencyRecord(ctx context.Context, scope, key string, now time.Time) (IdempotencyRecord, error)
+	// PruneIdempotencyRecords deletes the records expired at before and
+	// returns how many it deleted.
+	PruneIdempotencyRecords(ctx context.Context, before time.Time) (int64, error)
 
 	// CreateSession stores a new session and returns it as stored.
 	// ErrInvalid if it fails Session.Validate; ErrNotFound if its identity

@@ -38,6 +38,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p = problem.NotFound("No such resource.")
 	case errors.Is(err, auth.ErrConflict):
 		p = problem.New(http.StatusConflict, "conflict", "Conflict", err.Error())
+	case errors.Is(err, auth.ErrIdempotencyKeyReused):
+		p = problem.New(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused",
+			"The Idempotency-Key was used before with a different request; use a new key for a new request.")
 	case errors.Is(err, auth.ErrInvalid):
 		p = problem.New(http.StatusBadRequest, "invalid-argument", "Invalid argument", err.Error())
 	default:

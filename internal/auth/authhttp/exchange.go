@@ -40,13 +40,6 @@ func parseExchange(body []byte) (exchangeRequest, error) {
 }
 
 func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	if h.o.AuthorizeExchange != nil {
-		if err := h.o.AuthorizeExchange(r); err != nil {
-			h.fail(w, r, problem.New(http.StatusForbidden, "forbidden", "Forbidden", "Only the gateway may exchange credentials."))
-			return
-		}
-	}
 	body, err := h.readBody(w, r, "application/json")
 	if err != nil {
 		h.fail(w, r, err)

@@ -12,7 +12,7 @@ import (
 
 func TestExchangeOverHTTP(t *testing.T) {
 	refuse := errors.New("not the gateway")
-	s := newTestServer(t, auth.Options{}, Options{AuthorizeExchange: func(r *http.Request) error {
+	s := newTestServer(t, auth.Options{}, Options{AuthorizeInternal: func(r *http.Request) error {
 		if r.Header.Get("X-Test-Gateway") != "yes" {
 			return refuse
 		}

@@ -2,13 +2,16 @@ package authhttp
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
 func FuzzParseBasic(f *testing.F) {
@@ -123,6 +126,72 @@ func FuzzSessionCookie(f *testing.F) {
 		}
 		if _, err := auth.HashToken(got); err != nil {
 			t.Fatalf("sessionToken(%q) = %q, which is not a token: %v", header, got, err)
+		}
+	})
+}
+
+func FuzzParseIdentityPatch(f *testing.F) {
+	f.Add(`{"status":"disabled"}`)
+	f.Add(`{"status":"active"}`)
+	f.Add(`{"status":null}`)
+	f.Add(`{"status":"frozen"}`)
+	f.Add(`{"status":"active","email":"x@example.com"}`)
+	f.Add(`{"status":"active"} {}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		status, err := parseIdentityPatch([]byte(body))
+		if err != nil {
+			if _, ok := errors.AsType[*problem.Problem](err); !ok {
+				t.Fatalf("got error of type %T, want *problem.Problem", err)
+			}
+			return
+		}
+		if !status.Valid() {
+			t.Fatalf("parseIdentityPatch(%q) accepted status %q", body, status)
+		}
+	})
+}
+
+func FuzzParseNewIdentity(f *testing.F) {
+	f.Add(`{"email":"ada@example.com","password":"correct horse battery staple"}`)
+	f.Add(`{"email":"ada@example.com"}`)
+	f.Add(`{"password":"x"}`)
+	f.Add(`{"email":"ada@example.com","role":"owner"}`)
+	f.Add(`{"email":1}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		req, err := parseNewIdentity([]byte(body))
+		if err != nil {
+			if _, ok := errors.AsType[*problem.Problem](err); !ok {
+				t.Fatalf("got error of type %T, want *problem.Problem", err)
+			}
+			return
+		}
+		if req.Email == "" || len(req.Email) > auth.MaxEmailLen {
+			t.Fatalf("accepted an address of %d bytes", len(req.Email))
+		}
+	})
+}
+
+func FuzzParseIdempotencyKey(f *testing.F) {
+	f.Add("8e03978e-40d5-43e8-bc93-6894a57f9324")
+	f.Add(`"8e03978e-40d5-43e8-bc93-6894a57f9324"`)
+	f.Add(`"a \"quoted\" key\\"`)
+	f.Add(`"unterminated`)
+	f.Add(`"bad \escape"`)
+	f.Add("")
+	f.Fuzz(func(t *testing.T, header string) {
+		key, err := parseIdempotencyKey([]string{header})
+		if err != nil {
+			if _, ok := errors.AsType[*problem.Problem](err); !ok {
+				t.Fatalf("got error of type %T, want *problem.Problem", err)
+			}
+			return
+		}
+		if !auth.ValidIdempotencyKey(key) {
+			t.Fatalf("parseIdempotencyKey(%q) = %q, not a valid key", header, key)
+		}
+		quoted := `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(key) + `"`
+		if again, err := parseIdempotencyKey([]string{quoted}); err != nil || again != key {
+			t.Fatalf("quoted form %q of %q: got (%q, %v)", quoted, key, again, err)
 		}
 	})
 }

@@ -25,11 +25,16 @@ type Options struct {
 	// Authenticator says who calls the user-facing endpoints. Default a
 	// SessionAuthenticator reading the session cookie.
 	Authenticator Authenticator
-	// AuthorizeExchange, when set, must return nil for a request to
-	// /internal/v1/exchange to be served; an error is answered 403. It is
-	// where the caller is restricted to the gateway (say, by checking an
-	// internal token). Default: every caller that can reach the listener.
-	AuthorizeExchange func(r *http.Request) error
+	// AuthorizeInternal, when set, must return nil for a request to any
+	// /internal/ endpoint (the gateway's credential exchange, the accounts
+	// service's invitation acceptance) to be served; an error is answered
+	// 403 and logged, so it must not carry the credential it checked.
+	// Production admits only the gateway and the services named in the
+	// design to /internal/ twice: by network policy, and by this hook
+	// checking the caller's internal token. Default: every caller that can
+	// reach the listener, which is right only when the listener is private
+	// to the process, as in portico all.
+	AuthorizeInternal func(r *http.Request) error
 	// ClientIP returns the client address of a request, for throttling
 	// and audit. Default: the host of RemoteAddr. Behind the gateway,
 	// supply one that reads the address the gateway forwards.
