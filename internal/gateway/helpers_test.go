@@ -184,4 +184,5 @@ func problemOf(tb testing.TB, resp *http.Response, body []byte) map[string]any {
 type netTCPAddr = net.TCPAddr
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
 type routerParams = router.Params
