@@ -423,3 +423,49 @@ func TestPanicBecomesA500Problem(t *testing.T) {
 		t.Error("the panic was not logged")
 	}
 }
+
+func TestReloadLetsInFlightRequestsFinishOnTheOldConfig(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	slow := mustUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		io.WriteString(w, "old")
+	}))
+	other := mustUpstream(t, echoHandler("new"))
+	vars := map[string]string{"A": slow.URL, "B": other.URL}
+	tg := mustGateway(t, `
+version: 1
+services:
+  a: {targets: ["${A}"]}
+routes:
+  - {name: one, path: "/one", service: a}
+`, vars)
+	done := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(tg.srv.URL + "/one")
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- resp.Status + " " + string(b)
+	}()
+	<-entered
+	if err := tg.gw.Reload(mustConfig(t, `
+version: 1
+services:
+  b: {targets: ["${B}"]}
+routes:
+  - {name: two, path: "/two", service: b}
+`, vars)); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := mustDo(t, mustRequest(t, "GET", tg.srv.URL+"/one", nil)); resp.StatusCode != 404 {
+		t.Errorf("new request to /one after reload: %d, want 404", resp.StatusCode)
+	}
+	close(release)
+	if got := <-done; got != "200 OK old" {
+		t.Errorf("in-flight request = %q, want 200 OK old", got)
+	}
+}
