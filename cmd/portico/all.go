@@ -147,7 +147,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		return 1
 	}
 	// The gateway's port is fixed now, so that the issuer and the banner
-	// can name it; the listener is held until the gateway takes over.
+	// can name it; the gateway then serves on this very listener.
 	gwHold, err := holdPort(cfg)
 	if err != nil {
 		closeListeners()
@@ -182,10 +182,9 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	}
 	printBox(stdout, append(lines, "", "Data directory: "+dataDir))
 
-	gwHold.Close()
 	gwLogger := logger.With("component", "gateway")
 	if err := serveAll(ctx, services, started, func(ctx context.Context) error {
-		return serveGateway(ctx, cfg, gatewayConfig, cfgEnv, gwLogger, stderr)
+		return serveGateway(ctx, cfg, gatewayConfig, cfgEnv, gwLogger, stderr, gwHold)
 	}); err != nil {
 		logger.Error("portico stopped", slog.String("error", err.Error()))
 		return 1

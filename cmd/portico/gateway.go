@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -33,7 +34,7 @@ func runGateway(ctx context.Context, args []string, getenv env, stdout, stderr i
 		fmt.Fprintln(stderr, "portico gateway:", err)
 		return 1
 	}
-	if err := serveGateway(ctx, cfg, *path, getenv, logger, stderr); err != nil {
+	if err := serveGateway(ctx, cfg, *path, getenv, logger, stderr, nil); err != nil {
 		logger.Error("gateway stopped", slog.String("error", err.Error()))
 		return 1
 	}
@@ -41,8 +42,9 @@ func runGateway(ctx context.Context, args []string, getenv env, stdout, stderr i
 }
 
 // serveGateway runs the gateway with cfg until ctx ends, writing access
-// log lines to accessOut.
-func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv env, logger *slog.Logger, accessOut io.Writer) error {
+// log lines to accessOut. It serves on ln when given (already bound to
+// server.listen), else it listens itself.
+func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv env, logger *slog.Logger, accessOut io.Writer, ln net.Listener) error {
 	reg := observability.NewRegistry()
 	tp, shutdownTracing, err := observability.NewTracerProvider(ctx, observability.TracingOptions{
 		OTLPEndpoint: cfg.Tracing.OTLPEndpoint,
@@ -75,6 +77,7 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 	pub, err := server.New(server.Options{
 		Name:              "public",
 		Addr:              s.Listen,
+		Listener:          ln,
 		Handler:           gw, // the gateway recovers its own panics (see Gateway.ServeHTTP)
 		ReadHeaderTimeout: s.ReadHeaderTimeout.D(),
 		ReadTimeout:       s.ReadTimeout.D(),
