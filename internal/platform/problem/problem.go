@@ -5,9 +5,17 @@ package problem
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
+
+	"github.com/portico-gw/portico/internal/platform/jsonstring"
 )
+
+// bufPool recycles the buffers problem documents are encoded into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // TypeBase prefixes every problem type URI. The URIs are identifiers; the
 // documentation of each lives in docs/problems.md.
@@ -53,32 +61,49 @@ func (p *Problem) With(key string, v any) *Problem {
 func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
 
 // MarshalJSON encodes the standard members followed by the extensions.
-func (p *Problem) MarshalJSON() ([]byte, error) {
-	type plain Problem
-	b, err := json.Marshal((*plain)(p))
-	if err != nil || len(p.Extensions) == 0 {
-		return b, err
-	}
-	ext := make(map[string]any, len(p.Extensions))
-	for k, v := range p.Extensions {
-		switch k {
-		case "type", "title", "status", "detail", "instance", "request_id":
-			continue // standard members cannot be overridden
+func (p *Problem) MarshalJSON() ([]byte, error) { return p.appendJSON(nil) }
+
+// appendJSON appends p as a JSON object: the standard members, then the
+// extensions in key order. Extensions cannot override standard members.
+// Problems are written on every refused request, so the standard members
+// are encoded by hand; only extension values go through encoding/json.
+func (p *Problem) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"type":`...)
+	b = jsonstring.Append(b, p.Type)
+	b = append(b, `,"title":`...)
+	b = jsonstring.Append(b, p.Title)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(p.Status), 10)
+	for _, m := range [...]struct{ key, val string }{
+		{`,"detail":`, p.Detail}, {`,"instance":`, p.Instance}, {`,"request_id":`, p.RequestID},
+	} {
+		if m.val != "" {
+			b = append(b, m.key...)
+			b = jsonstring.Append(b, m.val)
 		}
-		ext[k] = v
 	}
-	if len(ext) == 0 {
-		return b, nil
+	if len(p.Extensions) > 0 {
+		keys := make([]string, 0, len(p.Extensions))
+		for k := range p.Extensions {
+			switch k {
+			case "type", "title", "status", "detail", "instance", "request_id":
+				continue // standard members cannot be overridden
+			}
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			v, err := json.Marshal(p.Extensions[k])
+			if err != nil {
+				return nil, fmt.Errorf("problem extension %q: %w", k, err)
+			}
+			b = append(b, ',')
+			b = jsonstring.Append(b, k)
+			b = append(b, ':')
+			b = append(b, v...)
+		}
 	}
-	e, err := json.Marshal(ext)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(b)+len(e))
-	out = append(out, b[:len(b)-1]...)
-	out = append(out, ',')
-	out = append(out, e[1:]...)
-	return out, nil
+	return append(b, '}'), nil
 }
 
 // Write sends p as the response. It fills Instance from the request path
@@ -91,18 +116,23 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if p.RequestID == "" {
 		p.RequestID = w.Header().Get("X-Request-Id")
 	}
-	body, err := json.Marshal(p)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	body, err := p.appendJSON((*bp)[:0])
 	if err != nil {
-		body = []byte(`{"type":"` + TypeBase + `internal","title":"Internal error","status":500}`)
+		body = append((*bp)[:0], `{"type":"`+TypeBase+`internal","title":"Internal error","status":500}`...)
 		p.Status = http.StatusInternalServerError
 	}
+	*bp = body
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	body = append(body, '\n')
+	*bp = body
 	h.Del("Content-Encoding")
 	h.Del("ETag")
 	w.WriteHeader(p.Status)
-	w.Write(append(body, '\n'))
+	w.Write(body)
 }
