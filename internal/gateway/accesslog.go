@@ -34,7 +34,7 @@ type record struct {
 	status                                int
 	bytes                                 int64
 	duration                              time.Duration
-	client, failure                       string
+	client, failure, subject              string
 }
 
 func (l *accessLog) write(rec *record) {
@@ -60,6 +60,10 @@ func (l *accessLog) write(rec *record) {
 	b = strconv.AppendFloat(b, float64(rec.duration.Microseconds())/1000, 'f', -1, 64)
 	b = append(b, `,"client":`...)
 	b = jsonstring.Append(b, rec.client)
+	if rec.subject != "" {
+		b = append(b, `,"subject":`...)
+		b = jsonstring.Append(b, rec.subject)
+	}
 	if rec.failure != "" {
 		b = append(b, `,"failure":`...)
 		b = jsonstring.Append(b, rec.failure)

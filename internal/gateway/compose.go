@@ -7,12 +7,14 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/gateway/aggregate"
+	"github.com/portico-gw/portico/internal/gateway/authn"
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/gateway/router"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
@@ -35,13 +37,17 @@ func (g *Gateway) compilePlan(rc *config.Route, tmpl *router.Template, services 
 // compose answers an aggregate route: it reads the caller's body when the
 // plan refers to it, runs the plan with the runtime's services and writes
 // the composed response (or the problem naming the failed step).
-func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *http.Request, params *router.Params) {
+func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *http.Request, params *router.Params, ident *authn.Result) {
 	in := aggregate.Input{
 		Path:   params,
 		Query:  r.URL.Query(),
-		Header: make(http.Header, 2),
+		Header: make(http.Header, 3),
 	}
 	in.Header[requestid.Header] = r.Header[requestid.Header]
+	if ident != nil {
+		in.Identity = ident.Claims.All
+		in.Header["Authorization"] = r.Header["Authorization"] // the internal token
+	}
 	if !g.tracing {
 		if tp := r.Header["Traceparent"]; tp != nil {
 			in.Header["Traceparent"] = tp
@@ -66,6 +72,9 @@ func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *htt
 	if res.Problem == nil {
 		rte.respRules.apply(res.Header)
 	}
+	if ident != nil && ident.Claims.Staff && r.Header.Get(debugHeader) == "trace" {
+		w.Header().Set(traceHeader, stepTrace(res.Steps))
+	}
 	if st := stateOf(w); st != nil {
 		switch {
 		case res.Status == aggregate.StatusClientClosedRequest:
@@ -78,6 +87,36 @@ func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *htt
 		}
 	}
 	res.Write(w, r)
+}
+
+// debugHeader asks for a timing trace of a composed response; it is
+// honoured for the operator's staff only, who get traceHeader back.
+const (
+	debugHeader = "Portico-Debug"
+	traceHeader = "Portico-Trace"
+)
+
+// stepTrace lists each step's start (from the start of the plan) and
+// duration in milliseconds, with its outcome: a timeline of the plan.
+func stepTrace(steps []aggregate.StepOutcome) string {
+	var b []byte
+	for i, s := range steps {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, s.Step...)
+		b = append(b, ";start="...)
+		b = strconv.AppendFloat(b, float64(s.Start.Microseconds())/1000, 'f', 3, 64)
+		b = append(b, ";dur="...)
+		b = strconv.AppendFloat(b, float64(s.Duration.Microseconds())/1000, 'f', 3, 64)
+		b = append(b, ";kind="...)
+		b = append(b, s.Kind...)
+		if s.Calls > 1 {
+			b = append(b, ";calls="...)
+			b = strconv.AppendInt(b, int64(s.Calls), 10)
+		}
+	}
+	return string(b)
 }
 
 // serviceDoer calls the runtime's services for a plan, through the same

@@ -65,7 +65,7 @@ func Explain(cfg *config.Config, method, host, target string) (string, error) {
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString("auth      none: the gateway does not authenticate this route\n")
+	b.WriteString("auth      " + describeAuth(cfg, rc) + "\n")
 	fmt.Fprintf(&b, "limits    body %s, request line %s, headers %s in at most %d fields\n",
 		rc.MaxBody, cfg.Server.MaxRequestLine, cfg.Server.MaxHeaderBytes, cfg.Server.MaxHeaderCount)
 	if c := rc.CORS; c != nil {
@@ -134,6 +134,31 @@ func explainService(b *strings.Builder, step string, s *config.Service) {
 		fmt.Fprintf(b, "; health %s every %s", s.HealthCheck.Path, s.HealthCheck.Interval)
 	}
 	b.WriteByte('\n')
+}
+
+func describeAuth(cfg *config.Config, rc *config.Route) string {
+	switch {
+	case cfg.Auth == nil:
+		return "none: no auth block, the gateway authenticates nobody"
+	case rc.Public:
+		return "public: anyone may call it"
+	}
+	s := "authenticated at " + cfg.Auth.URL + " (exchange cached up to " + cfg.Auth.CacheTTL.String() + ")"
+	if q := rc.Require; q != nil {
+		if q.Staff {
+			s += "; staff only"
+		}
+		if q.Tenant != "" {
+			s += "; member of the organization in {" + q.Tenant + "} (staff: any)"
+		}
+		if len(q.Roles) > 0 {
+			s += " with role " + strings.Join(q.Roles, " or ")
+		}
+		if len(q.Scopes) > 0 {
+			s += "; machine callers need scopes " + strings.Join(q.Scopes, ", ")
+		}
+	}
+	return s
 }
 
 func orAny(list []string) string {

@@ -66,6 +66,7 @@ type runtime struct {
 	limits    limits
 	accessLog bool
 	grace     time.Duration
+	auth      *authenticator // nil: nobody is authenticated
 }
 
 // New compiles cfg and starts the services' background work. cfg must have
@@ -127,6 +128,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 		for _, s := range old.services {
 			s.close(old.grace)
 		}
+		if old.auth != nil {
+			time.AfterFunc(old.grace, old.auth.client.CloseIdleConnections)
+		}
 	}
 	return nil
 }
@@ -176,6 +180,11 @@ func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
 		}
 		return nil, err
 	}
+	if cfg.Auth != nil {
+		if rt.auth, err = g.newAuthenticator(cfg.Auth); err != nil {
+			return fail(fmt.Errorf("auth: %w", err))
+		}
+	}
 	for name, sc := range cfg.Services {
 		sc.Name = name
 		s, err := g.compileService(sc)
@@ -200,6 +209,7 @@ func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
 		if err != nil {
 			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
 		}
+		r.authenticate = rt.auth != nil && !rc.Public
 		if rc.Aggregate != nil {
 			if r.plan, err = g.compilePlan(rc, tmpl, rt.services); err != nil {
 				return fail(fmt.Errorf("route %s: %w", rc.Name, err))

@@ -21,6 +21,7 @@ type metrics struct {
 	reloads        *prometheus.CounterVec
 	reloadTime     prometheus.Gauge
 	rejected       *prometheus.CounterVec
+	exchanges      *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -69,11 +70,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "rejected_requests_total",
-			Help: "Requests refused before routing, by reason (bad_path, uri_too_long, headers_too_large, body_too_large, no_route, method_not_allowed).",
+			Help: "Requests refused before reaching a service, by reason (bad_path, uri_too_long, headers_too_large, body_too_large, no_route, method_not_allowed, unauthenticated, ambiguous_credentials, forbidden, auth_unavailable).",
 		}, []string{"reason"}),
+		exchanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "auth_exchanges_total",
+			Help: "Credential exchanges, by outcome (hit, negative_hit, miss, shared, invalid).",
+		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inflight, m.upstreamErrors, m.retries,
-		m.breakerState, m.targetHealthy, m.targetEjected, m.reloads, m.reloadTime, m.rejected)
+		m.breakerState, m.targetHealthy, m.targetEjected, m.reloads, m.reloadTime, m.rejected, m.exchanges)
 	return m
 }
 

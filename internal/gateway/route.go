@@ -27,8 +27,12 @@ type route struct {
 	reqRules   headerRules
 	respRules  headerRules
 	cors       *corsPolicy
-	proxy      *httputil.ReverseProxy
-	m          *routeMetrics
+	// authenticate is set when callers must authenticate (auth is
+	// configured and the route is not public); policy then says who may.
+	authenticate bool
+	policy       *policy
+	proxy        *httputil.ReverseProxy
+	m            *routeMetrics
 }
 
 func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Server, trusted trustedProxies) (*route, error) {
@@ -40,6 +44,7 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 		reqRules:   compileHeaderRules(rc.RequestHeaders),
 		respRules:  compileHeaderRules(rc.ResponseHeaders),
 		cors:       compileCORS(rc.CORS, rc.Methods),
+		policy:     compilePolicy(rc.Require),
 	}
 	if svc == nil {
 		rt.label = "aggregate"

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/portico-gw/portico/internal/gateway/authn"
 	"github.com/portico-gw/portico/internal/gateway/router"
 	"github.com/portico-gw/portico/internal/platform/problem"
 	"github.com/portico-gw/portico/internal/platform/requestid"
@@ -94,6 +95,28 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rte.cors.decorate(w.Header(), origin)
 	}
 
+	var ident *authn.Result
+	if rte.authenticate {
+		id, p, reason := g.authenticate(ctx, rt.auth, rte, r, &params)
+		if id == nil {
+			if p == nil { // the client left while its credential was exchanged
+				st.kind = kindCanceled
+				st.status, st.wroteHeader = statusClientClosed, true
+				return
+			}
+			switch p.Status {
+			case http.StatusUnauthorized:
+				w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
+			case http.StatusServiceUnavailable:
+				w.Header().Set("Retry-After", "1")
+			}
+			g.reject(w, r, p, reason)
+			return
+		}
+		ident = id
+		st.subject = id.Subject
+	}
+
 	if r.ContentLength > rte.maxBody {
 		w.Header().Set("Connection", "close")
 		g.reject(w, r, problem.BodyTooLarge("The request body exceeds the limit of this route."), "body_too_large")
@@ -146,7 +169,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 	if rte.plan != nil {
-		g.compose(rt, rte, w, r.WithContext(ctx), &params)
+		g.compose(rt, rte, w, r.WithContext(ctx), &params, ident)
 		return
 	}
 	rte.proxy.ServeHTTP(w, r.WithContext(ctx))
@@ -208,6 +231,7 @@ func (g *Gateway) logRequest(r *http.Request, st *reqState, status int, start ti
 		duration:  d,
 		client:    clientString(st.client),
 		failure:   string(st.kind),
+		subject:   st.subject,
 	}
 	if st.route != nil {
 		rec.route, rec.label = st.route.name, st.route.label

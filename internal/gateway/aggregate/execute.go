@@ -37,6 +37,7 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 		e.body = v
 	}
 
+	r.began = time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, p.budget)
 	defer cancel()
 
@@ -158,6 +159,7 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 	}
 	s.raw = res.buf
 	s.out.Step, s.out.Kind, s.out.Status, s.out.Reason, s.out.Err = st.name, res.kind, res.status, res.reason, res.err
+	s.out.Start = start.Sub(r.began)
 	s.out.Duration = time.Since(start)
 	cancel()
 	if span != nil {

@@ -50,6 +50,8 @@ type StepOutcome struct {
 	// Status is the service's HTTP status (the first failing item's, for a
 	// fan-out step), or the Doer's StatusCode; 0 when there was none.
 	Status int
+	// Start is when the step started, from the start of the execution.
+	Start time.Duration
 	// Duration is the time from the step's start to its end; 0 for steps
 	// that never started.
 	Duration time.Duration

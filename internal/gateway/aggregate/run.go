@@ -1,11 +1,14 @@
 package aggregate
 
+import "time"
+
 // run is the state of one execution, recycled through the plan's pool.
 type run struct {
 	slots   []slot
 	results []any    // raw results or fallbacks, by step, for references
 	done    chan int // a step's index when its goroutine has finished; sized so sends never block
 	queue   []int    // steps settled and not yet propagated
+	began   time.Time
 }
 
 // slotState is where a step is in one execution.

@@ -72,6 +72,10 @@ func (a *authClient) exchange(ctx context.Context, c Credential) (Result, time.D
 	if out.Token == "" || out.Subject == "" || out.ExpiresAt.IsZero() {
 		return Result{}, 0, fmt.Errorf("exchange: answer without token, subject or expiry: %w", ErrUnavailable)
 	}
-	res := Result{Token: out.Token, ExpiresAt: out.ExpiresAt, Subject: out.Subject, Kind: out.Kind}
+	claims, err := parseClaims(out.Token)
+	if err != nil {
+		return Result{}, 0, fmt.Errorf("exchange: %w: %w", err, ErrUnavailable)
+	}
+	res := Result{Token: out.Token, ExpiresAt: out.ExpiresAt, Subject: out.Subject, Kind: out.Kind, Claims: claims}
 	return res, time.Duration(out.CacheTTLSeconds) * time.Second, nil
 }

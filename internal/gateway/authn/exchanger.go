@@ -21,6 +21,8 @@ type Result struct {
 	// Kind is the subject's kind as auth names it: "user", "api_key" or
 	// "client".
 	Kind string
+	// Claims are the token's claims, read once when it was exchanged.
+	Claims *Claims
 }
 
 // String describes r without its token.

@@ -67,6 +67,12 @@ const (
 	DefaultMaxResponseHeaderBytes = 64 * KiB
 
 	DefaultCORSMaxAge = Duration(10 * time.Minute)
+
+	DefaultAuthCookieName  = "__Host-portico_session"
+	DefaultAuthCacheTTL    = Duration(10 * time.Second)
+	DefaultAuthNegativeTTL = Duration(2 * time.Second)
+	DefaultAuthMaxEntries  = 100000
+	DefaultAuthTimeout     = Duration(2 * time.Second)
 )
 
 // newConfig returns the Config a file is decoded into. It carries the
@@ -99,6 +105,13 @@ func applyDefaults(c *Config) {
 	setString(&c.Log.Format, DefaultLogFormat)
 	setPtr(&c.Tracing.SampleRatio, DefaultSampleRatio)
 	setString(&c.Tracing.ServiceName, DefaultServiceName)
+	if a := c.Auth; a != nil {
+		setString(&a.CookieName, DefaultAuthCookieName)
+		setDuration(&a.CacheTTL, DefaultAuthCacheTTL)
+		setDuration(&a.NegativeTTL, DefaultAuthNegativeTTL)
+		setInt(&a.MaxEntries, DefaultAuthMaxEntries)
+		setDuration(&a.Timeout, DefaultAuthTimeout)
+	}
 
 	for name, svc := range c.Services {
 		if svc != nil {

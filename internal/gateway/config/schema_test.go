@@ -108,6 +108,14 @@ func TestSchemaRejectsInvalidConfigs(t *testing.T) {
 		"string for boolean":       base + "server: {access_log: \"yes\"}\n",
 		"bad header name":          "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, request_headers: {set: {\"X Y\": z}}}]\n",
 		"retry attempts above max": "version: 1\nservices: {a: {targets: [http://a], retry: {attempts: 11}}}\nroutes: [{path: /, service: a}]\n",
+		"auth without url":         base + "auth: {cookie_name: s}\n",
+		"unknown auth key":         base + "auth: {url: http://a, ttl: 5s}\n",
+		"string for max_entries":   base + "auth: {url: http://a, max_entries: \"10\"}\n",
+		"empty require":            "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, require: {}}]\n",
+		"unknown require key":      "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, require: {role: admin}}]\n",
+		"upper-case role":          "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: \"/{o}\", service: a, require: {tenant: o, roles: [Admin]}}]\n",
+		"duplicate scope":          "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, require: {scopes: [a, a]}}]\n",
+		"string for public":        "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, public: \"yes\"}]\n",
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -242,8 +250,10 @@ version: 1
 services:
   a: {targets: [http://127.0.0.1:8081], health_check: {}}
   b: {dns: {name: b.internal, port: 80}}
+auth: {url: http://127.0.0.1:8081}
 routes:
   - {path: /, service: a, cors: {allow_origins: [https://a.example]}}
+  - {path: "/orgs/{org}", service: a, require: {tenant: org}}
   - {path: /agg, aggregate: {steps: [{name: s, service: a, path: /x}]}}
 `)
 	_, defaults := mustSchemaPaths(t)

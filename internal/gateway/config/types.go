@@ -19,6 +19,10 @@ type Config struct {
 	// Tracing holds OpenTelemetry settings; tracing export is off when
 	// the endpoint is empty.
 	Tracing Tracing `yaml:"tracing"`
+	// Auth configures how the gateway authenticates callers through the
+	// auth service. Nil means the gateway authenticates nobody, and then
+	// no route may carry requirements.
+	Auth *Auth `yaml:"auth"`
 	// Services are the upstreams, by name.
 	Services map[string]*Service `yaml:"services"`
 	// Routes are matched by method, host and path; order does not matter
@@ -105,6 +109,44 @@ type Tracing struct {
 	SampleRatio *float64 `yaml:"sample_ratio"`
 	// ServiceName is the resource service.name. Default "portico-gateway".
 	ServiceName string `yaml:"service_name"`
+}
+
+// Auth configures authentication of callers. With it, every route is
+// authenticated unless it says public: true.
+type Auth struct {
+	// URL is the auth service's base URL; the gateway posts credentials to
+	// its /internal/v1/exchange endpoint.
+	URL string `yaml:"url"`
+	// CookieName is the session cookie. Default "__Host-portico_session".
+	CookieName string `yaml:"cookie_name"`
+	// APIKeyHeader, when set, also accepts API keys in this header besides
+	// Authorization: Bearer. Default empty.
+	APIKeyHeader string `yaml:"api_key_header"`
+	// CacheTTL caps how long an exchanged token is reused for the same
+	// credential; revocation takes effect within it. Default 10s.
+	CacheTTL Duration `yaml:"cache_ttl"`
+	// NegativeTTL is how long a refused credential is refused without
+	// asking again. Default 2s.
+	NegativeTTL Duration `yaml:"negative_ttl"`
+	// MaxEntries caps the exchange cache. Default 100000.
+	MaxEntries int `yaml:"max_entries"`
+	// Timeout bounds one exchange. Default 2s.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Requirement restricts who may call a route, beyond being authenticated.
+type Requirement struct {
+	// Tenant names the path parameter holding an organization id; the
+	// caller must belong to that organization (staff always may).
+	Tenant string `yaml:"tenant"`
+	// Roles, when set, require the caller's role in the tenant
+	// organization to be one of them (staff always may). Needs tenant.
+	Roles []string `yaml:"roles"`
+	// Scopes, when set, must all be granted to a machine caller (API key
+	// or client); people are governed by roles.
+	Scopes []string `yaml:"scopes"`
+	// Staff admits only the operator's staff.
+	Staff bool `yaml:"staff"`
 }
 
 // Service is one upstream service with one or more targets.
@@ -255,6 +297,12 @@ type Route struct {
 	ResponseHeaders HeaderRules `yaml:"response_headers"`
 	// CORS answers preflights and decorates responses; nil disables CORS.
 	CORS *CORS `yaml:"cors"`
+	// Public serves the route to anyone even when auth is configured.
+	// Default false: with auth configured, callers must authenticate.
+	Public bool `yaml:"public"`
+	// Require restricts authenticated callers further; nil requires only
+	// authentication.
+	Require *Requirement `yaml:"require"`
 	// Retry overrides the service's retry attempts for this route, when set.
 	Retry *int `yaml:"retry_attempts"`
 

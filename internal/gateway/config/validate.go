@@ -35,6 +35,7 @@ func validate(c *Config, pos positions) error {
 	v.admin()
 	v.logging()
 	v.tracing()
+	v.auth()
 	v.services()
 	v.routes()
 	return v.errs.err()

@@ -148,6 +148,7 @@ func (v *validator) route(path string, r *Route) *router.Template {
 	} else {
 		t = pt
 	}
+	v.access(path, r, t)
 	if r.Aggregate != nil {
 		v.aggregateRoute(path, r, t)
 		v.positiveSize(path+".max_body", r.MaxBody)

@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/authn"
+	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/platform/problem"
+)
+
+// authenticator authenticates callers of one runtime's routes by
+// exchanging their credentials at the auth service.
+type authenticator struct {
+	x       *authn.Exchanger
+	extract authn.ExtractOptions
+	client  *http.Transport
+}
+
+func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
+	d := &net.Dialer{Timeout: c.Timeout.D(), KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext:           d.DialContext,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: c.Timeout.D(),
+	}
+	x, err := authn.New(authn.Options{
+		AuthURL:     c.URL,
+		Transport:   tr,
+		Timeout:     c.Timeout.D(),
+		CacheTTL:    c.CacheTTL.D(),
+		NegativeTTL: c.NegativeTTL.D(),
+		MaxEntries:  c.MaxEntries,
+		Observe: func(o authn.Outcome) {
+			g.m.exchanges.WithLabelValues(o.String()).Inc()
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &authenticator{
+		x:       x,
+		extract: authn.ExtractOptions{CookieName: c.CookieName, APIKeyHeader: c.APIKeyHeader},
+		client:  tr,
+	}, nil
+}
+
+// policy is a compiled config.Requirement.
+type policy struct {
+	tenant string
+	roles  []string
+	scopes []string
+	staff  bool
+}
+
+func compilePolicy(r *config.Requirement) *policy {
+	if r == nil {
+		return &policy{}
+	}
+	return &policy{tenant: r.Tenant, roles: r.Roles, scopes: r.Scopes, staff: r.Staff}
+}
+
+// allows reports whether the holder of c may call the route with params.
+// Staff pass tenant and role checks (they act for the operator in any
+// organization) but not scope checks, which bind machine credentials.
+func (p *policy) allows(c *authn.Claims, kind string, params *router.Params) bool {
+	if p.staff && !c.Staff {
+		return false
+	}
+	if p.tenant != "" && !c.Staff {
+		role, member := c.Role(params.Get(p.tenant))
+		if !member || (len(p.roles) > 0 && !slices.Contains(p.roles, role)) {
+			return false
+		}
+	}
+	if len(p.scopes) > 0 && kind != "user" && !c.HasScopes(p.scopes) {
+		return false
+	}
+	return true
+}
+
+// authenticate finds the caller's credential, exchanges it, checks the
+// route's policy and replaces the credential with the internal token, so
+// that services never see an outside credential. It returns the exchange,
+// or the problem to answer with (nil problem and nil result: the client
+// left).
+func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route, r *http.Request, params *router.Params) (*authn.Result, *problem.Problem, string) {
+	c, ok, err := authn.Extract(r, a.extract)
+	switch {
+	case errors.Is(err, authn.ErrAmbiguous):
+		return nil, problem.BadRequest("The request carries more than one credential; send one."), "ambiguous_credentials"
+	case err != nil || !ok:
+		return nil, unauthenticated(), "unauthenticated"
+	}
+	res, err := a.x.Exchange(ctx, c)
+	if err != nil {
+		switch authn.Status(err) {
+		case http.StatusBadRequest, http.StatusUnauthorized:
+			return nil, unauthenticated(), "unauthenticated"
+		case authn.StatusClientClosedRequest:
+			return nil, nil, ""
+		}
+		g.log.WarnContext(ctx, "credential exchange failed", "route", rte.name, "error", err.Error())
+		return nil, problem.Unavailable("auth-unavailable", "Authentication is unavailable; try again shortly."), "auth_unavailable"
+	}
+	if res.Claims == nil || !rte.policy.allows(res.Claims, res.Kind, params) {
+		return nil, problem.New(http.StatusForbidden, "forbidden", "Forbidden", "The caller may not use this route."), "forbidden"
+	}
+	stripCredentials(r, a.extract)
+	r.Header["Authorization"] = []string{"Bearer " + res.Token}
+	return &res, nil, ""
+}
+
+func unauthenticated() *problem.Problem {
+	return problem.New(http.StatusUnauthorized, "unauthenticated", "Unauthenticated",
+		"The credentials are missing, wrong, expired or revoked.")
+}
+
+// stripCredentials removes the caller's own credentials: Authorization,
+// the API key header and the session cookie (other cookies stay).
+func stripCredentials(r *http.Request, o authn.ExtractOptions) {
+	delete(r.Header, "Authorization")
+	if o.APIKeyHeader != "" {
+		r.Header.Del(o.APIKeyHeader)
+	}
+	cookies := r.Header["Cookie"]
+	if len(cookies) == 0 {
+		return
+	}
+	name := o.CookieName
+	if name == "" {
+		name = authn.DefaultCookieName
+	}
+	var kept []string
+	for _, line := range cookies {
+		for part := range strings.SplitSeq(line, ";") {
+			p := strings.TrimSpace(part)
+			if p == "" || strings.HasPrefix(p, name+"=") {
+				continue
+			}
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		delete(r.Header, "Cookie")
+		return
+	}
+	r.Header["Cookie"] = []string{strings.Join(kept, "; ")}
+}
