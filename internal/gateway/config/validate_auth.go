@@ -124,23 +124,8 @@ func (v *validator) roles(path string, roles []string, withTenant bool) {
 	if !withTenant {
 		v.errorf(path, "roles need tenant: a role is held in an organization, so name the path parameter holding its id")
 	}
-	seen := map[string]int{}
-	for i, role := range roles {
-		p := joinIndex(path, i)
-		switch {
-		case role == "":
-			v.errorf(p, "must not be empty")
-			continue
-		case !validRole(role):
-			v.errorf(p, "%q is not a role name; use lower-case letters, digits, '_' and '-', starting with a letter (owner, admin, editor, viewer)", role)
-			continue
-		}
-		if j, dup := seen[role]; dup {
-			v.errorf(p, "%q is listed twice (also %s)", role, joinIndex(path, j))
-			continue
-		}
-		seen[role] = i
-	}
+	v.nameList(path, roles, validRole,
+		"is not a role name; use lower-case letters, digits, '_' and '-', starting with a letter (owner, admin, editor, viewer)")
 }
 
 // scopes checks a requirement's scopes.
@@ -149,22 +134,28 @@ func (v *validator) scopes(path string, scopes []string) {
 		v.errorf(path, "empty list; list the scopes required, or leave scopes out")
 		return
 	}
+	v.nameList(path, scopes, validScope, "is not a scope; use letters, digits, ':', '.', '_' and '-'")
+}
+
+// nameList checks each name of a list: not empty, valid, not repeated.
+// bad completes the message for an invalid name.
+func (v *validator) nameList(path string, names []string, valid func(string) bool, bad string) {
 	seen := map[string]int{}
-	for i, s := range scopes {
+	for i, n := range names {
 		p := joinIndex(path, i)
 		switch {
-		case s == "":
+		case n == "":
 			v.errorf(p, "must not be empty")
 			continue
-		case !validScope(s):
-			v.errorf(p, "%q is not a scope; use letters, digits, ':', '.', '_' and '-'", s)
+		case !valid(n):
+			v.errorf(p, "%q %s", n, bad)
 			continue
 		}
-		if j, dup := seen[s]; dup {
-			v.errorf(p, "%q is listed twice (also %s)", s, joinIndex(path, j))
+		if j, dup := seen[n]; dup {
+			v.errorf(p, "%q is listed twice (also %s)", n, joinIndex(path, j))
 			continue
 		}
-		seen[s] = i
+		seen[n] = i
 	}
 }
 
