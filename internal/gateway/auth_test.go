@@ -23,7 +23,7 @@ type realAuth struct {
 	srv *httptest.Server
 }
 
-func mustRealAuth(t *testing.T) *realAuth {
+func mustRealAuth(t testing.TB) *realAuth {
 	t.Helper()
 	env := authtest.NewEnv(t, auth.Options{})
 	env.Clock.Advance(time.Until(env.Clock.Now()) * -1)
@@ -34,7 +34,7 @@ func mustRealAuth(t *testing.T) *realAuth {
 
 // mustSession creates an identity with memberships, signs it in and
 // returns its session cookie value and identity id.
-func (a *realAuth) mustSession(t *testing.T, email string, staff bool, ms ...auth.Membership) (string, string) {
+func (a *realAuth) mustSession(t testing.TB, email string, staff bool, ms ...auth.Membership) (string, string) {
 	t.Helper()
 	id, err := a.env.Service.CreateIdentity(t.Context(), email, authTestPassword)
 	if err != nil {
