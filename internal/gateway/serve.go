@@ -69,8 +69,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.path = path
-	method := r.Method
-	if isPreflight(r) {
+	method, preflight := r.Method, isPreflight(r)
+	if preflight {
 		method = r.Header.Get("Access-Control-Request-Method")
 	}
 	var params router.Params
@@ -86,13 +86,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st.route = rte
 
-	origin := r.Header.Get("Origin")
 	if rte.cors != nil {
-		if isPreflight(r) {
+		if preflight {
 			rte.cors.preflight(w, r)
 			return
 		}
-		rte.cors.decorate(w.Header(), origin)
+		rte.cors.decorate(w.Header(), r.Header.Get("Origin"))
 	}
 
 	var ident *authn.Result
@@ -126,20 +125,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, rte.maxBody)
 	}
 
-	// The upstream path: the route's rewrite, or the normalised path that
-	// was matched, so the upstream sees exactly what was authorised.
-	upPath := path
-	if rte.plan != nil {
-		upPath = r.URL.EscapedPath()
-	}
-	if rte.rewrite != nil {
-		upPath = string(rte.rewrite.Expand(make([]byte, 0, len(path)+16), &params))
-	}
-	r.URL.RawPath = upPath
-	r.URL.Path, err = url.PathUnescape(upPath)
-	if err != nil {
-		g.reject(w, r, problem.BadRequest("The request path is malformed."), "bad_path")
-		return
+	// The upstream path of a proxied route: its rewrite, or the normalised
+	// path that was matched, so the upstream sees exactly what was
+	// authorised. (A composed route's steps name their own paths.)
+	if rte.plan == nil {
+		upPath := path
+		if rte.rewrite != nil {
+			upPath = string(rte.rewrite.Expand(make([]byte, 0, len(path)+16), &params))
+		}
+		r.URL.RawPath = upPath
+		if r.URL.Path, err = url.PathUnescape(upPath); err != nil {
+			g.reject(w, r, problem.BadRequest("The request path is malformed."), "bad_path")
+			return
+		}
 	}
 
 	if rte.timeout > 0 && !isUpgrade(r) {
