@@ -37,7 +37,10 @@ type VerifierOptions struct {
 	// configuration error.
 	Algorithms []string
 	// Types are the accepted "typ" values; nil means only
-	// InternalTokenType.
+	// InternalTokenType. An empty string admits tokens with no "typ" at
+	// all, which only issuers that set none need (a Kubernetes cluster's
+	// ServiceAccount tokens); such a verifier must pin an audience no
+	// other kind of token carries.
 	Types []string
 	// ClockSkew is the tolerance on exp, nbf and iat; zero means
 	// DefaultClockSkew.
@@ -90,8 +93,8 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 	if o.Types != nil {
 		types = types[:0]
 		for _, t := range o.Types {
-			if t == "" {
-				return nil, errors.New("new verifier: empty token type")
+			if t == "" && o.AnyAudience {
+				return nil, errors.New("new verifier: untyped tokens need a pinned audience")
 			}
 			types = append(types, normalizeType(t))
 		}

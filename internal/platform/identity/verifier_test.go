@@ -223,7 +223,7 @@ func TestNewVerifierRejects(t *testing.T) {
 		{"alg HS256", func(o *identity.VerifierOptions) { o.Algorithms = []string{"HS256"} }},
 		{"empty algorithm list", func(o *identity.VerifierOptions) { o.Algorithms = []string{} }},
 		{"empty type list", func(o *identity.VerifierOptions) { o.Types = []string{} }},
-		{"empty type", func(o *identity.VerifierOptions) { o.Types = []string{""} }},
+		{"untyped tokens with any audience", func(o *identity.VerifierOptions) { o.Audience, o.AnyAudience, o.Types = "", true, []string{""} }},
 		{"negative skew", func(o *identity.VerifierOptions) { o.ClockSkew = -time.Second }},
 		{"negative size", func(o *identity.VerifierOptions) { o.MaxTokenBytes = -1 }},
 	} {
