@@ -16,6 +16,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/auth/signing"
 	"github.com/portico-gw/portico/internal/platform/observability"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 // Files the auth service keeps in the data directory by default.
@@ -65,6 +66,7 @@ type authFlags struct {
 	listen, adminListen, dsn, dataDir, issuer string
 	kekFile, secretKeyFile, trustedProxies    string
 	logLevel, logFormat                       string
+	workload                                  workloadFlags
 }
 
 // stringFlag defines a string flag whose default comes from the
@@ -93,6 +95,7 @@ func runAuth(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	stringFlag(fs, getenv, &f.trustedProxies, "trusted-proxies", "PORTICO_AUTH_TRUSTED_PROXIES", "", "comma-separated `CIDRs` of proxies (the gateway) whose X-Forwarded-For is believed for the client address")
 	stringFlag(fs, getenv, &f.logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
 	stringFlag(fs, getenv, &f.logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
+	f.workload.define(fs, getenv)
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -103,6 +106,10 @@ func runAuth(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	}
 	s, err := f.settings(getenv)
 	if err != nil {
+		fmt.Fprintln(stderr, "portico auth:", err)
+		return 1
+	}
+	if s.workload, err = f.workload.guard(workload.Auth, logger.With("component", "auth")); err != nil {
 		fmt.Fprintln(stderr, "portico auth:", err)
 		return 1
 	}
@@ -170,6 +177,10 @@ type authSettings struct {
 	// adminEmail and adminPassword are the first administrator's; an
 	// empty password is generated.
 	adminEmail, adminPassword string
+	// workload admits callers of the /internal/ endpoints: the gateway to
+	// the credential exchange, accounts to identity creation. A guard
+	// that trusts no issuer refuses them all.
+	workload *workload.Guard
 }
 
 // loadKey returns a 32-byte key given in base64 by value, or else read

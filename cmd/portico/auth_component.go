@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -92,7 +91,7 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 	}
 
 	reg := observability.NewRegistry()
-	public, err := a.publicHandler(s.trusted, reg)
+	public, err := a.publicHandler(s, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -119,18 +118,26 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 	return a, nil
 }
 
-// publicHandler serves the auth API and the signing keys' documents.
-func (a *authComponent) publicHandler(trusted []netip.Prefix, reg *prometheus.Registry) (http.Handler, error) {
+// publicHandler serves the auth API, the signing keys' documents among
+// its routes. The /v1 routes verify the gateway's internal tokens against
+// the signing manager's own keys, in process; s.workload admits the
+// callers of /internal/ (nil refuses them all).
+func (a *authComponent) publicHandler(s authSettings, reg *prometheus.Registry) (http.Handler, error) {
 	discovery, err := signing.DiscoveryHandler(a.issuer, nil)
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", authhttp.NewHandler(a.svc, authhttp.Options{ClientIP: clientIP(trusted), Logger: a.logger}))
-	mux.Handle("GET "+signing.JWKSPath, a.mgr.JWKSHandler())
-	mux.Handle("GET "+signing.DiscoveryPath, discovery)
+	api := authhttp.NewHandler(a.svc, authhttp.Options{
+		Issuer:    a.issuer,
+		Keys:      a.mgr,
+		Workload:  s.workload,
+		JWKS:      a.mgr.JWKSHandler(),
+		Discovery: discovery,
+		ClientIP:  clientIP(s.trusted),
+		Logger:    a.logger,
+	})
 	metrics := observability.NewHTTPMetrics(reg, "portico_auth")
-	return requestid.Middleware(metrics.Middleware(nil, server.Recover(a.logger, mux))), nil
+	return requestid.Middleware(metrics.Middleware(nil, server.Recover(a.logger, api))), nil
 }
 
 // announce logs the listeners' addresses, as the gateway does, so that

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -56,12 +57,21 @@ func (s *Service) keyExpiry(now time.Time, asked *time.Time) (*time.Time, error)
 	}
 	switch {
 	case !asked.After(now):
-		return nil, fmt.Errorf("expiry must be in the future: %w", ErrInvalid)
+		return nil, NewError(ErrInvalid, "expires_at must be in the future")
 	case limit > 0 && asked.After(now.Add(limit)):
-		return nil, fmt.Errorf("expiry must be within %s: %w", limit, ErrInvalid)
+		return nil, NewError(ErrInvalid, "expires_at must be at most %s from now", durationWords(limit))
 	}
 	t := asked.UTC()
 	return &t, nil
+}
+
+// durationWords says d in days when it is a whole number of them.
+func durationWords(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + " days"
+	}
+	return d.String()
 }
 
 // ListAPIKeys returns one page of an organization's API keys.

@@ -32,7 +32,8 @@ func (r PageRequest) EffectiveLimit() (int, error) {
 	case r.Limit == 0:
 		return DefaultPageLimit, nil
 	case r.Limit < 0 || r.Limit > MaxPageLimit:
-		return 0, fmt.Errorf("page limit %d not in 1..%d: %w", r.Limit, MaxPageLimit, ErrInvalid)
+		return 0, &Error{Code: ErrInvalid, Message: fmt.Sprintf("limit must be 1 to %d", MaxPageLimit),
+			Err: fmt.Errorf("page limit %d", r.Limit)}
 	}
 	return r.Limit, nil
 }
@@ -72,7 +73,8 @@ func (c Cursor) String() string {
 // range yields an error wrapping ErrInvalid.
 func ParseCursor(s, idPrefix string) (Cursor, error) {
 	invalid := func(what string) (Cursor, error) {
-		return Cursor{}, fmt.Errorf("cursor: %s: %w", what, ErrInvalid)
+		return Cursor{}, &Error{Code: ErrInvalid, Message: "cursor is not one this list gave",
+			Err: fmt.Errorf("cursor: %s", what)}
 	}
 	if len(s) > maxCursorLen {
 		return invalid("too long")

@@ -16,6 +16,13 @@ const (
 	RoleViewer = "viewer"
 )
 
+// RoleScoped is the role internal tokens give a client or an API key in
+// its organization. Those principals have no role (their scopes decide what
+// they may do), but every organization entry of an internal token names
+// one; no member ever has this role, so a route that asks for a role never
+// admits a client or an API key by it.
+const RoleScoped = "scoped"
+
 // Membership is an identity's role in one organization.
 type Membership struct {
 	OrgID string

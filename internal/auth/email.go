@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"fmt"
 	"net/mail"
 	"strings"
 )
@@ -17,20 +16,21 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-// ValidateEmail returns an error wrapping ErrInvalid unless email is a bare
+// ValidateEmail returns an *Error of ErrInvalid unless email is a bare
 // address (local@domain, no display name, no surrounding space) of at most
 // MaxEmailLen bytes.
 func ValidateEmail(email string) error {
 	if email == "" || len(email) > MaxEmailLen {
-		return fmt.Errorf("email must be 1 to %d bytes: %w", MaxEmailLen, ErrInvalid)
+		return NewError(ErrInvalid, "email must be 1 to %d bytes", MaxEmailLen)
 	}
+	errPlain := NewError(ErrInvalid, "email must be a plain address, local@domain")
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Name != "" || a.Address != email {
-		return fmt.Errorf("email %q is not a plain address: %w", email, ErrInvalid)
+		return errPlain
 	}
 	local, domain, _ := strings.Cut(a.Address, "@")
 	if local == "" || domain == "" || strings.HasPrefix(domain, "[") {
-		return fmt.Errorf("email %q is not a plain address: %w", email, ErrInvalid)
+		return errPlain
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
 // Exchanged is the gateway's answer for an outside credential: an internal
@@ -12,7 +14,7 @@ type Exchanged struct {
 	Token     string
 	ExpiresAt time.Time
 	Subject   string
-	Kind      CredentialKind
+	Kind      identity.PrincipalKind
 	// CacheTTL is at most Options.ExchangeCacheTTL, and never beyond the
 	// internal token's or the credential's expiry.
 	CacheTTL time.Duration
@@ -39,20 +41,16 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 	}
 	now := s.now()
 	var (
-		claims InternalClaims
+		claims identity.Claims
 		until  time.Time // the credential's own end
 	)
 	switch kind {
 	case CredentialSession:
-		ses, err := s.activeSession(ctx, credential)
+		p, ses, err := s.AuthenticateSession(ctx, credential)
 		if err != nil {
 			return Exchanged{}, fmt.Errorf("exchange: %w", err)
 		}
-		p, err := s.principalFor(ctx, ses.IdentityID, ses.ID)
-		if err != nil {
-			return Exchanged{}, fmt.Errorf("exchange: %w", err)
-		}
-		claims = InternalClaims{Subject: p.IdentityID, Kind: KindUser, Orgs: p.Orgs, Staff: p.Staff, CredentialID: ses.ID}
+		claims = identity.Claims{Subject: p.IdentityID, Kind: identity.KindUser, Orgs: p.Orgs, Staff: p.Staff, CredentialID: ses.ID}
 		until = ses.IdleExpiresAt
 	case CredentialAPIKey:
 		k, err := s.apiKey(ctx, credential)
@@ -70,7 +68,8 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 				return Exchanged{}, fmt.Errorf("exchange: %w", err)
 			}
 		}
-		claims = InternalClaims{Subject: k.ID, Kind: KindAPIKey, Orgs: []OrgRole{{ID: k.OrgID}}, Scopes: k.Scopes, CredentialID: k.ID}
+		claims = identity.Claims{Subject: k.ID, Kind: identity.KindAPIKey, Orgs: []identity.OrgRole{{ID: k.OrgID, Role: RoleScoped}},
+			Scopes: k.Scopes, CredentialID: k.ID}
 		if k.ExpiresAt != nil {
 			until = *k.ExpiresAt
 		}
@@ -79,22 +78,24 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 		if err != nil {
 			return Exchanged{}, fmt.Errorf("exchange: %w", err)
 		}
-		claims = InternalClaims{Subject: ac.Subject, Kind: KindClient, Orgs: []OrgRole{{ID: c.OrgID}}, Scopes: ac.Scopes, CredentialID: ac.ID}
+		claims = identity.Claims{Subject: ac.Subject, Kind: identity.KindClient, Orgs: []identity.OrgRole{{ID: c.OrgID, Role: RoleScoped}},
+			Scopes: ac.Scopes, CredentialID: ac.ID, ClientID: c.ID}
 		until = ac.ExpiresAt
 	default:
-		return Exchanged{}, fmt.Errorf("exchange: kind %q: %w", kind, ErrInvalid)
+		return Exchanged{}, &Error{Code: ErrInvalid, Message: `kind must be "session", "bearer" or "api_key"`,
+			Err: fmt.Errorf("exchange: kind %q", kind)}
 	}
 	claims.ID, claims.IssuedAt = newJTI(), now
-	claims.ExpiresAt = now.Add(s.o.InternalTokenLifetime)
-	if !until.IsZero() && until.Before(claims.ExpiresAt) {
-		claims.ExpiresAt = until
+	claims.Expiry = now.Add(s.o.InternalTokenLifetime)
+	if !until.IsZero() && until.Before(claims.Expiry) {
+		claims.Expiry = until
 	}
 	token, err := s.issuer.IssueInternalToken(ctx, claims)
 	if err != nil {
 		return Exchanged{}, fmt.Errorf("exchange: issue internal token: %w", err)
 	}
 	return Exchanged{
-		Token: token, ExpiresAt: claims.ExpiresAt, Subject: claims.Subject, Kind: claims.Kind,
-		CacheTTL: min(s.o.ExchangeCacheTTL, claims.ExpiresAt.Sub(now)),
+		Token: token, ExpiresAt: claims.Expiry, Subject: claims.Subject, Kind: claims.Kind,
+		CacheTTL: min(s.o.ExchangeCacheTTL, claims.Expiry.Sub(now)),
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/auth/authtest"
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
 func TestExchange(t *testing.T) {
@@ -22,14 +23,16 @@ func TestExchange(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, credential, kind string
-		want                   auth.InternalClaims
+		want                   identity.Claims
 	}{
-		{"session", ses.Token, auth.CredentialSession, auth.InternalClaims{Subject: id.ID, Kind: auth.KindUser,
-			Orgs: []auth.OrgRole{{ID: "org_acme", Role: "admin"}, {ID: "org_beta", Role: "viewer"}}, CredentialID: ses.Session.ID}},
-		{"session detected", ses.Token, "", auth.InternalClaims{Subject: id.ID, Kind: auth.KindUser,
-			Orgs: []auth.OrgRole{{ID: "org_acme", Role: "admin"}, {ID: "org_beta", Role: "viewer"}}, CredentialID: ses.Session.ID}},
-		{"api key", key, auth.CredentialAPIKey, auth.InternalClaims{Kind: auth.KindAPIKey, Orgs: []auth.OrgRole{{ID: "org_acme"}}, Scopes: []string{"configs:read"}}},
-		{"bearer detected", tok.AccessToken, "", auth.InternalClaims{Subject: c.ID, Kind: auth.KindClient, Orgs: []auth.OrgRole{{ID: "org_acme"}}, Scopes: []string{"analytics:read"}}},
+		{"session", ses.Token, auth.CredentialSession, identity.Claims{Subject: id.ID, Kind: identity.KindUser,
+			Orgs: []identity.OrgRole{{ID: "org_acme", Role: "admin"}, {ID: "org_beta", Role: "viewer"}}, CredentialID: ses.Session.ID}},
+		{"session detected", ses.Token, "", identity.Claims{Subject: id.ID, Kind: identity.KindUser,
+			Orgs: []identity.OrgRole{{ID: "org_acme", Role: "admin"}, {ID: "org_beta", Role: "viewer"}}, CredentialID: ses.Session.ID}},
+		{"api key", key, auth.CredentialAPIKey, identity.Claims{Kind: identity.KindAPIKey,
+			Orgs: []identity.OrgRole{{ID: "org_acme", Role: auth.RoleScoped}}, Scopes: []string{"configs:read"}}},
+		{"bearer detected", tok.AccessToken, "", identity.Claims{Subject: c.ID, Kind: identity.KindClient, ClientID: c.ID,
+			Orgs: []identity.OrgRole{{ID: "org_acme", Role: auth.RoleScoped}}, Scopes: []string{"analytics:read"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ex, err := env.Service.Exchange(t.Context(), tc.credential, tc.kind)
@@ -45,10 +48,13 @@ func TestExchange(t *testing.T) {
 			if tc.want.CredentialID != "" && got.CredentialID != tc.want.CredentialID {
 				t.Errorf("got sid %s, want %s", got.CredentialID, tc.want.CredentialID)
 			}
-			if ex.Subject != got.Subject || !ex.ExpiresAt.Equal(got.ExpiresAt) || ex.CacheTTL != 30*time.Second {
-				t.Errorf("got result %+v, want subject %s, expiry %v, cache ttl 30s", ex, got.Subject, got.ExpiresAt)
+			if got.ClientID != tc.want.ClientID {
+				t.Errorf("got client_id %q, want %q", got.ClientID, tc.want.ClientID)
 			}
-			if life := got.ExpiresAt.Sub(env.Clock.Now()); life <= 0 || life > 2*time.Minute {
+			if ex.Subject != got.Subject || !ex.ExpiresAt.Equal(got.Expiry) || ex.CacheTTL != 30*time.Second {
+				t.Errorf("got result %+v, want subject %s, expiry %v, cache ttl 30s", ex, got.Subject, got.Expiry)
+			}
+			if life := got.Expiry.Sub(env.Clock.Now()); life <= 0 || life > 2*time.Minute {
 				t.Errorf("got internal token life %v, want at most 2m", life)
 			}
 		})
@@ -75,7 +81,7 @@ func TestExchange(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		lookup, _, _ := auth.ParseAPIKey(key)
 		mustNoErr(t, "revoke key", env.Service.RevokeAPIKey(t.Context(), p, "org_acme", lookup))
-		mustNoErr(t, "logout", env.Service.Logout(t.Context(), ses.Token, ""))
+		mustNoErr(t, "logout", env.Service.Logout(t.Context(), mustPrincipal(t, env, ses.Token), ""))
 		_, forged, _, _ := auth.GenerateAPIKey()
 		for name, tc := range map[string]struct{ credential, kind string }{
 			"revoked api key": {key, ""},

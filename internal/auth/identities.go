@@ -60,7 +60,7 @@ func (s *Service) createIdentity(ctx context.Context, scope string, req NewIdent
 	key := req.IdempotencyKey
 	if key != "" {
 		if !ValidIdempotencyKey(key) {
-			return CreatedIdentity{}, fmt.Errorf("idempotency key must be 1 to %d printable ASCII characters: %w", MaxIdempotencyKeyLen, ErrInvalid)
+			return CreatedIdentity{}, NewError(ErrInvalid, "idempotency key must be 1 to %d printable ASCII characters", MaxIdempotencyKeyLen)
 		}
 		if c, found, err := s.replayIdentity(ctx, scope, req); found {
 			return c, err
@@ -102,7 +102,7 @@ func (s *Service) createIdentity(ctx context.Context, scope string, req NewIdent
 	}
 	switch {
 	case errors.Is(err, ErrConflict):
-		return CreatedIdentity{}, fmt.Errorf("e-mail address taken: %w", ErrConflict)
+		return CreatedIdentity{}, &Error{Code: ErrConflict, Message: "email already in use", Err: err}
 	case err != nil:
 		return CreatedIdentity{}, err
 	}

@@ -77,9 +77,9 @@ func (s *Service) SetIdentityStatus(ctx context.Context, p Principal, id string,
 	case !p.Staff:
 		return Identity{}, fmt.Errorf("set identity status: %w", ErrForbidden)
 	case !status.Valid():
-		return Identity{}, fmt.Errorf("set identity status: status %q: %w", status, ErrInvalid)
+		return Identity{}, NewError(ErrInvalid, `status must be "active" or "disabled"`)
 	case id == p.IdentityID && status != StatusActive:
-		return Identity{}, fmt.Errorf("set identity status: staff cannot disable themselves: %w", ErrInvalid)
+		return Identity{}, NewError(ErrInvalid, "staff cannot disable themselves")
 	}
 	cur, err := s.store.GetIdentity(ctx, id)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // says.
 func (s *Service) AcceptInvitation(ctx context.Context, req NewIdentity) (CreatedIdentity, error) {
 	if req.Password == "" {
-		return CreatedIdentity{}, fmt.Errorf("accept invitation: password required: %w", ErrInvalid)
+		return CreatedIdentity{}, NewError(ErrInvalid, "password is required")
 	}
 	c, err := s.createIdentity(ctx, idempotencyScopeInvitation, req)
 	if err != nil {

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"time"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
 // TokenIssuer signs and verifies the JWTs the service hands out. The
@@ -11,8 +13,11 @@ type TokenIssuer interface {
 	// IssueAccessToken signs an OAuth access token with the given claims.
 	IssueAccessToken(ctx context.Context, c AccessClaims) (token string, err error)
 	// IssueInternalToken signs an internal token, the credential services
-	// verify on every proxied request.
-	IssueInternalToken(ctx context.Context, c InternalClaims) (token string, err error)
+	// verify on every proxied request, with c's subject, kind,
+	// organizations, scopes, staff flag, credential ID ("sid") and ID
+	// (jti), living from c.IssuedAt to c.Expiry. The issuer sets iss, aud
+	// and the token type itself; c's Issuer, Audience and Type are ignored.
+	IssueInternalToken(ctx context.Context, c identity.Claims) (token string, err error)
 	// VerifyAccessToken checks an access token's signature, issuer,
 	// audience and expiry and returns its claims. Any failure is an error;
 	// the service maps every one to "inactive" or "unauthenticated".
@@ -33,45 +38,6 @@ type AccessClaims struct {
 	// ID (jti) identifies the token, for revocation.
 	ID string
 	// IssuedAt (iat) and ExpiresAt (exp).
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-}
-
-// CredentialKind says what kind of principal an internal token speaks for.
-type CredentialKind string
-
-// The principal kinds of internal tokens.
-const (
-	KindUser   CredentialKind = "user"
-	KindClient CredentialKind = "client"
-	KindAPIKey CredentialKind = "api_key"
-)
-
-// OrgRole is one organization an internal token's subject belongs to,
-// with its role; clients and API keys have no role (their scopes decide).
-type OrgRole struct {
-	ID   string `json:"id"`
-	Role string `json:"role,omitempty"`
-}
-
-// InternalClaims are the claims of an internal token.
-type InternalClaims struct {
-	// Subject (sub) is an identity ID, a client ID or an API key ID.
-	Subject string
-	// Kind says which of those Subject is.
-	Kind CredentialKind
-	// Orgs are the organizations the subject may act in, with its role.
-	Orgs []OrgRole
-	// Scopes limit what a client or API key may do; empty for users, whose
-	// rights come from their roles.
-	Scopes []string
-	// Staff is true for the operator's staff.
-	Staff bool
-	// CredentialID is the session ID, API key ID or access token ID (jti)
-	// the token was exchanged for (the "sid" claim).
-	CredentialID string
-	// ID (jti), IssuedAt (iat) and ExpiresAt (exp).
-	ID        string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 }

@@ -165,7 +165,7 @@ func (s *Service) LoginSecondFactor(ctx context.Context, req SecondFactorRequest
 	case req.RecoveryCode != "" && req.Code == "":
 		ok, err = s.useRecoveryCode(ctx, id.ID, req.RecoveryCode)
 	default:
-		return NewSession{}, fmt.Errorf("second factor: give a code or a recovery code: %w", ErrInvalid)
+		return NewSession{}, NewError(ErrInvalid, "give either a code or a recovery code")
 	}
 	if err != nil {
 		return NewSession{}, fmt.Errorf("second factor: %w", err)

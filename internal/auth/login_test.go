@@ -138,10 +138,15 @@ func TestSessions(t *testing.T) {
 	})
 	t.Run("logout", func(t *testing.T) {
 		c := mustLogin(t, env, "ses@example.com", "192.0.2.1")
-		mustNoErr(t, "logout", env.Service.Logout(t.Context(), c.Token, ""))
+		p := mustPrincipal(t, env, c.Token)
+		wantErr(t, "logout of another identity's session", env.Service.Logout(t.Context(),
+			auth.Principal{IdentityID: other.ID, SessionID: p.SessionID}, ""), auth.ErrUnauthenticated)
+		mustNoErr(t, "logout", env.Service.Logout(t.Context(), p, ""))
 		_, _, err := env.Service.AuthenticateSession(t.Context(), c.Token)
 		wantErr(t, "after logout", err, auth.ErrUnauthenticated)
-		wantErr(t, "logout garbage", env.Service.Logout(t.Context(), "garbage", ""), auth.ErrUnauthenticated)
+		wantErr(t, "logout without a session", env.Service.Logout(t.Context(), auth.Principal{IdentityID: p.IdentityID}, ""), auth.ErrUnauthenticated)
+		wantErr(t, "logout of an unknown session", env.Service.Logout(t.Context(),
+			auth.Principal{IdentityID: p.IdentityID, SessionID: auth.NewID(auth.SessionIDPrefix, env.Clock.Now())}, ""), auth.ErrUnauthenticated)
 	})
 	t.Run("disabled identity", func(t *testing.T) {
 		mustNoErr(t, "disable", env.Store.SetIdentityStatus(t.Context(), other.ID, auth.StatusDisabled, env.Clock.Now()))

@@ -24,15 +24,18 @@ func DefaultPasswordPolicy() PasswordPolicy {
 	return PasswordPolicy{MinRunes: 8, MaxRunes: 128}
 }
 
-// Check returns an error wrapping ErrInvalid unless password is valid UTF-8
+// Check returns an *Error of ErrInvalid unless password is valid UTF-8
 // whose length is within the policy.
 func (p PasswordPolicy) Check(password string) error {
 	if !utf8.ValidString(password) {
-		return fmt.Errorf("password is not valid UTF-8: %w", ErrInvalid)
+		return NewError(ErrInvalid, "password must be valid UTF-8")
 	}
 	n := utf8.RuneCountInString(norm.NFKC.String(password))
-	if n < p.MinRunes || n > p.MaxRunes {
-		return fmt.Errorf("password must have %d to %d characters, has %d: %w", p.MinRunes, p.MaxRunes, n, ErrInvalid)
+	switch {
+	case n < p.MinRunes:
+		return NewError(ErrInvalid, "password too short (minimum %d characters)", p.MinRunes)
+	case n > p.MaxRunes:
+		return NewError(ErrInvalid, "password too long (maximum %d characters)", p.MaxRunes)
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
 package auth
 
-// Principal is who calls a user-facing operation, as the HTTP layer's
-// authenticator established it: from a session cookie today, from the
-// gateway's internal token in production.
+import "github.com/portico-gw/portico/internal/platform/identity"
+
+// Principal is a person who calls a user-facing operation, as
+// AuthenticateToken establishes it from the internal token the gateway
+// forwards, or AuthenticateSession from a session token.
 type Principal struct {
 	// IdentityID is the signed-in identity.
 	IdentityID string
@@ -10,7 +12,7 @@ type Principal struct {
 	// principal was established some other way.
 	SessionID string
 	// Orgs are the organizations the identity belongs to, with its role.
-	Orgs []OrgRole
+	Orgs []identity.OrgRole
 	// Staff is true for the operator's staff.
 	Staff bool
 }

@@ -150,7 +150,7 @@ func (c Client) Validate() error {
 	case len(c.SecretHash) != TokenHashLen:
 		return fmt.Errorf("client secret hash must be %d bytes: %w", TokenHashLen, ErrInvalid)
 	case c.Name == "" || len(c.Name) > MaxClientNameLen || !utf8.ValidString(c.Name):
-		return fmt.Errorf("client name must be valid UTF-8 of 1 to %d bytes: %w", MaxClientNameLen, ErrInvalid)
+		return NewError(ErrInvalid, "name must be 1 to %d bytes of UTF-8", MaxClientNameLen)
 	case c.CreatedAt.IsZero():
 		return fmt.Errorf("client creation time must be set: %w", ErrInvalid)
 	case c.RevokedAt != nil:

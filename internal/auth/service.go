@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
 // Service is the auth service: sign-in, sessions, second factors, API
@@ -86,9 +88,9 @@ func (s *Service) principalFor(ctx context.Context, identityID, sessionID string
 	if err != nil {
 		return Principal{}, err
 	}
-	p := Principal{IdentityID: identityID, SessionID: sessionID, Staff: staff, Orgs: make([]OrgRole, len(ms))}
+	p := Principal{IdentityID: identityID, SessionID: sessionID, Staff: staff, Orgs: make([]identity.OrgRole, len(ms))}
 	for i, m := range ms {
-		p.Orgs[i] = OrgRole{ID: m.OrgID, Role: m.Role}
+		p.Orgs[i] = identity.OrgRole{ID: m.OrgID, Role: m.Role}
 	}
 	return p, nil
 }

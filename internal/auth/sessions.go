@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
 // AuthenticateSession returns the principal of a session token and its
@@ -64,19 +66,48 @@ func (s *Service) activeSession(ctx context.Context, token string) (Session, err
 	return ses, nil
 }
 
-// Logout revokes the session of a token. An unknown or malformed token is
-// ErrUnauthenticated; an already revoked one is not an error.
-func (s *Service) Logout(ctx context.Context, token string, ip string) error {
-	hash, err := HashToken(token)
-	if err != nil {
-		return fmt.Errorf("logout: %w", ErrUnauthenticated)
+// AuthenticateToken returns the principal of a verified internal token's
+// claims, as the HTTP layer sees them on a user-facing request the gateway
+// forwards: IdentityID is the subject, SessionID the "sid" claim, Orgs and
+// Staff as the token says. Only a person signed in with a session is a
+// principal: other kinds of caller are ErrForbidden. An internal token
+// lives minutes while a session can end at any moment, so the session is
+// looked up on every call: ErrUnauthenticated unless it is still active,
+// belongs to the subject, and its identity is active.
+func (s *Service) AuthenticateToken(ctx context.Context, c *identity.Claims) (Principal, error) {
+	if c.Kind != identity.KindUser {
+		return Principal{}, &Error{Code: ErrForbidden, Message: "only a person signed in with a session may call this endpoint",
+			Err: fmt.Errorf("authenticate token: principal kind %q", c.Kind)}
 	}
-	ses, err := s.store.GetSessionByTokenHash(ctx, hash)
+	if c.CredentialID == "" || c.Subject == "" {
+		return Principal{}, fmt.Errorf("authenticate token: user token without sub or sid: %w", ErrUnauthenticated)
+	}
+	ses, err := s.store.GetActiveSession(ctx, c.CredentialID, s.now())
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("logout: %w", ErrUnauthenticated)
+		return Principal{}, fmt.Errorf("authenticate token: session ended: %w", ErrUnauthenticated)
+	case err != nil:
+		return Principal{}, fmt.Errorf("authenticate token: %w", err)
+	case ses.IdentityID != c.Subject:
+		return Principal{}, fmt.Errorf("authenticate token: session of another identity: %w", ErrUnauthenticated)
+	}
+	return Principal{IdentityID: c.Subject, SessionID: ses.ID, Orgs: c.Orgs, Staff: c.Staff}, nil
+}
+
+// Logout revokes the principal's session. A principal without one is
+// ErrUnauthenticated; an already revoked session is not an error.
+func (s *Service) Logout(ctx context.Context, p Principal, ip string) error {
+	if p.SessionID == "" {
+		return fmt.Errorf("logout: no session: %w", ErrUnauthenticated)
+	}
+	ses, err := s.store.GetSession(ctx, p.SessionID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("logout: unknown session: %w", ErrUnauthenticated)
 	case err != nil:
 		return fmt.Errorf("logout: %w", err)
+	case ses.IdentityID != p.IdentityID:
+		return fmt.Errorf("logout: session of another identity: %w", ErrUnauthenticated)
 	}
 	if err := s.store.RevokeSession(ctx, ses.ID, s.now()); err != nil {
 		return fmt.Errorf("logout: %w", err)

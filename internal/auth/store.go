@@ -99,6 +99,12 @@ type Store interface {
 	// GetSession returns the session with the given ID, revoked and
 	// expired ones included, or ErrNotFound.
 	GetSession(ctx context.Context, id string) (Session, error)
+	// GetActiveSession returns the session with the given ID if it is
+	// active at now (see Session.Active) and its identity is active;
+	// otherwise, or if there is no such session, ErrNotFound. It is the
+	// check behind every request authenticated by an internal token, so
+	// one lookup by primary key answers it.
+	GetActiveSession(ctx context.Context, id string, now time.Time) (Session, error)
 
 	// RecordLoginFailure stores a failed sign-in attempt. ErrInvalid if it
 	// fails LoginFailure.Validate.

@@ -53,7 +53,10 @@ func (s *Service) EnrolTOTP(ctx context.Context, p Principal) (TOTPEnrolment, er
 	err = s.store.PutTOTP(ctx, TOTPCredential{
 		IdentityID: id.ID, Secret: s.box.seal([]byte(key.Secret()), []byte(id.ID)), CreatedAt: s.now(),
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrConflict):
+		return TOTPEnrolment{}, &Error{Code: ErrConflict, Message: "TOTP is already confirmed; disable it first", Err: err}
+	case err != nil:
 		return TOTPEnrolment{}, fmt.Errorf("enrol totp: %w", err)
 	}
 	s.audit(ctx, AuditEvent{Kind: "totp.enrolment_started", ActorID: id.ID})
@@ -71,7 +74,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string) ([]
 		return nil, fmt.Errorf("confirm totp: %w", err)
 	}
 	if c.ConfirmedAt != nil {
-		return nil, fmt.Errorf("confirm totp: already confirmed: %w", ErrConflict)
+		return nil, NewError(ErrConflict, "TOTP is already confirmed")
 	}
 	step, ok, err := s.matchTOTP(c, code)
 	if err != nil {

@@ -168,7 +168,7 @@ func (k APIKey) Validate() error {
 	case len(k.SecretHash) != TokenHashLen:
 		return fmt.Errorf("api key secret hash must be %d bytes: %w", TokenHashLen, ErrInvalid)
 	case k.Name == "" || len(k.Name) > MaxAPIKeyNameLen || !utf8.ValidString(k.Name):
-		return fmt.Errorf("api key name must be valid UTF-8 of 1 to %d bytes: %w", MaxAPIKeyNameLen, ErrInvalid)
+		return NewError(ErrInvalid, "name must be 1 to %d bytes of UTF-8", MaxAPIKeyNameLen)
 	case k.CreatedAt.IsZero():
 		return fmt.Errorf("api key creation time must be set: %w", ErrInvalid)
 	case k.ExpiresAt != nil && !k.ExpiresAt.After(k.CreatedAt):
@@ -182,20 +182,20 @@ func (k APIKey) Validate() error {
 	return ValidateScopes(k.Scopes)
 }
 
-// ValidateScopes returns an error wrapping ErrInvalid unless scopes has at
-// most MaxScopes distinct entries, each 1 to MaxScopeLen bytes of lower-case
+// ValidateScopes returns an *Error of ErrInvalid unless scopes has at most
+// MaxScopes distinct entries, each 1 to MaxScopeLen bytes of lower-case
 // letters, digits and ":._-".
 func ValidateScopes(scopes []string) error {
 	if len(scopes) > MaxScopes {
-		return fmt.Errorf("more than %d scopes: %w", MaxScopes, ErrInvalid)
+		return NewError(ErrInvalid, "at most %d scopes", MaxScopes)
 	}
 	seen := make(map[string]bool, len(scopes))
 	for _, s := range scopes {
 		if s == "" || len(s) > MaxScopeLen || !isToken(s, "abcdefghijklmnopqrstuvwxyz0123456789:._-") {
-			return fmt.Errorf("scope %q: %w", s, ErrInvalid)
+			return NewError(ErrInvalid, "each scope must be 1 to %d bytes of lower-case letters, digits and \":._-\"", MaxScopeLen)
 		}
 		if seen[s] {
-			return fmt.Errorf("scope %q repeated: %w", s, ErrInvalid)
+			return NewError(ErrInvalid, "scopes must not repeat")
 		}
 		seen[s] = true
 	}

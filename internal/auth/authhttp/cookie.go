@@ -7,17 +7,9 @@ import (
 	"github.com/portico-gw/portico/internal/auth"
 )
 
-// sessionToken returns the first cookie named name whose value has the
-// shape of a session token. Browsers may send several cookies of one name
-// (set for different paths); ones that cannot be a token are skipped.
-func sessionToken(r *http.Request, name string) (string, bool) {
-	for _, c := range r.CookiesNamed(name) {
-		if auth.DetectCredential(c.Value) == auth.CredentialSession {
-			return c.Value, true
-		}
-	}
-	return "", false
-}
+// The auth service sets and clears the session cookie but never reads it:
+// the gateway alone does, and exchanges it for the internal token the /v1
+// routes authenticate with. Set-Cookie passes back through the gateway.
 
 // setSessionCookie sets the session cookie for ns (see the package
 // documentation for its attributes). It lives as long as the session can;

@@ -2,6 +2,8 @@ package authhttp
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -15,38 +17,72 @@ import (
 var errCSRF = problem.New(http.StatusForbidden, "csrf-check-failed", "CSRF check failed",
 	"Unsafe requests must carry the "+CSRFHeader+" header and come from a trusted origin.")
 
-// fail writes err as a problem document: domain errors map to their
-// status, anything else is logged with the request id and answered as an
-// opaque internal error.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+var (
+	// errNoVerifier refuses a route that needs a caller when the Handler
+	// has no Issuer and Keys to verify internal tokens with.
+	errNoVerifier = fmt.Errorf("no internal token verifier configured: %w", auth.ErrUnauthenticated)
+	// errNoClaims is an authed handler reached without verified claims, a
+	// bug.
+	errNoClaims = errors.New("authed route reached without verified claims")
+)
+
+// problemOf returns the problem a domain error of the given code is
+// answered with: one status and type per code, and as detail the error's
+// safe message (auth.SafeMessage) or else a fixed sentence. Nothing else of
+// the error reaches the client. Unauthenticated answers never say why: the
+// credential may be missing, wrong, expired or revoked. A nil code, an
+// error the domain does not classify, is internal.
+func problemOf(code error, err error) *problem.Problem {
 	var p *problem.Problem
-	te, throttled := errors.AsType[*auth.ThrottledError](err)
-	switch {
-	case errors.As(err, &p):
-		p = &problem.Problem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Extensions: p.Extensions}
-	case throttled:
-		secs := int(math.Ceil(te.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	switch code {
+	case auth.ErrThrottled:
 		p = problem.New(http.StatusTooManyRequests, "too-many-attempts", "Too many attempts",
-			"Too many failed attempts; try again after the time in Retry-After.").With("retry_after_seconds", secs)
-	case errors.Is(err, auth.ErrUnauthenticated):
-		p = problem.New(http.StatusUnauthorized, "unauthenticated", "Unauthenticated",
+			"Too many failed attempts; try again after the time in Retry-After.")
+	case auth.ErrUnauthenticated:
+		return problem.New(http.StatusUnauthorized, "unauthenticated", "Unauthenticated",
 			"The credentials are missing, wrong, expired or revoked.")
-	case errors.Is(err, auth.ErrForbidden):
+	case auth.ErrForbidden:
 		p = problem.New(http.StatusForbidden, "forbidden", "Forbidden", "The caller may not do this.")
-	case errors.Is(err, auth.ErrNotFound):
+	case auth.ErrNotFound:
 		p = problem.NotFound("No such resource.")
-	case errors.Is(err, auth.ErrConflict):
-		p = problem.New(http.StatusConflict, "conflict", "Conflict", err.Error())
-	case errors.Is(err, auth.ErrIdempotencyKeyReused):
+	case auth.ErrConflict:
+		p = problem.New(http.StatusConflict, "conflict", "Conflict", "The request conflicts with an existing resource.")
+	case auth.ErrIdempotencyKeyReused:
 		p = problem.New(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused",
 			"The Idempotency-Key was used before with a different request; use a new key for a new request.")
-	case errors.Is(err, auth.ErrInvalid):
-		p = problem.New(http.StatusBadRequest, "invalid-argument", "Invalid argument", err.Error())
+	case auth.ErrInvalid:
+		p = problem.New(http.StatusBadRequest, "invalid-argument", "Invalid argument", "A field of the request is invalid.")
 	default:
-		h.o.Logger.ErrorContext(r.Context(), "auth request failed", "request_id", requestid.From(r.Context()),
-			"method", r.Method, "path", r.URL.Path, "error", err)
-		p = problem.Internal()
+		return problem.Internal()
 	}
+	if msg := auth.SafeMessage(err); msg != "" {
+		p.Detail = msg + "."
+	}
+	return p
+}
+
+// fail writes err as a problem document. A *problem.Problem made by this
+// package is written as it is; a domain error is answered by its code (see
+// problemOf). The error itself, wrap chain and all, goes only to the log,
+// with the request id: at Info for a refused request, at Error for an
+// internal failure.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if p, ok := errors.AsType[*problem.Problem](err); ok {
+		problem.Write(w, r, &problem.Problem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Extensions: p.Extensions})
+		return
+	}
+	code := auth.Code(err)
+	p := problemOf(code, err)
+	if te, ok := errors.AsType[*auth.ThrottledError](err); ok && code == auth.ErrThrottled {
+		secs := int(math.Ceil(te.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		p = p.With("retry_after_seconds", secs)
+	}
+	level, msg := slog.LevelInfo, "auth request refused"
+	if code == nil {
+		level, msg = slog.LevelError, "auth request failed"
+	}
+	h.o.Logger.Log(r.Context(), level, msg, "request_id", requestid.From(r.Context()),
+		"method", r.Method, "path", r.URL.Path, "status", p.Status, "error", err)
 	problem.Write(w, r, p)
 }

@@ -1,36 +1,27 @@
 package authhttp
 
 import (
-	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 func TestExchangeOverHTTP(t *testing.T) {
-	refuse := errors.New("not the gateway")
-	s := newTestServer(t, auth.Options{}, Options{AuthorizeInternal: func(r *http.Request) error {
-		if r.Header.Get("X-Test-Gateway") != "yes" {
-			return refuse
-		}
-		return nil
-	}})
+	s := newTestServer(t, auth.Options{}, Options{})
 	b, id := s.signedIn(t, "adm@example.com", "org_acme")
-	u, _ := url.Parse(s.srv.URL)
-	var session string
-	for _, c := range b.Jar.Cookies(u) {
-		session = c.Value
-	}
+	session := s.sessionOf(t, b)
 	r := s.do(t, b, "POST", "/v1/orgs/org_acme/api-keys", map[string]any{"name": "ci"})
 	var k apiKeyJSON
 	r.json(t, &k)
 	cid, secret := s.mustCreateClient(t, b, "org_acme", false, "analytics:read")
 	tok := s.mustToken(t, cid, secret, url.Values{"grant_type": {"client_credentials"}})
 
-	gw := []string{"X-Test-Gateway", "yes"}
 	for _, tc := range []struct {
 		name, credential, kind, subject, wantKind string
 	}{
@@ -39,7 +30,7 @@ func TestExchangeOverHTTP(t *testing.T) {
 		{"bearer", tok.AccessToken, "bearer", cid, "client"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.do(t, nil, "POST", "/internal/v1/exchange", map[string]string{"credential": tc.credential, "kind": tc.kind}, gw...)
+			r := s.do(t, nil, "POST", "/internal/v1/exchange", map[string]string{"credential": tc.credential, "kind": tc.kind}, s.as(t, workload.Gateway)...)
 			wantStatus(t, "exchange", r, http.StatusOK)
 			var ex exchangeResponse
 			r.json(t, &ex)
@@ -47,30 +38,127 @@ func TestExchangeOverHTTP(t *testing.T) {
 				t.Errorf("got %+v, want subject %s kind %s cache 30s", ex, tc.subject, tc.wantKind)
 			}
 			claims, err := s.Issuer.VerifyInternalToken(ex.Token)
-			if err != nil || claims.Subject != tc.subject || !claims.ExpiresAt.Equal(ex.ExpiresAt.Truncate(time.Second)) {
+			if err != nil || claims.Subject != tc.subject || !claims.Expiry.Equal(ex.ExpiresAt.Truncate(time.Second)) {
 				t.Errorf("got claims (%+v, %v), want subject %s expiring %v", claims, err, tc.subject, ex.ExpiresAt)
 			}
 		})
 	}
 	for name, tc := range map[string]struct {
 		body   any
-		header []string
 		status int
 	}{
-		"not the gateway":  {map[string]string{"credential": session}, nil, http.StatusForbidden},
-		"unknown kind":     {map[string]string{"credential": session, "kind": "cookie"}, gw, http.StatusBadRequest},
-		"empty credential": {map[string]string{"credential": ""}, gw, http.StatusBadRequest},
-		"unknown field":    {`{"credential":"x","ttl":5}`, gw, http.StatusBadRequest},
-		"garbage":          {map[string]string{"credential": "hello"}, gw, http.StatusUnauthorized},
+		"unknown kind":     {map[string]string{"credential": session, "kind": "cookie"}, http.StatusBadRequest},
+		"empty credential": {map[string]string{"credential": ""}, http.StatusBadRequest},
+		"unknown field":    {`{"credential":"x","ttl":5}`, http.StatusBadRequest},
+		"garbage":          {map[string]string{"credential": "hello"}, http.StatusUnauthorized},
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantStatus(t, name, s.do(t, nil, "POST", "/internal/v1/exchange", tc.body, tc.header...), tc.status)
+			wantStatus(t, name, s.do(t, nil, "POST", "/internal/v1/exchange", tc.body, s.as(t, workload.Gateway)...), tc.status)
 		})
 	}
 	wantStatus(t, "logout", s.do(t, b, "POST", "/v1/logout", nil), http.StatusNoContent)
-	r = s.do(t, nil, "POST", "/internal/v1/exchange", map[string]string{"credential": session}, gw...)
+	r = s.do(t, nil, "POST", "/internal/v1/exchange", map[string]string{"credential": session}, s.as(t, workload.Gateway)...)
 	wantStatus(t, "revoked session", r, http.StatusUnauthorized)
 	if got := r.problemType(t); got != "unauthenticated" {
 		t.Errorf("got problem %s, want unauthenticated", got)
+	}
+}
+
+// TestInternalEndpointsAdmitOnlyTheirCallers checks the workload guard in
+// front of each /internal/ endpoint: a token of the trusted workload
+// issuer, for auth, unexpired, from the one caller the endpoint names.
+func TestInternalEndpointsAdmitOnlyTheirCallers(t *testing.T) {
+	s := newTestServer(t, auth.Options{}, Options{})
+	stranger, err := workload.NewIssuer(workload.IssuerOptions{URL: "https://stranger.example", Now: s.wclock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// impostor shares the trusted issuer's URL but not its key.
+	impostor, err := workload.NewIssuer(workload.IssuerOptions{URL: workloadIssuerURL, Now: s.wclock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := func(iss *workload.Issuer, caller, callee string) string {
+		tok, _, err := iss.Mint(caller, callee)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	internalToken := s.mustInternalToken(t, "person@example.com")
+	endpoints := []struct {
+		path, admitted, other string
+		body                  map[string]string
+		okStatus              int
+	}{
+		{"/internal/v1/exchange", workload.Gateway, workload.Accounts, map[string]string{"credential": "hello"}, http.StatusUnauthorized},
+		{"/internal/v1/identities", workload.Accounts, workload.Gateway, map[string]string{"email": "new@example.com", "password": testPassword}, http.StatusCreated},
+	}
+	for _, ep := range endpoints {
+		t.Run(ep.path, func(t *testing.T) {
+			for name, tc := range map[string]struct {
+				authorization string
+				status        int
+				typ           string
+			}{
+				"no token":                       {"", http.StatusUnauthorized, "unauthenticated"},
+				"not a bearer token":             {"Basic YTpi", http.StatusUnauthorized, "unauthenticated"},
+				"another issuer":                 {bearer(stranger, ep.admitted, workload.Auth), http.StatusUnauthorized, "invalid-token"},
+				"the issuer's name, another key": {bearer(impostor, ep.admitted, workload.Auth), http.StatusUnauthorized, "invalid-token"},
+				"for another callee":             {bearer(s.wl, ep.admitted, workload.Accounts), http.StatusUnauthorized, "invalid-token"},
+				"an internal token":              {"Bearer " + internalToken, http.StatusUnauthorized, "invalid-token"},
+				"another caller":                 {bearer(s.wl, ep.other, workload.Auth), http.StatusForbidden, "forbidden"},
+				"an unnamed component":           {bearer(s.wl, workload.Analytics, workload.Auth), http.StatusForbidden, "forbidden"},
+			} {
+				t.Run(name, func(t *testing.T) {
+					r := s.do(t, nil, "POST", ep.path, ep.body, "Authorization", tc.authorization)
+					wantProblem(t, name, r, tc.status, tc.typ)
+					if tc.status == http.StatusUnauthorized && r.header.Get("WWW-Authenticate") == "" {
+						t.Error("got no WWW-Authenticate header, want one")
+					}
+				})
+			}
+			t.Run("expired", func(t *testing.T) {
+				tok := bearer(s.wl, ep.admitted, workload.Auth)
+				s.wclock.Advance(workload.DefaultLifetime + time.Minute)
+				r := s.do(t, nil, "POST", ep.path, ep.body, "Authorization", tok)
+				wantProblem(t, "expired", r, http.StatusUnauthorized, "invalid-token")
+			})
+			t.Run("admitted", func(t *testing.T) {
+				r := s.do(t, nil, "POST", ep.path, ep.body, "Authorization", bearer(s.wl, ep.admitted, workload.Auth))
+				wantStatus(t, "the named caller", r, ep.okStatus)
+			})
+		})
+	}
+	if logs := s.logs.String(); !strings.Contains(logs, "internal call refused") {
+		t.Errorf("got logs %q, want the refusals logged", logs)
+	}
+}
+
+// mustInternalToken returns an internal token of a new person signed in
+// with email.
+func (s *testServer) mustInternalToken(tb testing.TB, email string) string {
+	tb.Helper()
+	b, _ := s.signedIn(tb, email, "")
+	s.bearer(tb, b)
+	return b.token
+}
+
+// TestInternalEndpointsClosedByDefault checks that a Handler given no
+// workload guard refuses every internal call, whatever it carries.
+func TestInternalEndpointsClosedByDefault(t *testing.T) {
+	s := newTestServer(t, auth.Options{}, Options{})
+	h := NewHandler(s.Service, Options{Logger: discardLogger()})
+	for _, path := range []string{"/internal/v1/exchange", "/internal/v1/identities"} {
+		for _, caller := range []string{workload.Gateway, workload.Accounts} {
+			req := httptest.NewRequestWithContext(t.Context(), "POST", path, strings.NewReader(`{"credential":"x"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", s.as(t, caller)[1])
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("%s as %s: got status %d, want 403", path, caller, rec.Code)
+			}
+		}
 	}
 }

@@ -1,12 +1,15 @@
 package authhttp
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/identity"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 // Defaults of Options.
@@ -22,19 +25,24 @@ const (
 // Options configure a Handler. The zero value of each field is the
 // default its comment names.
 type Options struct {
-	// Authenticator says who calls the user-facing endpoints. Default a
-	// SessionAuthenticator reading the session cookie.
-	Authenticator Authenticator
-	// AuthorizeInternal, when set, must return nil for a request to any
-	// /internal/ endpoint (the gateway's credential exchange, the accounts
-	// service's invitation acceptance) to be served; an error is answered
-	// 403 and logged, so it must not carry the credential it checked.
-	// Production admits only the gateway and the services named in the
-	// design to /internal/ twice: by network policy, and by this hook
-	// checking the caller's internal token. Default: every caller that can
-	// reach the listener, which is right only when the listener is private
-	// to the process, as in portico all.
-	AuthorizeInternal func(r *http.Request) error
+	// Issuer is the auth service's own issuer URL, the "iss" of the
+	// internal tokens the gateway forwards to the /v1 routes that need a
+	// caller, and Keys are their public keys: the signing manager itself in
+	// process (*signing.Manager is an identity.KeySource). The two go
+	// together; NewHandler panics when only one is set. Without them every
+	// request to such a route is answered 401.
+	Issuer string
+	Keys   identity.KeySource
+	// Workload admits callers of the /internal/ endpoints: the gateway to
+	// the credential exchange, the accounts service to identity creation.
+	// Default: a Guard that trusts no workload issuer and refuses every
+	// call. There is no open mode.
+	Workload *workload.Guard
+	// JWKS serves the signing keys' JWK Set at GET /.well-known/jwks.json,
+	// and Discovery the OpenID discovery document at
+	// GET /.well-known/openid-configuration (the signing package makes
+	// both). Default: 404.
+	JWKS, Discovery http.Handler
 	// ClientIP returns the client address of a request, for throttling
 	// and audit. Default: the host of RemoteAddr. Behind the gateway,
 	// supply one that reads the address the gateway forwards.
@@ -46,8 +54,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxPageLimit caps list page sizes. Default DefaultMaxPageLimit.
 	MaxPageLimit int
-	// Logger receives unexpected errors with the request id. Default
-	// slog.Default().
+	// Logger receives refused and failed requests with the request id.
+	// Default slog.Default().
 	Logger *slog.Logger
 }
 
@@ -56,14 +64,16 @@ type Handler struct {
 	svc    *auth.Service
 	o      Options
 	cookie string
+	// tokens verifies the internal tokens of /v1 routes that need a
+	// caller; nil refuses them all.
+	tokens *identity.Verifier
 	mux    *http.ServeMux
 }
 
-// NewHandler returns a Handler serving svc with o.
+// NewHandler returns a Handler serving svc with o. It panics when o sets
+// only one of Issuer and Keys, a configuration error that must stop the
+// start.
 func NewHandler(svc *auth.Service, o Options) *Handler {
-	if o.Authenticator == nil {
-		o.Authenticator = NewSessionAuthenticator(svc)
-	}
 	if o.ClientIP == nil {
 		o.ClientIP = remoteIP
 	}
@@ -76,7 +86,26 @@ func NewHandler(svc *auth.Service, o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Workload == nil {
+		g, err := workload.NewGuard(workload.GuardOptions{Name: workload.Auth, Logger: o.Logger})
+		if err != nil {
+			panic(fmt.Sprintf("authhttp: %v", err)) // a guard with a name and no issuer cannot fail
+		}
+		o.Workload = g
+	}
 	h := &Handler{svc: svc, o: o, cookie: svc.Options().CookieName, mux: http.NewServeMux()}
+	if o.Issuer != "" || o.Keys != nil {
+		v, err := identity.NewVerifier(identity.VerifierOptions{
+			Keys:     o.Keys,
+			Issuer:   o.Issuer,
+			Audience: identity.InternalAudience,
+			Now:      svc.Options().Now,
+		})
+		if err != nil {
+			panic(fmt.Sprintf("authhttp: internal tokens: %v", err))
+		}
+		h.tokens = v
+	}
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.pattern, rt.handler)
 	}

@@ -31,12 +31,7 @@ func writeCreated(w http.ResponseWriter, c auth.CreatedIdentity) {
 	writeJSON(w, http.StatusCreated, toIdentityJSON(c.Identity))
 }
 
-func (h *Handler) createIdentity(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) createIdentity(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	key, err := parseIdempotencyKey(r.Header.Values(IdempotencyKeyHeader))
 	if err != nil {
 		h.fail(w, r, err)
@@ -61,12 +56,7 @@ func (h *Handler) createIdentity(w http.ResponseWriter, r *http.Request) {
 	writeCreated(w, c)
 }
 
-func (h *Handler) listIdentities(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) listIdentities(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	page, err := h.pageRequest(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -80,12 +70,7 @@ func (h *Handler) listIdentities(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toPage(ids, toIdentityJSON))
 }
 
-func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	i, err := h.svc.GetIdentity(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -94,12 +79,7 @@ func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toIdentityJSON(i))
 }
 
-func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	mediaType := "application/json"
 	if hasMediaType(r, "application/merge-patch+json") {
 		mediaType = "application/merge-patch+json"
@@ -123,7 +103,7 @@ func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request) {
 }
 
 // acceptInvitation creates the identity of an accepted invitation, for the
-// accounts service (behind AuthorizeInternal).
+// accounts service (admitted by its workload token).
 func (h *Handler) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 	key, err := parseIdempotencyKey(r.Header.Values(IdempotencyKeyHeader))
 	if err != nil {

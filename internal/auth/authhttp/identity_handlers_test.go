@@ -1,32 +1,30 @@
 package authhttp
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 // signedInStaff returns a browser signed in as a new staff identity.
-func (s *testServer) signedInStaff(tb testing.TB, email string) (*http.Client, auth.Identity) {
+func (s *testServer) signedInStaff(tb testing.TB, email string) (*caller, auth.Identity) {
 	tb.Helper()
 	b, id := s.signedIn(tb, email, "")
 	s.Dir.SetStaff(id.ID, true)
 	return b, id
 }
 
-// sessionOf returns the session token in a browser's cookie jar.
-func (s *testServer) sessionOf(tb testing.TB, b *http.Client) string {
+// sessionOf returns a caller's session token.
+func (s *testServer) sessionOf(tb testing.TB, b *caller) string {
 	tb.Helper()
-	u, _ := url.Parse(s.srv.URL)
-	for _, c := range b.Jar.Cookies(u) {
-		return c.Value
+	if b.session == "" {
+		tb.Fatal("got no session cookie")
 	}
-	tb.Fatal("got no session cookie")
-	return ""
+	return b.session
 }
 
 func wantProblem(tb testing.TB, what string, r response, status int, typ string) {
@@ -112,6 +110,14 @@ func TestCreateIdentityOverHTTP(t *testing.T) {
 
 	r = s.do(t, staff, "POST", "/v1/identities", map[string]string{"email": "GRACE@example.COM"})
 	wantProblem(t, "same address in other case", r, http.StatusConflict, "conflict")
+	if got := r.detail(t); got != "email already in use." {
+		t.Errorf("got detail %q, want the safe message", got)
+	}
+	r = s.do(t, staff, "POST", "/v1/identities", map[string]string{"email": "pw@example.com", "password": "short"})
+	wantProblem(t, "short password", r, http.StatusBadRequest, "invalid-argument")
+	if got := r.detail(t); got != "password too short (minimum 8 characters)." {
+		t.Errorf("got detail %q, want the safe message", got)
+	}
 
 	r = s.do(t, staff, "POST", "/v1/identities", map[string]string{"email": "invitee@example.com"})
 	wantStatus(t, "create without a password", r, http.StatusCreated)
@@ -186,7 +192,7 @@ func TestDisableIdentityOverHTTP(t *testing.T) {
 	var k apiKeyJSON
 	r.json(t, &k)
 	exchange := func(credential string) response {
-		return s.do(t, nil, "POST", "/internal/v1/exchange", map[string]string{"credential": credential})
+		return s.do(t, nil, "POST", "/internal/v1/exchange", map[string]string{"credential": credential}, s.as(t, workload.Gateway)...)
 	}
 	wantStatus(t, "exchange api key while active", exchange(k.Key), http.StatusOK)
 
@@ -238,22 +244,16 @@ func TestDisableIdentityOverHTTP(t *testing.T) {
 }
 
 func TestAcceptInvitationOverHTTP(t *testing.T) {
-	refuse := errors.New("not a named service")
-	s := newTestServer(t, auth.Options{}, Options{AuthorizeInternal: func(r *http.Request) error {
-		if r.Header.Get("X-Test-Service") != "accounts" {
-			return refuse
-		}
-		return nil
-	}})
-	svc := []string{"X-Test-Service", "accounts"}
+	s := newTestServer(t, auth.Options{}, Options{})
 	accept := func(body any, header ...string) response {
-		return s.do(t, nil, "POST", "/internal/v1/identities", body, append(append([]string{}, svc...), header...)...)
+		return s.do(t, nil, "POST", "/internal/v1/identities", body, append(s.as(t, workload.Accounts), header...)...)
 	}
 	body := map[string]string{"email": "Invitee@Example.com", "password": testPassword}
 
-	r := s.do(t, nil, "POST", "/internal/v1/identities", body)
-	wantProblem(t, "unauthorised caller", r, http.StatusForbidden, "forbidden")
-	if !strings.Contains(s.logs.String(), "internal request refused") {
+	wantProblem(t, "no workload token", s.do(t, nil, "POST", "/internal/v1/identities", body), http.StatusUnauthorized, "unauthenticated")
+	r := s.do(t, nil, "POST", "/internal/v1/identities", body, s.as(t, workload.Gateway)...)
+	wantProblem(t, "the gateway", r, http.StatusForbidden, "forbidden")
+	if !strings.Contains(s.logs.String(), "internal call refused") {
 		t.Errorf("got logs %q, want the refusal logged", s.logs.String())
 	}
 
@@ -317,7 +317,7 @@ func TestAcceptInvitationOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Test-Service", "accounts")
+		req.Header.Set(s.as(t, workload.Accounts)[0], s.as(t, workload.Accounts)[1])
 		req.Header.Add(IdempotencyKeyHeader, "a")
 		req.Header.Add(IdempotencyKeyHeader, "b")
 		resp, err := s.srv.Client().Do(req)
@@ -329,6 +329,6 @@ func TestAcceptInvitationOverHTTP(t *testing.T) {
 			t.Errorf("got status %d, want 400", resp.StatusCode)
 		}
 	})
-	wantProblem(t, "exchange refused by the same hook", s.do(t, nil, "POST", "/internal/v1/exchange",
-		map[string]string{"credential": "x"}), http.StatusForbidden, "forbidden")
+	wantProblem(t, "accounts may not exchange", s.do(t, nil, "POST", "/internal/v1/exchange",
+		map[string]string{"credential": "x"}, s.as(t, workload.Accounts)...), http.StatusForbidden, "forbidden")
 }

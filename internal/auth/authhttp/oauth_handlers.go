@@ -161,5 +161,3 @@ func unix(t time.Time) int64 {
 	}
 	return t.Unix()
 }
-
-func isUnauthenticated(err error) bool { return errors.Is(err, auth.ErrUnauthenticated) }

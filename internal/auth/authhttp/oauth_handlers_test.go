@@ -16,7 +16,7 @@ import (
 )
 
 // mustCreateClient creates a client over HTTP and returns its ID and secret.
-func (s *testServer) mustCreateClient(tb testing.TB, b *http.Client, org string, refresh bool, scopes ...string) (string, string) {
+func (s *testServer) mustCreateClient(tb testing.TB, b *caller, org string, refresh bool, scopes ...string) (string, string) {
 	tb.Helper()
 	r := s.do(tb, b, "POST", "/v1/orgs/"+org+"/clients", map[string]any{"name": "bot", "scopes": scopes, "refresh_tokens": refresh})
 	wantStatus(tb, "create client", r, http.StatusCreated)

@@ -36,12 +36,7 @@ type createAPIKeyRequest struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req createAPIKeyRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.fail(w, r, err)
@@ -57,12 +52,7 @@ func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (h *Handler) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) listAPIKeys(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	page, err := h.pageRequest(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -76,12 +66,7 @@ func (h *Handler) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toPage(keys, toAPIKeyJSON))
 }
 
-func (h *Handler) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) revokeAPIKey(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := h.svc.RevokeAPIKey(r.Context(), p, r.PathValue("org"), r.PathValue("id")); err != nil {
 		h.fail(w, r, err)
 		return
@@ -117,12 +102,7 @@ type createClientRequest struct {
 	RefreshTokens bool     `json:"refresh_tokens"`
 }
 
-func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req createClientRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.fail(w, r, err)
@@ -138,12 +118,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	page, err := h.pageRequest(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -157,12 +132,7 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toPage(clients, toClientJSON))
 }
 
-func (h *Handler) revokeClient(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) revokeClient(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := h.svc.RevokeClient(r.Context(), p, r.PathValue("org"), r.PathValue("id")); err != nil {
 		h.fail(w, r, err)
 		return
@@ -184,12 +154,7 @@ func toAuditJSON(e auth.AuditEvent) auditJSON {
 	return auditJSON{ID: e.ID, At: e.At, OrgID: e.OrgID, ActorID: e.ActorID, Kind: e.Kind, IP: e.IP, Detail: e.Detail}
 }
 
-func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	page, err := h.pageRequest(r)
 	if err != nil {
 		h.fail(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
 type loginRequest struct {
@@ -79,45 +80,33 @@ func (h *Handler) loginSecondFactor(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, loginResponse{Session: &s})
 }
 
-// logout revokes the session of the cookie, if any, and always clears the
-// cookie: signing out never fails from the person's point of view.
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	if token, ok := sessionToken(r, h.cookie); ok {
-		if err := h.svc.Logout(r.Context(), token, h.o.ClientIP(r)); err != nil && !isUnauthenticated(err) {
-			h.fail(w, r, err)
-			return
-		}
+// logout revokes the session the internal token names (its "sid") and
+// clears the cookie, which the gateway passes back to the browser.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := h.svc.Logout(r.Context(), p, h.o.ClientIP(r)); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	h.clearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 type meResponse struct {
-	IdentityID string         `json:"identity_id"`
-	SessionID  string         `json:"session_id,omitempty"`
-	Orgs       []auth.OrgRole `json:"orgs"`
-	Staff      bool           `json:"staff"`
+	IdentityID string             `json:"identity_id"`
+	SessionID  string             `json:"session_id,omitempty"`
+	Orgs       []identity.OrgRole `json:"orgs"`
+	Staff      bool               `json:"staff"`
 }
 
-func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	orgs := p.Orgs
 	if orgs == nil {
-		orgs = []auth.OrgRole{}
+		orgs = []identity.OrgRole{}
 	}
 	writeJSON(w, http.StatusOK, meResponse{IdentityID: p.IdentityID, SessionID: p.SessionID, Orgs: orgs, Staff: p.Staff})
 }
 
-func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	page, err := h.pageRequest(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -131,12 +120,7 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toPage(sessions, func(s auth.Session) sessionJSON { return toSessionJSON(s, p.SessionID) }))
 }
 
-func (h *Handler) revokeSession(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) revokeSession(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := h.svc.RevokeSession(r.Context(), p, r.PathValue("id")); err != nil {
 		h.fail(w, r, err)
 		return
@@ -149,12 +133,7 @@ type totpEnrolResponse struct {
 	URL    string `json:"otpauth_url"`
 }
 
-func (h *Handler) enrolTOTP(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) enrolTOTP(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	en, err := h.svc.EnrolTOTP(r.Context(), p)
 	if err != nil {
 		h.fail(w, r, err)
@@ -171,12 +150,7 @@ type recoveryCodesResponse struct {
 	RecoveryCodes []string `json:"recovery_codes"`
 }
 
-func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req codeRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.fail(w, r, err)
@@ -190,12 +164,7 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, recoveryCodesResponse{RecoveryCodes: codes})
 }
 
-func (h *Handler) disableTOTP(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) disableTOTP(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req codeRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.fail(w, r, err)
@@ -213,12 +182,7 @@ type changePasswordRequest struct {
 	NewPassword     string `json:"new_password"`
 }
 
-func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
-	p, err := h.o.Authenticator.Authenticate(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req changePasswordRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.fail(w, r, err)

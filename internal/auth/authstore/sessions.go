@@ -114,3 +114,18 @@ func (s *Store) GetSession(ctx context.Context, id string) (auth.Session, error)
 	}
 	return ses, nil
 }
+
+// GetActiveSession implements auth.Store.
+func (s *Store) GetActiveSession(ctx context.Context, id string, now time.Time) (auth.Session, error) {
+	ses, err := scanSession(s.db.QueryRowContext(ctx,
+		`SELECT s.id, s.identity_id, s.token_hash, s.created_at, s.last_seen_at, s.expires_at, s.idle_expires_at,
+			s.user_agent, s.ip, s.revoked_at
+		FROM sessions s JOIN identities i ON i.id = s.identity_id
+		WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.idle_expires_at > $2
+			AND i.status = $3`,
+		id, toDB(now), string(auth.StatusActive)))
+	if err != nil {
+		return auth.Session{}, notFound("get active session", err)
+	}
+	return ses, nil
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,22 +15,32 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
-// Audiences of the tokens Issuer signs.
+// Audiences and issuer of the tokens Issuer signs.
 const (
 	AccessAudience   = "portico-api"
-	InternalAudience = "portico-internal"
-	issuerName       = "https://auth.portico.test"
+	InternalAudience = identity.InternalAudience
+	// IssuerURL is the "iss" of every token Issuer signs.
+	IssuerURL = "https://auth.portico.test"
 )
+
+// issuerKID names Issuer's key in its tokens' headers.
+const issuerKID = "authtest-1"
 
 // Issuer is an auth.TokenIssuer for tests: ES256 JWTs signed with a key
 // made in memory, verified for real (signature, issuer, audience, expiry).
-// The production implementation lives in the signing package.
+// Internal tokens are identity.Claims with the internal token type, as the
+// signing package makes them, so identity.Verifier accepts them. The
+// production implementation lives in the signing package.
 type Issuer struct {
-	key    *ecdsa.PrivateKey
-	signer jose.Signer
-	now    func() time.Time
+	key      *ecdsa.PrivateKey
+	signer   jose.Signer // access tokens
+	internal jose.Signer // internal tokens
+	keys     *identity.StaticKeys
+	verifier *identity.Verifier
+	now      func() time.Time
 }
 
 // NewIssuer returns an Issuer with a fresh key that reads the time from
@@ -43,8 +54,26 @@ func NewIssuer(now func() time.Time) (*Issuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("test issuer: %w", err)
 	}
-	return &Issuer{key: key, signer: signer, now: now}, nil
+	internal, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: issuerKID, Algorithm: string(jose.ES256)}},
+		(&jose.SignerOptions{}).WithType(identity.InternalTokenType))
+	if err != nil {
+		return nil, fmt.Errorf("test issuer: %w", err)
+	}
+	keys, err := identity.NewStaticKeys(jose.JSONWebKey{Key: &key.PublicKey, KeyID: issuerKID, Algorithm: string(jose.ES256), Use: "sig"})
+	if err != nil {
+		return nil, fmt.Errorf("test issuer: %w", err)
+	}
+	v, err := identity.NewVerifier(identity.VerifierOptions{Keys: keys, Issuer: IssuerURL, Audience: InternalAudience, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("test issuer: %w", err)
+	}
+	return &Issuer{key: key, signer: signer, internal: internal, keys: keys, verifier: v, now: now}, nil
 }
+
+// Keys returns the public key of the internal tokens, as the signing
+// manager's own key source serves the auth service in production.
+func (i *Issuer) Keys() identity.KeySource { return i.keys }
 
 type accessJWT struct {
 	jwt.Claims
@@ -53,79 +82,79 @@ type accessJWT struct {
 	Scope    string `json:"scope,omitempty"`
 }
 
-type internalJWT struct {
-	jwt.Claims
-	Kind   string         `json:"kind"`
-	Orgs   []auth.OrgRole `json:"orgs"`
-	Scopes []string       `json:"scopes,omitempty"`
-	Staff  bool           `json:"staff,omitempty"`
-	SID    string         `json:"sid,omitempty"`
-}
-
-func registered(sub, jti, aud string, iat, exp time.Time) jwt.Claims {
-	return jwt.Claims{Issuer: issuerName, Subject: sub, ID: jti, Audience: jwt.Audience{aud},
-		IssuedAt: jwt.NewNumericDate(iat), Expiry: jwt.NewNumericDate(exp)}
-}
-
 // IssueAccessToken implements auth.TokenIssuer.
 func (i *Issuer) IssueAccessToken(_ context.Context, c auth.AccessClaims) (string, error) {
 	return jwt.Signed(i.signer).Claims(accessJWT{
-		Claims:   registered(c.Subject, c.ID, AccessAudience, c.IssuedAt, c.ExpiresAt),
+		Claims: jwt.Claims{Issuer: IssuerURL, Subject: c.Subject, ID: c.ID, Audience: jwt.Audience{AccessAudience},
+			IssuedAt: jwt.NewNumericDate(c.IssuedAt), Expiry: jwt.NewNumericDate(c.ExpiresAt)},
 		ClientID: c.ClientID, OrgID: c.OrgID, Scope: strings.Join(c.Scopes, " "),
 	}).Serialize()
 }
 
-// IssueInternalToken implements auth.TokenIssuer.
-func (i *Issuer) IssueInternalToken(_ context.Context, c auth.InternalClaims) (string, error) {
-	return jwt.Signed(i.signer).Claims(internalJWT{
-		Claims: registered(c.Subject, c.ID, InternalAudience, c.IssuedAt, c.ExpiresAt),
-		Kind:   string(c.Kind), Orgs: c.Orgs, Scopes: c.Scopes, Staff: c.Staff, SID: c.CredentialID,
-	}).Serialize()
+// IssueInternalToken implements auth.TokenIssuer: c as given, with iss
+// IssuerURL and aud InternalAudience.
+func (i *Issuer) IssueInternalToken(_ context.Context, c identity.Claims) (string, error) {
+	c.Issuer, c.Audience = IssuerURL, []string{InternalAudience}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("test issuer: %w", err)
+	}
+	jws, err := i.internal.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("test issuer: %w", err)
+	}
+	return jws.CompactSerialize()
 }
 
-func (i *Issuer) verify(token, aud string, dest any) (jwt.Claims, error) {
-	t, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+// Sign signs c exactly as given, with typ as the token type, by the key of
+// the internal tokens: tests forge with it the tokens a verifier must
+// refuse (another issuer, audience or type, an expired one).
+func (i *Issuer) Sign(c identity.Claims, typ string) (string, error) {
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: i.key, KeyID: issuerKID, Algorithm: string(jose.ES256)}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
 	if err != nil {
-		return jwt.Claims{}, fmt.Errorf("parse jwt: %w", err)
+		return "", fmt.Errorf("test issuer: %w", err)
 	}
-	var std jwt.Claims
-	if err := t.Claims(&i.key.PublicKey, &std, dest); err != nil {
-		return jwt.Claims{}, fmt.Errorf("verify jwt: %w", err)
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("test issuer: %w", err)
 	}
-	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: issuerName, AnyAudience: jwt.Audience{aud}, Time: i.now()}, 0); err != nil {
-		return jwt.Claims{}, fmt.Errorf("validate jwt: %w", err)
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("test issuer: %w", err)
 	}
-	if std.ID == "" || std.Expiry == nil {
-		return jwt.Claims{}, errors.New("validate jwt: missing jti or exp")
-	}
-	return std, nil
+	return jws.CompactSerialize()
 }
 
 // VerifyAccessToken implements auth.TokenIssuer.
 func (i *Issuer) VerifyAccessToken(_ context.Context, token string) (*auth.AccessClaims, error) {
-	var c accessJWT
-	std, err := i.verify(token, AccessAudience, &c)
+	t, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("parse jwt: %w", err)
+	}
+	var c accessJWT
+	if err := t.Claims(&i.key.PublicKey, &c); err != nil {
+		return nil, fmt.Errorf("verify jwt: %w", err)
+	}
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: IssuerURL, AnyAudience: jwt.Audience{AccessAudience}, Time: i.now()}, 0); err != nil {
+		return nil, fmt.Errorf("validate jwt: %w", err)
+	}
+	if c.ID == "" || c.Expiry == nil {
+		return nil, errors.New("validate jwt: missing jti or exp")
 	}
 	var scopes []string
 	if c.Scope != "" {
 		scopes = strings.Split(c.Scope, " ")
 	}
-	return &auth.AccessClaims{Subject: std.Subject, ClientID: c.ClientID, OrgID: c.OrgID, Scopes: scopes,
-		ID: std.ID, IssuedAt: std.IssuedAt.Time().UTC(), ExpiresAt: std.Expiry.Time().UTC()}, nil
+	return &auth.AccessClaims{Subject: c.Subject, ClientID: c.ClientID, OrgID: c.OrgID, Scopes: scopes,
+		ID: c.ID, IssuedAt: c.IssuedAt.Time().UTC(), ExpiresAt: c.Expiry.Time().UTC()}, nil
 }
 
-// VerifyInternalToken checks an internal token as a service would and
-// returns its claims.
-func (i *Issuer) VerifyInternalToken(token string) (*auth.InternalClaims, error) {
-	var c internalJWT
-	std, err := i.verify(token, InternalAudience, &c)
-	if err != nil {
-		return nil, err
-	}
-	return &auth.InternalClaims{Subject: std.Subject, Kind: auth.CredentialKind(c.Kind), Orgs: c.Orgs, Scopes: c.Scopes,
-		Staff: c.Staff, CredentialID: c.SID, ID: std.ID, IssuedAt: std.IssuedAt.Time().UTC(), ExpiresAt: std.Expiry.Time().UTC()}, nil
+// VerifyInternalToken checks an internal token as a service would, with
+// identity.Verifier, and returns its claims.
+func (i *Issuer) VerifyInternalToken(token string) (*identity.Claims, error) {
+	return i.verifier.Verify(context.Background(), token)
 }
 
 var _ auth.TokenIssuer = (*Issuer)(nil)

@@ -235,3 +235,40 @@ func testGetSession(t *testing.T, s auth.Store) {
 	_, err = s.GetSession(ctx(t), auth.NewID(auth.SessionIDPrefix, t0))
 	wantErr(t, "unknown session", err, auth.ErrNotFound)
 }
+
+func testGetActiveSession(t *testing.T, s auth.Store) {
+	id := mustCreateIdentity(t, s, "active@example.com", t0)
+	ses := mustCreateSession(t, s, id.ID, t0)
+	now := t0.Add(time.Minute)
+
+	got, err := s.GetActiveSession(ctx(t), ses.ID, now)
+	mustNoErr(t, "get active session", err)
+	wantEqual(t, "active session", got, ses)
+	_, err = s.GetActiveSession(ctx(t), auth.NewID(auth.SessionIDPrefix, t0), now)
+	wantErr(t, "unknown session", err, auth.ErrNotFound)
+
+	// The bounds are those of Session.Active: active strictly before each
+	// expiry.
+	lastIdle := ses.IdleExpiresAt.Add(-time.Microsecond)
+	_, err = s.GetActiveSession(ctx(t), ses.ID, lastIdle)
+	mustNoErr(t, "a microsecond before the idle expiry", err)
+	_, err = s.GetActiveSession(ctx(t), ses.ID, ses.IdleExpiresAt)
+	wantErr(t, "at the idle expiry", err, auth.ErrNotFound)
+	mustNoErr(t, "touch", s.TouchSession(ctx(t), ses.ID, now, ses.ExpiresAt))
+	_, err = s.GetActiveSession(ctx(t), ses.ID, ses.ExpiresAt.Add(-time.Microsecond))
+	mustNoErr(t, "touched, a microsecond before the absolute expiry", err)
+	_, err = s.GetActiveSession(ctx(t), ses.ID, ses.ExpiresAt)
+	wantErr(t, "at the absolute expiry", err, auth.ErrNotFound)
+
+	mustNoErr(t, "revoke", s.RevokeSession(ctx(t), ses.ID, now))
+	_, err = s.GetActiveSession(ctx(t), ses.ID, now)
+	wantErr(t, "revoked session", err, auth.ErrNotFound)
+
+	other := mustCreateSession(t, s, id.ID, t0)
+	mustNoErr(t, "disable identity", s.SetIdentityStatus(ctx(t), id.ID, auth.StatusDisabled, now))
+	_, err = s.GetActiveSession(ctx(t), other.ID, now)
+	wantErr(t, "session of a disabled identity", err, auth.ErrNotFound)
+	mustNoErr(t, "enable identity", s.SetIdentityStatus(ctx(t), id.ID, auth.StatusActive, now))
+	_, err = s.GetActiveSession(ctx(t), other.ID, now)
+	mustNoErr(t, "session of a re-enabled identity", err)
+}

@@ -47,6 +47,7 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"audit append and list", testAuditAppendList},
 		{"audit errors", testAuditErrors},
 		{"session get by id", testGetSession},
+		{"session get active by id", testGetActiveSession},
 		{"login failures", testLoginFailures},
 		{"login challenges", testLoginChallenges},
 		{"totp and recovery codes", testTOTP},

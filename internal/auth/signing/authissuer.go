@@ -15,14 +15,6 @@ import (
 // server machine clients call through the gateway.
 const DefaultAccessAudience = "portico-api"
 
-// ScopedRole is the role an AuthIssuer writes for the organization of a
-// client or API key. The auth service gives those principals no role in
-// their organization (their scopes decide what they may do), but every
-// organization entry of an internal token must name one; no member of an
-// organization ever has this role, so a route that asks for a role never
-// admits a client or API key by it.
-const ScopedRole = "scoped"
-
 // AuthIssuer is the auth service's token issuer (auth.TokenIssuer): it
 // signs access and internal tokens with a Manager and verifies access
 // tokens against the Manager's own keys, in process. It is safe for
@@ -77,37 +69,16 @@ func (a *AuthIssuer) IssueAccessToken(ctx context.Context, c auth.AccessClaims) 
 	})
 }
 
-// IssueInternalToken implements auth.TokenIssuer: CredentialID becomes
-// "sid", the organizations "orgs" (with ScopedRole for the role-less
-// organization of a client or API key), and the lifetime ExpiresAt −
-// IssuedAt as for access tokens.
-func (a *AuthIssuer) IssueInternalToken(ctx context.Context, c auth.InternalClaims) (string, error) {
-	life, err := lifetimeOf(c.IssuedAt.IsZero() || c.ExpiresAt.IsZero(), c.ExpiresAt.Sub(c.IssuedAt))
+// IssueInternalToken implements auth.TokenIssuer: the Manager signs c
+// (see Manager.IssueInternalToken) with the lifetime Expiry − IssuedAt, its
+// default when either is zero. Every organization must name a role; the
+// auth service gives clients and API keys auth.RoleScoped.
+func (a *AuthIssuer) IssueInternalToken(ctx context.Context, c identity.Claims) (string, error) {
+	life, err := lifetimeOf(c.IssuedAt.IsZero() || c.Expiry.IsZero(), c.Expiry.Sub(c.IssuedAt))
 	if err != nil {
 		return "", fmt.Errorf("issue internal token: %w", err)
 	}
-	kind := identity.PrincipalKind(c.Kind)
-	orgs := make([]identity.OrgRole, len(c.Orgs))
-	for i, o := range c.Orgs {
-		role := o.Role
-		if role == "" {
-			if kind == identity.KindUser {
-				return "", fmt.Errorf("issue internal token: user without a role in %s: %w", o.ID, ErrInvalid)
-			}
-			role = ScopedRole
-		}
-		orgs[i] = identity.OrgRole{ID: o.ID, Role: role}
-	}
-	return a.m.IssueInternalToken(ctx, InternalClaims{
-		Subject:      c.Subject,
-		Kind:         kind,
-		Orgs:         orgs,
-		Scopes:       c.Scopes,
-		Staff:        c.Staff,
-		CredentialID: c.CredentialID,
-		Lifetime:     life,
-		ID:           c.ID,
-	})
+	return a.m.IssueInternalToken(ctx, c, life)
 }
 
 // VerifyAccessToken implements auth.TokenIssuer: the token must be an

@@ -70,7 +70,7 @@ func TestAuthIssuerAccessTokenRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("internal token refused", func(t *testing.T) {
-		it, err := a.IssueInternalToken(t.Context(), auth.InternalClaims{Subject: "usr_x", Kind: auth.KindUser})
+		it, err := a.IssueInternalToken(t.Context(), identity.Claims{Subject: "usr_x", Kind: identity.KindUser})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,28 +95,28 @@ func TestAuthIssuerInternalToken(t *testing.T) {
 
 	for _, tc := range []struct {
 		name     string
-		in       auth.InternalClaims
+		in       identity.Claims
 		wantOrgs []identity.OrgRole
 	}{
 		{
 			name: "user",
-			in: auth.InternalClaims{
-				Subject: "usr_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", Kind: auth.KindUser, Staff: true,
-				Orgs:         []auth.OrgRole{{ID: "org_acme", Role: auth.RoleAdmin}, {ID: "org_beta", Role: auth.RoleViewer}},
+			in: identity.Claims{
+				Subject: "usr_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", Kind: identity.KindUser, Staff: true,
+				Orgs:         []identity.OrgRole{{ID: "org_acme", Role: auth.RoleAdmin}, {ID: "org_beta", Role: auth.RoleViewer}},
 				CredentialID: "ses_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", ID: "jti-user",
-				IssuedAt: now, ExpiresAt: now.Add(2 * time.Minute),
+				IssuedAt: now, Expiry: now.Add(2 * time.Minute),
 			},
 			wantOrgs: []identity.OrgRole{{ID: "org_acme", Role: "admin"}, {ID: "org_beta", Role: "viewer"}},
 		},
 		{
 			name: "api key",
-			in: auth.InternalClaims{
-				Subject: "key_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", Kind: auth.KindAPIKey,
-				Orgs: []auth.OrgRole{{ID: "org_acme"}}, Scopes: []string{"configs:read"},
+			in: identity.Claims{
+				Subject: "key_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", Kind: identity.KindAPIKey,
+				Orgs: []identity.OrgRole{{ID: "org_acme", Role: auth.RoleScoped}}, Scopes: []string{"configs:read"},
 				CredentialID: "key_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", ID: "jti-key",
-				IssuedAt: now, ExpiresAt: now.Add(90 * time.Second),
+				IssuedAt: now, Expiry: now.Add(90 * time.Second),
 			},
-			wantOrgs: []identity.OrgRole{{ID: "org_acme", Role: signing.ScopedRole}},
+			wantOrgs: []identity.OrgRole{{ID: "org_acme", Role: auth.RoleScoped}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,15 +135,15 @@ func TestAuthIssuerInternalToken(t *testing.T) {
 			if !slices.Equal(c.Orgs, tc.wantOrgs) {
 				t.Errorf("got orgs %v, want %v", c.Orgs, tc.wantOrgs)
 			}
-			if got, want := c.Expiry.Sub(c.IssuedAt), tc.in.ExpiresAt.Sub(tc.in.IssuedAt); got != want {
+			if got, want := c.Expiry.Sub(c.IssuedAt), tc.in.Expiry.Sub(tc.in.IssuedAt); got != want {
 				t.Errorf("got lifetime %v, want %v", got, want)
 			}
 		})
 	}
 
-	t.Run("user without role", func(t *testing.T) {
-		_, err := a.IssueInternalToken(t.Context(), auth.InternalClaims{
-			Subject: "usr_x", Kind: auth.KindUser, Orgs: []auth.OrgRole{{ID: "org_acme"}},
+	t.Run("organization without role", func(t *testing.T) {
+		_, err := a.IssueInternalToken(t.Context(), identity.Claims{
+			Subject: "key_x", Kind: identity.KindAPIKey, Orgs: []identity.OrgRole{{ID: "org_acme"}},
 		})
 		if !errors.Is(err, signing.ErrInvalid) {
 			t.Errorf("got %v, want ErrInvalid", err)

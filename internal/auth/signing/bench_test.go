@@ -18,7 +18,7 @@ func BenchmarkIssueInternal(b *testing.B) {
 			c := internalClaims()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := m.IssueInternalToken(b.Context(), c); err != nil {
+				if _, err := m.IssueInternalToken(b.Context(), c, 0); err != nil {
 					b.Fatal(err)
 				}
 			}

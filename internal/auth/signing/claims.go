@@ -12,7 +12,7 @@ import (
 const (
 	MaxScopes    = 64  // entries in Scopes
 	MaxScopeLen  = 128 // bytes of one scope
-	MaxOrgs      = 64  // entries in InternalClaims.Orgs
+	MaxOrgs      = 64  // entries in an internal token's Orgs
 	MaxClaimLen  = 256 // bytes of a subject, client, session, key or org ID, role or audience
 	MaxAudiences = 8   // entries in AccessClaims.Audience
 )
@@ -43,35 +43,6 @@ type AccessClaims struct {
 	OrgID string
 	// ID is "jti"; empty means a new random one. Callers that record
 	// issued tokens for revocation choose it.
-	ID string
-}
-
-// InternalClaims are the claims of an internal token: who the caller of a
-// proxied request is, as every service needs to know it.
-type InternalClaims struct {
-	// Subject is "sub": the user, client or API key's owner. Required.
-	Subject string
-	// Kind is what the subject is. Required.
-	Kind identity.PrincipalKind
-	// Orgs are the organizations the principal acts in, with its role in
-	// each.
-	Orgs []identity.OrgRole
-	// Scopes limit what the principal may do; empty for a user's full
-	// rights.
-	Scopes []string
-	// Staff marks members of the operator's own staff organization.
-	Staff bool
-	// CredentialID is "sid": the outside credential the token was
-	// exchanged for (a session ID, an API key ID or an access token's
-	// jti), for audit and revocation.
-	CredentialID string
-	// ClientID is "client_id" for a client principal.
-	ClientID string
-	// Lifetime is how long the token is valid; zero means
-	// Options.InternalTokenLifetime. More than Options.MaxTokenLifetime is
-	// ErrInvalid.
-	Lifetime time.Duration
-	// ID is "jti"; empty means a new random one.
 	ID string
 }
 
@@ -140,7 +111,9 @@ func (c AccessClaims) check() error {
 	return checkScopes(c.Scopes)
 }
 
-func (c InternalClaims) check() error {
+// checkInternal validates the claims of an internal token that the caller
+// chooses (see Manager.IssueInternalToken).
+func checkInternal(c identity.Claims) error {
 	if err := checkClaim("subject", c.Subject, true); err != nil {
 		return err
 	}

@@ -124,8 +124,8 @@ func mustVerifier(tb testing.TB, jwksURL string, clk *clock, audience, tokTyp st
 	return v
 }
 
-func internalClaims() signing.InternalClaims {
-	return signing.InternalClaims{
+func internalClaims() identity.Claims {
+	return identity.Claims{
 		Subject: "usr_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", Kind: identity.KindUser,
 		Orgs:   []identity.OrgRole{{ID: "org_acme", Role: "admin"}, {ID: "org_beta", Role: "viewer"}},
 		Scopes: []string{"configs:read"}, CredentialID: "ses_01JDQ0N4Y3T2ZB8VJX6K9M4R7P",
@@ -134,7 +134,7 @@ func internalClaims() signing.InternalClaims {
 
 func mustIssueInternal(tb testing.TB, m *signing.Manager) string {
 	tb.Helper()
-	tok, err := m.IssueInternalToken(tb.Context(), internalClaims())
+	tok, err := m.IssueInternalToken(tb.Context(), internalClaims(), 0)
 	if err != nil {
 		tb.Fatalf("issue internal token: %v", err)
 	}

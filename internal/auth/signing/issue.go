@@ -38,15 +38,19 @@ func (m *Manager) IssueAccessToken(ctx context.Context, c AccessClaims) (string,
 	return tok, nil
 }
 
-// IssueInternalToken signs an internal token: header typ
-// identity.InternalTokenType, aud Options.InternalAudience, and the
-// principal's kind, organizations and roles, scopes, staff flag and
-// credential ID besides iss, sub, exp, iat and jti.
-func (m *Manager) IssueInternalToken(ctx context.Context, c InternalClaims) (string, error) {
-	if err := c.check(); err != nil {
+// IssueInternalToken signs an internal token of the given lifetime (zero
+// means Options.InternalTokenLifetime; more than Options.MaxTokenLifetime is
+// ErrInvalid): header typ identity.InternalTokenType, aud
+// Options.InternalAudience, and from c the subject (required), the
+// principal's kind (required), organizations with a role in each, scopes,
+// staff flag, credential ID ("sid"), client ID and jti (empty means a new
+// random one). The Manager sets iss, iat and exp; c's other fields are
+// ignored.
+func (m *Manager) IssueInternalToken(ctx context.Context, c identity.Claims, lifetime time.Duration) (string, error) {
+	if err := checkInternal(c); err != nil {
 		return "", fmt.Errorf("issue internal token: %w", err)
 	}
-	life, err := m.o.lifetime(c.Lifetime, m.o.InternalTokenLifetime)
+	life, err := m.o.lifetime(lifetime, m.o.InternalTokenLifetime)
 	if err != nil {
 		return "", fmt.Errorf("issue internal token: %w", err)
 	}

@@ -100,28 +100,29 @@ func TestIssueRejects(t *testing.T) {
 	clk := newClock()
 	m := mustManager(t, mustSQLiteStore(t), mustKEK(t), testOptions(clk))
 	for _, tc := range []struct {
-		name   string
-		mutate func(*signing.InternalClaims)
+		name     string
+		mutate   func(*identity.Claims)
+		lifetime time.Duration
 	}{
-		{"no subject", func(c *signing.InternalClaims) { c.Subject = "" }},
-		{"unknown kind", func(c *signing.InternalClaims) { c.Kind = "robot" }},
-		{"lifetime above the maximum", func(c *signing.InternalClaims) { c.Lifetime = signing.DefaultMaxTokenLifetime + time.Second }},
-		{"negative lifetime", func(c *signing.InternalClaims) { c.Lifetime = -time.Second }},
-		{"scope with a space", func(c *signing.InternalClaims) { c.Scopes = []string{"a b"} }},
-		{"empty scope", func(c *signing.InternalClaims) { c.Scopes = []string{""} }},
-		{"org without role", func(c *signing.InternalClaims) { c.Orgs = []identity.OrgRole{{ID: "org_acme"}} }},
-		{"too many orgs", func(c *signing.InternalClaims) {
+		{"no subject", func(c *identity.Claims) { c.Subject = "" }, 0},
+		{"unknown kind", func(c *identity.Claims) { c.Kind = "robot" }, 0},
+		{"lifetime above the maximum", func(*identity.Claims) {}, signing.DefaultMaxTokenLifetime + time.Second},
+		{"negative lifetime", func(*identity.Claims) {}, -time.Second},
+		{"scope with a space", func(c *identity.Claims) { c.Scopes = []string{"a b"} }, 0},
+		{"empty scope", func(c *identity.Claims) { c.Scopes = []string{""} }, 0},
+		{"org without role", func(c *identity.Claims) { c.Orgs = []identity.OrgRole{{ID: "org_acme"}} }, 0},
+		{"too many orgs", func(c *identity.Claims) {
 			c.Orgs = make([]identity.OrgRole, signing.MaxOrgs+1)
 			for i := range c.Orgs {
 				c.Orgs[i] = identity.OrgRole{ID: "org_x", Role: "viewer"}
 			}
-		}},
-		{"long subject", func(c *signing.InternalClaims) { c.Subject = strings.Repeat("x", signing.MaxClaimLen+1) }},
+		}, 0},
+		{"long subject", func(c *identity.Claims) { c.Subject = strings.Repeat("x", signing.MaxClaimLen+1) }, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := internalClaims()
 			tc.mutate(&c)
-			_, err := m.IssueInternalToken(t.Context(), c)
+			_, err := m.IssueInternalToken(t.Context(), c, tc.lifetime)
 			wantErrIs(t, "issue", err, signing.ErrInvalid)
 		})
 	}
@@ -142,7 +143,7 @@ func TestIssueRejects(t *testing.T) {
 		for range 20 {
 			c.Orgs = append(c.Orgs, identity.OrgRole{ID: "org_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", Role: "viewer"})
 		}
-		_, err := small.IssueInternalToken(t.Context(), c)
+		_, err := small.IssueInternalToken(t.Context(), c, 0)
 		wantErrIs(t, "issue", err, signing.ErrInvalid)
 	})
 }
@@ -271,7 +272,7 @@ func TestConcurrentIssueAndRotate(t *testing.T) {
 	for range signers {
 		wg.Go(func() {
 			for range each {
-				tok, err := m.IssueInternalToken(t.Context(), internalClaims())
+				tok, err := m.IssueInternalToken(t.Context(), internalClaims(), 0)
 				if err != nil {
 					t.Errorf("issue: %v", err)
 					return
