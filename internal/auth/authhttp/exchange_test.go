@@ -62,6 +62,16 @@ func TestExchangeOverHTTP(t *testing.T) {
 	if got := r.problemType(t); got != "unauthenticated" {
 		t.Errorf("got problem %s, want unauthenticated", got)
 	}
+	// The gateway tells a refused credential from a refused workload token
+	// by the challenge: only the guard's 401 carries one.
+	if got := r.header.Get("WWW-Authenticate"); got != "" {
+		t.Errorf("refused credential: WWW-Authenticate %q, want none", got)
+	}
+	r = s.do(t, nil, "POST", "/internal/v1/exchange", map[string]string{"credential": session})
+	wantStatus(t, "no workload token", r, http.StatusUnauthorized)
+	if got := r.header.Get("WWW-Authenticate"); got == "" {
+		t.Error("refused workload token: no WWW-Authenticate")
+	}
 }
 
 // TestInternalEndpointsAdmitOnlyTheirCallers checks the workload guard in
