@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -12,16 +14,35 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/authn"
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/platform/identity"
 	"github.com/portico-gw/portico/internal/platform/problem"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
-// authenticator authenticates callers of one runtime's routes by
-// exchanging their credentials at the auth service.
+// authenticator authenticates callers of a runtime's routes by
+// exchanging their credentials at the auth service. A reload that leaves
+// the auth block as it was keeps the authenticator, and so its exchange
+// cache and auth's cached keys.
 type authenticator struct {
+	cfg     config.Auth // the block it was built from
 	x       *authn.Exchanger
 	extract authn.ExtractOptions
-	client  *http.Transport
+	// client is the pool toward auth, shared by the exchange and the
+	// JWKS fetches; its idle connections close when it is replaced.
+	client *http.Transport
 }
+
+// reusable reports whether a can serve the auth block c unchanged.
+func (a *authenticator) reusable(c *config.Auth) bool {
+	return a != nil && c != nil && reflect.DeepEqual(a.cfg, *c)
+}
+
+// errNoWorkloadToken is an auth block without a workload token toward
+// auth: the exchange is refused without one, so there is no running
+// without it.
+var errNoWorkloadToken = errors.New("no workload token toward the auth service: set auth.workload_token_file " +
+	"(the path of the gateway's projected ServiceAccount token for audience " + workload.Audience(workload.Auth) +
+	"), or give gateway.Options.AuthWorkloadToken; the credential exchange admits no caller without one")
 
 func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
 	d := &net.Dialer{Timeout: c.Timeout.D(), KeepAlive: 30 * time.Second}
@@ -31,13 +52,44 @@ func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: c.Timeout.D(),
 	}
+	src := g.authToken
+	if src == nil {
+		if c.WorkloadTokenFile == "" {
+			return nil, errNoWorkloadToken
+		}
+		fs := workload.NewFileSource(c.WorkloadTokenFile, 0)
+		// Read once now, so that a missing file fails the start (or the
+		// reload) rather than every request.
+		if _, err := fs.Token(g.ctx); err != nil {
+			return nil, fmt.Errorf("workload_token_file: %w", err)
+		}
+		src = fs
+	}
+	keys := g.authKeys
+	if keys == nil {
+		j, err := identity.NewJWKS(identity.JWKSOptions{
+			URL: c.JWKSURL,
+			Client: &http.Client{
+				Transport:     tr,
+				Timeout:       identity.DefaultFetchTimeout,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("jwks_url: %w", err)
+		}
+		keys = j
+	}
 	x, err := authn.New(authn.Options{
-		AuthURL:     c.URL,
-		Transport:   tr,
-		Timeout:     c.Timeout.D(),
-		CacheTTL:    c.CacheTTL.D(),
-		NegativeTTL: c.NegativeTTL.D(),
-		MaxEntries:  c.MaxEntries,
+		AuthURL:       c.URL,
+		Issuer:        c.Issuer,
+		Keys:          keys,
+		WorkloadToken: src,
+		Transport:     tr,
+		Timeout:       c.Timeout.D(),
+		CacheTTL:      c.CacheTTL.D(),
+		NegativeTTL:   c.NegativeTTL.D(),
+		MaxEntries:    c.MaxEntries,
 		Observe: func(o authn.Outcome) {
 			g.m.exchanges.WithLabelValues(o.String()).Inc()
 		},
@@ -46,6 +98,7 @@ func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
 		return nil, err
 	}
 	return &authenticator{
+		cfg:     *c,
 		x:       x,
 		extract: authn.ExtractOptions{CookieName: c.CookieName, APIKeyHeader: c.APIKeyHeader},
 		client:  tr,
@@ -70,7 +123,7 @@ func compilePolicy(r *config.Requirement) *policy {
 // allows reports whether the holder of c may call the route with params.
 // Staff pass tenant and role checks (they act for the operator in any
 // organization) but not scope checks, which bind machine credentials.
-func (p *policy) allows(c *authn.Claims, kind string, params *router.Params) bool {
+func (p *policy) allows(c *identity.Claims, params *router.Params) bool {
 	if p.staff && !c.Staff {
 		return false
 	}
@@ -80,8 +133,12 @@ func (p *policy) allows(c *authn.Claims, kind string, params *router.Params) boo
 			return false
 		}
 	}
-	if len(p.scopes) > 0 && kind != "user" && !c.HasScopes(p.scopes) {
-		return false
+	if len(p.scopes) > 0 && c.Kind != identity.KindUser {
+		for _, sc := range p.scopes {
+			if !c.HasScope(sc) {
+				return false
+			}
+		}
 	}
 	return true
 }
@@ -107,10 +164,16 @@ func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route
 		case authn.StatusClientClosedRequest:
 			return nil, nil, ""
 		}
-		g.log.WarnContext(ctx, "credential exchange failed", "route", rte.name, "error", err.Error())
+		msg := "credential exchange failed"
+		if errors.Is(err, authn.ErrInvalidToken) {
+			// Either auth's keys cannot be had, or what answered is not
+			// the auth this gateway trusts: worth telling apart in the log.
+			msg = "internal token from the credential exchange refused"
+		}
+		g.log.WarnContext(ctx, msg, "route", rte.name, "error", err.Error())
 		return nil, problem.Unavailable("auth-unavailable", "Authentication is unavailable; try again shortly."), "auth_unavailable"
 	}
-	if res.Claims == nil || !rte.policy.allows(res.Claims, res.Kind, params) {
+	if res.Claims == nil || !rte.policy.allows(res.Claims, params) {
 		return nil, problem.New(http.StatusForbidden, "forbidden", "Forbidden", "The caller may not use this route."), "forbidden"
 	}
 	stripCredentials(r, a.extract)

@@ -1,64 +1,41 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/portico-gw/portico/internal/auth"
-	"github.com/portico-gw/portico/internal/auth/authhttp"
-	"github.com/portico-gw/portico/internal/auth/authtest"
+	"github.com/portico-gw/portico/internal/gateway/authn/authntest"
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
-const authTestPassword = "correct horse battery staple"
+// Sessions the fake auth grants in TestAuthenticatedRoutes, each a
+// cookie value of a person: an admin and a viewer of org_a, and staff.
+const (
+	adminSession  = "admin-hL2n4mJ0pQyB5tVvX8cW1zA7sD3fG6kE9uR0"
+	viewerSession = "viewer-L2n4mJ0pQyB5tVvX8cW1zA7sD3fG6kE9uR0"
+	staffSession  = "staff-hL2n4mJ0pQyB5tVvX8cW1zA7sD3fG6kE9uR0"
+)
 
-// realAuth is a real auth service (SQLite store, token issuer, HTTP
-// handlers) on a loopback server, with its clock at the present.
-type realAuth struct {
-	env *authtest.Env
-	srv *httptest.Server
-}
-
-func mustRealAuth(t testing.TB) *realAuth {
+// mustPeopleAuth starts a fake auth that grants adminSession,
+// viewerSession and staffSession; their subjects are idn_admin,
+// idn_viewer and idn_staff. That the real auth's claims read the same
+// at the gateway is internal/e2e's TestGatewayWithRealAuth.
+func mustPeopleAuth(t testing.TB) *authntest.Auth {
 	t.Helper()
-	env := authtest.NewEnv(t, auth.Options{})
-	env.Clock.Advance(time.Until(env.Clock.Now()) * -1)
-	srv := httptest.NewServer(authhttp.NewHandler(env.Service, authhttp.Options{}))
-	t.Cleanup(srv.Close)
-	return &realAuth{env: env, srv: srv}
-}
-
-// mustSession creates an identity with memberships, signs it in and
-// returns its session cookie value and identity id.
-func (a *realAuth) mustSession(t testing.TB, email string, staff bool, ms ...auth.Membership) (string, string) {
-	t.Helper()
-	id, err := a.env.Service.CreateIdentity(t.Context(), email, authTestPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.env.Dir.SetMemberships(id.ID, ms...)
-	a.env.Dir.SetStaff(id.ID, staff)
-	body, _ := json.Marshal(map[string]string{"email": email, "password": authTestPassword})
-	req := mustRequest(t, "POST", a.srv.URL+"/v1/login", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(authhttp.CSRFHeader, "1")
-	resp, _ := mustDo(t, req)
-	for _, c := range resp.Cookies() {
-		if c.Name == "__Host-portico_session" {
-			return c.Value, id.ID
-		}
-	}
-	t.Fatalf("login of %s: status %d, no session cookie", email, resp.StatusCode)
-	return "", ""
+	fa := authntest.New(t, authntest.Options{})
+	fa.Grant(adminSession, identity.Claims{Subject: "idn_admin", Kind: identity.KindUser, CredentialID: "ses_admin",
+		Orgs: []identity.OrgRole{{ID: "org_a", Role: "admin"}}})
+	fa.Grant(viewerSession, identity.Claims{Subject: "idn_viewer", Kind: identity.KindUser, CredentialID: "ses_viewer",
+		Orgs: []identity.OrgRole{{ID: "org_a", Role: "viewer"}}})
+	fa.Grant(staffSession, identity.Claims{Subject: "idn_staff", Kind: identity.KindUser, CredentialID: "ses_staff", Staff: true})
+	return fa
 }
 
 const authConfig = `
 version: 1
-auth: {url: "${AUTH}"}
+auth: {url: "${AUTH}", issuer: "${ISSUER}"}
 services:
   a: {targets: ["${A}"]}
 routes:
@@ -75,12 +52,12 @@ routes:
 `
 
 func TestAuthenticatedRoutes(t *testing.T) {
-	a := mustRealAuth(t)
+	fa := mustPeopleAuth(t)
 	up := mustUpstream(t, echoHandler("a"))
-	tg := mustGateway(t, authConfig, map[string]string{"AUTH": a.srv.URL, "A": up.URL})
-	admin, adminID := a.mustSession(t, "admin@example.com", false, auth.Membership{OrgID: "org_a", Role: auth.RoleAdmin})
-	viewer, _ := a.mustSession(t, "viewer@example.com", false, auth.Membership{OrgID: "org_a", Role: auth.RoleViewer})
-	staff, _ := a.mustSession(t, "staff@example.com", true)
+	tg := mustGatewayWith(t, authConfig, map[string]string{"AUTH": fa.URL, "ISSUER": authntest.Issuer, "A": up.URL},
+		Options{AuthWorkloadToken: fa.WorkloadToken()})
+	admin, viewer, staff := adminSession, viewerSession, staffSession
+	const adminID = "idn_admin"
 
 	get := func(path, session string, extra ...string) (*http.Response, []byte) {
 		t.Helper()
@@ -115,7 +92,19 @@ func TestAuthenticatedRoutes(t *testing.T) {
 		h := mustEchoed(t, body).Header
 		authz := strings.Join(h["Authorization"], ",")
 		if !strings.HasPrefix(authz, "Bearer ") || strings.Count(authz, ".") != 2 {
-			t.Errorf("upstream Authorization = %q, want the internal JWT", authz)
+			t.Fatalf("upstream Authorization = %q, want the internal JWT", authz)
+		}
+		// It is the token auth signed, as a service verifies it.
+		if authz != "Bearer "+fa.LastToken() {
+			t.Errorf("upstream Authorization is not the token auth answered")
+		}
+		v, err := identity.NewVerifier(identity.VerifierOptions{Keys: fa.Keys(), Issuer: authntest.Issuer, Audience: identity.InternalAudience})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := v.Verify(t.Context(), strings.TrimPrefix(authz, "Bearer "))
+		if err != nil || c.Subject != adminID {
+			t.Errorf("upstream token: got %+v, %v; want auth's token for %s", c, err, adminID)
 		}
 		cookies := strings.Join(h["Cookie"], ";")
 		if strings.Contains(cookies, admin) || !strings.Contains(cookies, "theme=dark") {
@@ -188,7 +177,8 @@ func TestAuthenticatedRoutes(t *testing.T) {
 
 func TestAuthUnavailableIs503(t *testing.T) {
 	up := mustUpstream(t, echoHandler("a"))
-	tg := mustGateway(t, authConfig, map[string]string{"AUTH": deadAddr(t), "A": up.URL})
+	tg := mustGatewayWith(t, authConfig, map[string]string{"AUTH": deadAddr(t), "ISSUER": authntest.Issuer, "A": up.URL},
+		Options{AuthWorkloadToken: staticToken("workload-token")})
 	req := mustRequest(t, "GET", tg.srv.URL+"/me", nil)
 	req.AddCookie(&http.Cookie{Name: "__Host-portico_session", Value: strings.Repeat("a", 43)})
 	resp, body := mustDo(t, req)
@@ -197,3 +187,8 @@ func TestAuthUnavailableIs503(t *testing.T) {
 		t.Errorf("got %d %v, want 503 auth-unavailable (never 401 when auth cannot answer)", resp.StatusCode, p["type"])
 	}
 }
+
+// staticToken is a workload token source that always has the same token.
+type staticToken string
+
+func (s staticToken) Token(context.Context) (string, error) { return string(s), nil }

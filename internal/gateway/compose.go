@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,7 +46,7 @@ func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *htt
 	}
 	in.Header[requestid.Header] = r.Header[requestid.Header]
 	if ident != nil {
-		in.Identity = ident.Claims.All
+		in.Identity = ident.ClaimValues
 		in.Header["Authorization"] = r.Header["Authorization"] // the internal token
 	}
 	if !g.tracing {
@@ -60,6 +61,14 @@ func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *htt
 			if errors.As(err, &mbe) {
 				w.Header().Set("Connection", "close")
 				problem.Write(w, r, problem.BodyTooLarge("The request body exceeds the limit of this route."))
+				return
+			}
+			if st := stateOf(w); st.body != nil && st.body.timedOut() {
+				st.kind = kindBodyTimeout
+				if r.ProtoMajor == 1 {
+					w.Header().Set("Connection", "close")
+				}
+				g.reject(w, r, problem.RequestTimeout("The request body arrived too slowly."), "body_timeout")
 				return
 			}
 			stateOf(w).kind = kindCanceled
@@ -155,12 +164,18 @@ func (e refusal) FailureKind() string { return e.kind }
 
 // stepMetrics counts aggregation step outcomes per route, step and kind.
 type stepMetrics struct {
-	outcomes *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	cache    sync.Map // stepKey -> prometheus.Counter
+	outcomes  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	cache     sync.Map // stepKey -> prometheus.Counter
+	durations sync.Map // routeStep -> prometheus.Observer
+	// gone holds the steps whose series a reload deleted, so that requests
+	// still running on the old configuration do not create them again.
+	gone atomic.Pointer[map[routeStep]bool]
 }
 
 type stepKey struct{ route, step, kind string }
+
+type routeStep struct{ route, step string }
 
 func newStepMetrics(reg prometheus.Registerer) *stepMetrics {
 	m := &stepMetrics{
@@ -182,11 +197,64 @@ func newStepMetrics(reg prometheus.Registerer) *stepMetrics {
 func (m *stepMetrics) StepDone(plan, step string, kind aggregate.Kind, d time.Duration) {
 	k := stepKey{plan, step, string(kind)}
 	c, ok := m.cache.Load(k)
-	if !ok {
-		c, _ = m.cache.LoadOrStore(k, m.outcomes.WithLabelValues(plan, step, string(kind)))
+	o, ok2 := m.durations.Load(routeStep{plan, step})
+	if !ok || !ok2 {
+		if m.isGone(plan, step) {
+			return
+		}
+		if !ok {
+			c, _ = m.cache.LoadOrStore(k, m.outcomes.WithLabelValues(plan, step, string(kind)))
+		}
+		if !ok2 {
+			o, _ = m.durations.LoadOrStore(routeStep{plan, step}, m.duration.WithLabelValues(plan, step))
+		}
+		if m.isGone(plan, step) {
+			// Retired between the check and the creation: undo it. (Had
+			// the retirement come later, its deletions would follow.)
+			m.cache.Delete(k)
+			m.durations.Delete(routeStep{plan, step})
+			m.duration.DeleteLabelValues(plan, step)
+			m.outcomes.DeleteLabelValues(plan, step, string(kind))
+			return
+		}
 	}
 	c.(prometheus.Counter).Inc()
-	m.duration.WithLabelValues(plan, step).Observe(d.Seconds())
+	o.(prometheus.Observer).Observe(d.Seconds())
+}
+
+func (m *stepMetrics) isGone(route, step string) bool {
+	g := m.gone.Load()
+	return g != nil && (*g)[routeStep{route, step}]
+}
+
+// retire deletes the series of every step not in live (the steps of the
+// serving configuration's aggregate routes) and forgets their cache.
+func (m *stepMetrics) retire(live map[routeStep]bool) {
+	gone := make(map[routeStep]bool)
+	m.durations.Range(func(k, _ any) bool {
+		if rs := k.(routeStep); !live[rs] {
+			gone[rs] = true
+		}
+		return true
+	})
+	m.cache.Range(func(k, _ any) bool {
+		if sk := k.(stepKey); !live[routeStep{sk.route, sk.step}] {
+			gone[routeStep{sk.route, sk.step}] = true
+		}
+		return true
+	})
+	m.gone.Store(&gone) // before deleting: a StepDone in between creates nothing
+	for rs := range gone {
+		m.durations.Delete(rs)
+		m.duration.DeleteLabelValues(rs.route, rs.step)
+		m.outcomes.DeletePartialMatch(prometheus.Labels{"route": rs.route, "step": rs.step})
+	}
+	m.cache.Range(func(k, _ any) bool {
+		if sk := k.(stepKey); gone[routeStep{sk.route, sk.step}] {
+			m.cache.Delete(k)
+		}
+		return true
+	})
 }
 
 var (

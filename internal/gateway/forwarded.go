@@ -98,13 +98,36 @@ var spoofableHeaders = []string{
 const identityPrefix = "X-Portico-"
 
 // stripIdentityHeaders removes every header a client must not send upstream
-// by itself.
+// by itself. "_" counts as "-" in the prefix, so that X_Portico_Identity,
+// which a CGI-style service reads as X-Portico-Identity, goes too even
+// when server.underscore_headers passes underscores.
 func stripIdentityHeaders(h http.Header) {
 	for k := range h {
-		if len(k) >= len(identityPrefix) && strings.EqualFold(k[:len(identityPrefix)], identityPrefix) {
+		if hasIdentityPrefix(k) {
 			delete(h, k)
 		}
 	}
+}
+
+// hasIdentityPrefix reports whether k starts with identityPrefix, without
+// case and with "_" for "-".
+func hasIdentityPrefix(k string) bool {
+	if len(k) < len(identityPrefix) {
+		return false
+	}
+	for i := 0; i < len(identityPrefix); i++ {
+		c, p := k[i], identityPrefix[i]
+		if p == '-' {
+			if c != '-' && c != '_' {
+				return false
+			}
+			continue
+		}
+		if c|0x20 != p|0x20 {
+			return false
+		}
+	}
+	return true
 }
 
 // setForwarded writes X-Forwarded-For/Proto/Host and Forwarded on the

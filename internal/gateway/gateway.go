@@ -22,6 +22,8 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/gateway/router"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
+	"github.com/portico-gw/portico/internal/platform/identity"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 // Options are the gateway's dependencies. Logger and Registerer are
@@ -35,6 +37,17 @@ type Options struct {
 	Registerer     prometheus.Registerer
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
+	// AuthWorkloadToken is the gateway's workload token toward the auth
+	// service, sent with every credential exchange; it takes precedence
+	// over the configuration's auth.workload_token_file. portico all and
+	// tests pass an in-process issuer's source,
+	// iss.Source(workload.Gateway, workload.Auth). With an auth block,
+	// one of the two is required.
+	AuthWorkloadToken workload.TokenSource
+	// AuthKeys, when set, are the keys internal tokens from the exchange
+	// are verified with, instead of a JWKS fetched from auth.jwks_url;
+	// for tests.
+	AuthKeys identity.KeySource
 }
 
 // Gateway serves the public API. Its configuration is swapped atomically by
@@ -49,9 +62,15 @@ type Gateway struct {
 	tracer       trace.Tracer
 	propagator   propagation.TextMapPropagator
 	buffers      *bufferPool
+	authToken    workload.TokenSource // Options.AuthWorkloadToken
+	authKeys     identity.KeySource   // Options.AuthKeys
 
 	ctx    context.Context // parent of background work (health checks, DNS)
 	cancel context.CancelFunc
+
+	// resolver looks up the names of DNS-discovered services; nil means
+	// net.DefaultResolver. Tests set one before a Reload.
+	resolver upstream.Resolver
 
 	mu sync.Mutex // serialises Reload and Close
 	rt atomic.Pointer[runtime]
@@ -79,6 +98,9 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 		buffers: newBufferPool(),
+
+		authToken: o.AuthWorkloadToken,
+		authKeys:  o.AuthKeys,
 	}
 	if o.AccessLog == nil {
 		o.AccessLog = io.Discard
@@ -94,7 +116,7 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 			g.propagator = propagation.TraceContext{}
 		}
 	}
-	rt, err := g.compile(cfg)
+	rt, err := g.compile(cfg, nil)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -112,12 +134,13 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	if g.ctx.Err() != nil {
 		return fmt.Errorf("gateway closed")
 	}
-	rt, err := g.compile(cfg)
+	old := g.rt.Load()
+	rt, err := g.compile(cfg, old)
 	if err != nil {
 		g.m.reloads.WithLabelValues("failure").Inc()
+		g.sweepFailed(cfg, old)
 		return err
 	}
-	old := g.rt.Load()
 	if old != nil && old.cfg.Server.Listen != cfg.Server.Listen {
 		g.log.Warn("server.listen changed; the new address takes effect on restart",
 			slog.String("serving", old.cfg.Server.Listen), slog.String("configured", cfg.Server.Listen))
@@ -128,7 +151,8 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 		for _, s := range old.services {
 			s.close(old.grace)
 		}
-		if old.auth != nil {
+		g.sweepRetired(old, rt)
+		if old.auth != nil && old.auth != rt.auth {
 			time.AfterFunc(old.grace, old.auth.client.CloseIdleConnections)
 		}
 	}
@@ -157,10 +181,15 @@ func (g *Gateway) Close() {
 		for _, s := range rt.services {
 			s.close(0)
 		}
+		if rt.auth != nil {
+			rt.auth.client.CloseIdleConnections()
+		}
 	}
 }
 
-func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
+// compile builds the runtime of cfg. prev, the serving runtime if any,
+// lends its authenticator when the auth block is unchanged.
+func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 	trusted, err := parseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -178,9 +207,16 @@ func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
 		for _, s := range rt.services {
 			s.close(0)
 		}
+		if rt.auth != nil && (prev == nil || rt.auth != prev.auth) {
+			rt.auth.client.CloseIdleConnections()
+		}
 		return nil, err
 	}
-	if cfg.Auth != nil {
+	switch {
+	case cfg.Auth == nil:
+	case prev != nil && prev.auth.reusable(cfg.Auth):
+		rt.auth = prev.auth
+	default:
 		if rt.auth, err = g.newAuthenticator(cfg.Auth); err != nil {
 			return fail(fmt.Errorf("auth: %w", err))
 		}

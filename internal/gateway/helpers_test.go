@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -80,6 +82,12 @@ func mustConfig(tb testing.TB, yaml string, vars map[string]string) *config.Conf
 // mustGateway starts a gateway for yaml behind a real HTTP server.
 func mustGateway(tb testing.TB, yaml string, vars map[string]string) *testGateway {
 	tb.Helper()
+	return mustGatewayWith(tb, yaml, vars, Options{})
+}
+
+// mustGatewayWith is mustGateway with o's AuthWorkloadToken and AuthKeys.
+func mustGatewayWith(tb testing.TB, yaml string, vars map[string]string, o Options) *testGateway {
+	tb.Helper()
 	cfg := mustConfig(tb, yaml, vars)
 	logs := &syncBuffer{}
 	var w io.Writer = logs
@@ -89,15 +97,27 @@ func mustGateway(tb testing.TB, yaml string, vars map[string]string) *testGatewa
 	reg := prometheus.NewRegistry()
 	cfg.Server.AccessLogFlush = 0 // tests read each line as soon as the request ends
 	gw, err := New(cfg, Options{
-		Logger:     slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		AccessLog:  w,
-		Registerer: reg,
+		Logger:            slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		AccessLog:         w,
+		Registerer:        reg,
+		AuthWorkloadToken: o.AuthWorkloadToken,
+		AuthKeys:          o.AuthKeys,
 	})
 	if err != nil {
 		tb.Fatalf("gateway: %v", err)
 	}
 	srv := httptest.NewUnstartedServer(gw)
+	// As cmd/portico serves the gateway (see platform/server.New).
 	srv.Config.MaxHeaderBytes = 2 * int(cfg.Server.MaxHeaderBytes)
+	srv.Config.ReadHeaderTimeout = cfg.Server.ReadHeaderTimeout.D()
+	srv.Config.ReadTimeout = cfg.Server.ReadTimeout.D()
+	srv.Config.WriteTimeout = cfg.Server.WriteTimeout.D()
+	srv.Config.IdleTimeout = cfg.Server.IdleTimeout.D()
+	if cfg.Server.H2C {
+		srv.Config.Protocols = new(http.Protocols)
+		srv.Config.Protocols.SetHTTP1(true)
+		srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	}
 	srv.Start()
 	tb.Cleanup(func() {
 		srv.Close()
@@ -186,3 +206,53 @@ type netTCPAddr = net.TCPAddr
 func itoa(n int) string { return strconv.Itoa(n) }
 
 type routerParams = router.Params
+
+// mustRaw writes raw, hand-written request bytes to addr on a new
+// connection and reads one response, so that no client normalises the
+// request. The deadline only keeps a broken gateway from hanging the test.
+func mustRaw(tb testing.TB, addr, raw string) (*http.Response, []byte) {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		tb.Fatalf("write: %v", err)
+	}
+	return mustReadResponse(tb, bufio.NewReader(c))
+}
+
+// mustReadResponse reads one response and its body from br.
+func mustReadResponse(tb testing.TB, br *bufio.Reader) (*http.Response, []byte) {
+	tb.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		tb.Fatalf("read response: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("read response body: %v", err)
+	}
+	return resp, body
+}
+
+// mustProblem checks that resp is a problem document of the given status
+// and type (the part after problem.TypeBase).
+func mustProblem(tb testing.TB, resp *http.Response, body []byte, status int, typ string) {
+	tb.Helper()
+	p := problemOf(tb, resp, body)
+	if resp.StatusCode != status || p["type"] != "https://portico.dev/problems/"+typ {
+		tb.Errorf("got %d %v, want %d %s (body %s)", resp.StatusCode, p["type"], status, typ, body)
+	}
+}
+
+// proxyConfig is one catch-all route to the service a at ${A}, with server
+// holding more lines of the server section (each indented two spaces and
+// ending in a newline).
+func proxyConfig(server string) string {
+	return "version: 1\nserver:\n  trusted_proxies: [192.0.2.1]\n" + server +
+		"services:\n  a: {targets: [\"${A}\"]}\nroutes:\n  - {name: all, path: \"/{rest...}\", service: a}\n"
+}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,11 +23,15 @@ type metrics struct {
 	reloadTime     prometheus.Gauge
 	rejected       *prometheus.CounterVec
 	exchanges      *prometheus.CounterVec
+
+	routesMu sync.Mutex
+	routes   map[routeKey]*routeMetrics // of the serving routes, and of any compiled since the last sweep
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	const ns, sub = "portico", "gateway"
 	m := &metrics{
+		routes: make(map[routeKey]*routeMetrics),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "requests_total",
 			Help: "Requests answered, by route and status code.",
@@ -42,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "upstream_errors_total",
-			Help: "Failed upstream exchanges, by service and kind (connect, timeout, protocol, circuit_open, no_target, canceled, body_too_large, status_5xx).",
+			Help: "Failed upstream exchanges, by service and kind (connect, timeout, protocol, circuit_open, no_target, canceled, body_too_large, body_timeout, status_5xx).",
 		}, []string{"service", "kind"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "upstream_retries_total",
@@ -70,7 +75,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "rejected_requests_total",
-			Help: "Requests refused before reaching a service, by reason (bad_path, uri_too_long, headers_too_large, body_too_large, no_route, method_not_allowed, unauthenticated, ambiguous_credentials, forbidden, auth_unavailable).",
+			Help: "Requests refused before reaching a service, by reason (bad_path, bad_host, underscore_header, uri_too_long, headers_too_large, body_too_large, body_timeout (composed routes), no_route, method_not_allowed, unauthenticated, ambiguous_credentials, forbidden, auth_unavailable).",
 		}, []string{"reason"}),
 		exchanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "auth_exchanges_total",
@@ -88,30 +93,107 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 type routeMetrics struct {
 	route, service string
 	duration       prometheus.Observer
+	durations      *prometheus.HistogramVec
 	requests       *prometheus.CounterVec
 	codes          [600]atomic.Pointer[prometheus.Counter]
+	// retired is set when a reload dropped the route (or moved it to
+	// another service) and its series were deleted; requests still running
+	// on it then create no series again.
+	retired atomic.Bool
 }
 
+// routeKey names a route's series.
+type routeKey struct{ route, service string }
+
+// forRoute returns the series of a route. A route that a reload keeps
+// (same name, same service) keeps its routeMetrics, cache included.
 func (m *metrics) forRoute(route, service string) *routeMetrics {
-	return &routeMetrics{
-		route:    route,
-		service:  service,
-		duration: m.duration.WithLabelValues(route, service),
-		requests: m.requests,
+	m.routesMu.Lock()
+	defer m.routesMu.Unlock()
+	k := routeKey{route, service}
+	if rm := m.routes[k]; rm != nil {
+		return rm
+	}
+	rm := &routeMetrics{
+		route:     route,
+		service:   service,
+		duration:  m.duration.WithLabelValues(route, service),
+		durations: m.duration,
+		requests:  m.requests,
+	}
+	m.routes[k] = rm
+	return rm
+}
+
+// retireRoutes deletes the series of every route not in live, and
+// forgets them: a route added again later starts with new series.
+func (m *metrics) retireRoutes(live map[routeKey]bool) {
+	m.routesMu.Lock()
+	defer m.routesMu.Unlock()
+	for k, rm := range m.routes {
+		if !live[k] {
+			rm.retire()
+			delete(m.routes, k)
+		}
 	}
 }
 
 func (rm *routeMetrics) observe(code int, seconds float64) {
-	rm.duration.Observe(seconds)
+	rm.duration.Observe(seconds) // a retired route's observer counts into nothing
 	if code < 0 || code >= len(rm.codes) {
-		rm.requests.WithLabelValues(rm.route, rm.service, strconv.Itoa(code)).Inc()
+		rm.count(code).Inc()
 		return
 	}
 	c := rm.codes[code].Load()
 	if c == nil {
-		cc := rm.requests.WithLabelValues(rm.route, rm.service, strconv.Itoa(code))
+		cc := rm.count(code)
 		c = &cc
 		rm.codes[code].Store(c)
 	}
 	(*c).Inc()
 }
+
+// count returns the counter of code, creating its series unless the route
+// is retired. A retirement between the check and the creation is caught
+// by the second check: either the reload's deletion comes after the
+// creation, or this deletes the series itself.
+func (rm *routeMetrics) count(code int) prometheus.Counter {
+	if rm.retired.Load() {
+		return discard{}
+	}
+	c := rm.requests.WithLabelValues(rm.route, rm.service, strconv.Itoa(code))
+	if rm.retired.Load() {
+		rm.requests.DeleteLabelValues(rm.route, rm.service, strconv.Itoa(code))
+	}
+	return c
+}
+
+// retire deletes the route's series; see routeMetrics.retired.
+func (rm *routeMetrics) retire() {
+	rm.retired.Store(true)
+	rm.requests.DeletePartialMatch(prometheus.Labels{"route": rm.route, "service": rm.service})
+	rm.durations.DeleteLabelValues(rm.route, rm.service)
+}
+
+// forgetService deletes every series of the service name: its errors,
+// retries, breaker state and targets. Routes' series go with the routes.
+func (m *metrics) forgetService(name string) {
+	l := prometheus.Labels{"service": name}
+	m.upstreamErrors.DeletePartialMatch(l)
+	m.retries.DeletePartialMatch(l)
+	m.breakerState.DeletePartialMatch(l)
+	m.targetHealthy.DeletePartialMatch(l)
+	m.targetEjected.DeletePartialMatch(l)
+}
+
+// forgetTarget deletes the series of one target of a service.
+func (m *metrics) forgetTarget(service, target string) {
+	m.targetHealthy.DeleteLabelValues(service, target)
+	m.targetEjected.DeleteLabelValues(service, target)
+}
+
+// discard is a counter that counts nowhere.
+type discard struct{ prometheus.Counter }
+
+func (discard) Inc()        {}
+func (discard) Add(float64) {}

@@ -31,6 +31,67 @@ func (g *Gateway) ReloadFile(path string, env func(string) (string, bool)) error
 	return nil
 }
 
+// sweepRetired deletes the metric series that the serving runtime cur no
+// longer has after replacing old: those of removed routes (or routes that
+// moved to another service) and their aggregation steps, of removed
+// services, and of the targets a kept service no longer has. The old
+// services must be closed, so that no health check of theirs runs; their
+// observers are retired first, so that no late event of theirs recreates a
+// series or overwrites one of their successors'.
+func (g *Gateway) sweepRetired(old, cur *runtime) {
+	for name, s := range old.services {
+		s.obs.retire()
+		next, kept := cur.services[name]
+		if !kept {
+			g.m.forgetService(name)
+			continue
+		}
+		now := make(map[string]bool)
+		for _, t := range next.up.Snapshot().Targets {
+			now[t.URL] = true
+		}
+		for _, t := range s.up.Snapshot().Targets {
+			if !now[t.URL] {
+				g.m.forgetTarget(name, t.URL)
+			}
+		}
+	}
+	g.sweepRoutes(cur.cfg)
+}
+
+// sweepFailed deletes the series that compiling the rejected cfg created
+// for routes and services the serving runtime cur does not have.
+func (g *Gateway) sweepFailed(cfg *config.Config, cur *runtime) {
+	if cur == nil {
+		return
+	}
+	for name := range cfg.Services {
+		if _, ok := cur.services[name]; !ok {
+			g.m.forgetService(name)
+		}
+	}
+	g.sweepRoutes(cur.cfg)
+}
+
+// sweepRoutes deletes the series of routes and aggregation steps that cfg,
+// the serving configuration, does not have.
+func (g *Gateway) sweepRoutes(cfg *config.Config) {
+	routes := make(map[routeKey]bool, len(cfg.Routes))
+	steps := make(map[routeStep]bool)
+	for _, rc := range cfg.Routes {
+		if rc.Aggregate == nil {
+			routes[routeKey{rc.Name, rc.Service}] = true
+			continue
+		}
+		routes[routeKey{rc.Name, aggregateLabel}] = true
+		for _, st := range rc.Aggregate.Steps {
+			steps[routeStep{rc.Name, st.Name}] = true
+		}
+	}
+	g.m.retireRoutes(routes)
+	g.stepObserver.retire(steps)
+}
+
 // reloadDebounce gathers the burst of events an editor or a Kubernetes
 // ConfigMap update produces into one reload.
 const reloadDebounce = 200 * time.Millisecond

@@ -47,7 +47,7 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 		policy:     compilePolicy(rc.Require),
 	}
 	if svc == nil {
-		rt.label = "aggregate"
+		rt.label = aggregateLabel
 		rt.m = g.m.forRoute(rc.Name, rt.label)
 		if rc.MaxBody > 0 {
 			rt.maxBody = int64(rc.MaxBody)
@@ -114,10 +114,15 @@ func (g *Gateway) proxyError(rt *route, w http.ResponseWriter, r *http.Request, 
 	kind := classify(r.Context(), err)
 	st := stateOf(w)
 	if st != nil {
+		if st.body != nil && st.body.timedOut() {
+			// Checked first: on HTTP/1 the failed read has also canceled
+			// the request, which would read as a client that left.
+			kind = kindBodyTimeout
+		}
 		st.kind = kind
 	}
 	rt.service.errors(kind).Inc()
-	if kind != kindCanceled {
+	if kind != kindCanceled && kind != kindBodyTimeout {
 		g.log.WarnContext(r.Context(), "upstream failed",
 			slog.String("route", rt.name), slog.String("service", rt.service.name),
 			slog.String("kind", string(kind)), slog.String("error", err.Error()))
@@ -130,6 +135,14 @@ func (g *Gateway) proxyError(rt *route, w http.ResponseWriter, r *http.Request, 
 			st.wroteHeader = true
 		}
 		return
+	case kindBodyTimeout:
+		if st != nil && st.wroteHeader {
+			return
+		}
+		p = problem.RequestTimeout("The request body arrived too slowly.")
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close") // on HTTP/2 only the stream ends
+		}
 	case kindTimeout:
 		p = problem.GatewayTimeout("The upstream service did not answer in time.")
 	case kindCircuitOpen:
@@ -147,6 +160,9 @@ func (g *Gateway) proxyError(rt *route, w http.ResponseWriter, r *http.Request, 
 	p.With("service", rt.service.name)
 	problem.Write(w, r, p)
 }
+
+// aggregateLabel is the service label of aggregate routes.
+const aggregateLabel = "aggregate"
 
 // statusClientClosed is logged (never sent) when the client left before
 // the response was ready, as nginx does.

@@ -25,9 +25,9 @@ import (
 // headerCarrier adapts http.Header to the OpenTelemetry propagator.
 type headerCarrier = propagation.HeaderCarrier
 
-// ServeHTTP handles one public request: id, header hygiene, limits,
-// normalisation, routing, CORS, body cap, deadline, proxying, then metrics
-// and the access log.
+// ServeHTTP handles one public request: id, limits, host, header hygiene,
+// normalisation, routing, CORS, body cap and pace, deadline, proxying, then
+// metrics and the access log.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := g.rt.Load()
@@ -37,23 +37,39 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer g.finish(rt, st, r, start)
 
 	id := requestid.FromRequest(r)
-	r.Header.Set(requestid.Header, id)
+	st.requestID = id
 	w.Header().Set(requestid.Header, id)
 	ctx := requestid.With(r.Context(), id)
 
 	peer := peerAddr(r)
-	if rt.trusted.contains(peer) {
+	trusted := rt.trusted.contains(peer)
+	st.client = peer
+	if trusted {
 		st.client = rt.trusted.clientAddr(r, peer)
-	} else {
-		st.client = peer
-		stripSpoofable(r.Header)
 	}
-	stripIdentityHeaders(r.Header)
 
+	// Limits measure the request as the client sent it, before the
+	// gateway adds (X-Request-Id) or removes anything.
 	if p, reason := rt.limits.check(r); p != nil {
 		g.reject(w, r, p, reason)
 		return
 	}
+	if !validRequestHost(r) {
+		g.reject(w, r, problem.BadRequest("The request's host is not one valid host[:port]."), "bad_host")
+		return
+	}
+	// Underscored names first, so that no spelling of a forwarding or
+	// identity header outlives the hygiene after it.
+	if !applyUnderscores(r.Header, rt.limits.underscores) {
+		g.reject(w, r, problem.BadRequest("Header field names must not contain underscores."), "underscore_header")
+		return
+	}
+	if !trusted {
+		stripSpoofable(r.Header)
+	}
+	stripIdentityHeaders(r.Header)
+	upgrade := sanitizeUpgrade(r.Header)
+	r.Header.Set(requestid.Header, id)
 	// An HTTP/1 request framed with Transfer-Encoding may also have carried a
 	// Content-Length that net/http dropped; RFC 9112 §6.1 asks an
 	// intermediary to close such a connection after responding, and we cannot
@@ -122,6 +138,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
+		if !upgrade { // a deadline must not outlive the request into an upgraded connection
+			st.body = newDeadlineBody(r.Body, st.ResponseWriter, rt.limits.body, start)
+			r.Body = st.body
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, rte.maxBody)
 	}
 
@@ -140,7 +160,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if rte.timeout > 0 && !isUpgrade(r) {
+	if rte.timeout > 0 && !upgrade {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, rte.timeout)
 		defer cancel()
@@ -188,7 +208,7 @@ func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.
 	if rec != nil && rec != http.ErrAbortHandler {
 		// A bug, not a broken upstream: log it with its stack, answer 500 if
 		// nothing was sent yet, and cut the response off if it was.
-		g.log.Error("panic serving request", slog.String("request_id", r.Header.Get(requestid.Header)),
+		g.log.Error("panic serving request", slog.String("request_id", st.requestID),
 			slog.String("panic", fmt.Sprint(rec)), slog.String("stack", string(debug.Stack())))
 		st.kind = "panic"
 		if !st.wroteHeader {
@@ -206,6 +226,9 @@ func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.
 	if rec != nil && st.kind == "" {
 		st.kind = kindAborted
 	}
+	if st.body != nil && (st.kind == kindAborted || st.kind == kindCanceled) && st.body.timedOut() {
+		st.kind = kindBodyTimeout // the body stalled after the response began
+	}
 	if st.route != nil {
 		st.route.m.observe(status, d.Seconds())
 	}
@@ -221,7 +244,7 @@ func (g *Gateway) finish(rt *runtime, st *reqState, r *http.Request, start time.
 func (g *Gateway) logRequest(r *http.Request, st *reqState, status int, start time.Time, d time.Duration) {
 	rec := record{
 		at:        start,
-		requestID: r.Header.Get(requestid.Header),
+		requestID: st.requestID,
 		method:    r.Method,
 		path:      st.path,
 		status:    status,
@@ -262,8 +285,4 @@ func requestPath(r *http.Request) string {
 // the one routed and authorised here.
 func hasDotSemicolonSegment(path string) bool {
 	return strings.Contains(path, "/..;") || strings.Contains(path, "/.;")
-}
-
-func isUpgrade(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != ""
 }

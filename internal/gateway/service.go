@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,11 +22,13 @@ type service struct {
 	transport *serviceTransport
 	timeout   time.Duration
 	errCount  map[failureKind]prometheus.Counter
+	obs       *serviceObserver
 }
 
 func (s *service) errors(k failureKind) prometheus.Counter { return s.errCount[k] }
 
 func (g *Gateway) compileService(sc *config.Service) (*service, error) {
+	obs := &serviceObserver{next: g.observer, m: g.m}
 	opts := upstream.Options{
 		Name:    sc.Name,
 		Balance: sc.Balance,
@@ -47,7 +50,7 @@ func (g *Gateway) compileService(sc *config.Service) (*service, error) {
 			MinPerSecond: sc.Retry.MinPerSecond,
 		},
 		Logger:   g.log.With(slog.String("service", sc.Name)),
-		Observer: g.observer,
+		Observer: obs,
 	}
 	for _, t := range sc.Targets {
 		u, err := url.Parse(t)
@@ -58,10 +61,11 @@ func (g *Gateway) compileService(sc *config.Service) (*service, error) {
 	}
 	if sc.DNS != nil {
 		opts.DNS = &upstream.DNSOptions{
-			Name:    sc.DNS.Name,
-			Port:    sc.DNS.Port,
-			Scheme:  sc.DNS.Scheme,
-			Refresh: sc.DNS.Refresh.D(),
+			Name:     sc.DNS.Name,
+			Port:     sc.DNS.Port,
+			Scheme:   sc.DNS.Scheme,
+			Refresh:  sc.DNS.Refresh.D(),
+			Resolver: g.resolver,
 		}
 	}
 	rt := newHTTPTransport(sc)
@@ -84,11 +88,12 @@ func (g *Gateway) compileService(sc *config.Service) (*service, error) {
 		up:       up,
 		timeout:  sc.Timeouts.Request.D(),
 		errCount: make(map[failureKind]prometheus.Counter),
+		obs:      obs,
 	}
-	for _, k := range []failureKind{kindConnect, kindTimeout, kindProtocol, kindCircuitOpen, kindNoTarget, kindCanceled, kindBodyTooLarge} {
+	for _, k := range []failureKind{kindConnect, kindTimeout, kindProtocol, kindCircuitOpen, kindNoTarget, kindCanceled, kindBodyTooLarge, kindBodyTimeout} {
 		s.errCount[k] = g.m.upstreamErrors.WithLabelValues(sc.Name, string(k))
 	}
-	s.transport = &serviceTransport{name: sc.Name, svc: up, rt: rt, m: g.m}
+	s.transport = &serviceTransport{name: sc.Name, svc: up, rt: rt, retries: g.m.retries.WithLabelValues(sc.Name)}
 	return s, nil
 }
 
@@ -100,3 +105,64 @@ func (s *service) close(grace time.Duration) {
 	s.up.Close()
 	time.AfterFunc(grace, s.transport.rt.CloseIdleConnections)
 }
+
+// serviceObserver passes one compiled service's state changes on to the
+// metrics observer until a reload retires the service. From then on the
+// old service's late events (attempts still finishing) would only
+// overwrite the series of its successor of the same name, or recreate
+// those of a service that is gone, so they are dropped. It also deletes
+// the series of targets that DNS discovery removed.
+type serviceObserver struct {
+	next upstream.Observer
+	m    *metrics
+
+	mu      sync.Mutex // orders every event before retire, and so before the deletions after it
+	retired bool
+}
+
+func (o *serviceObserver) TargetHealthChanged(service, target string, healthy bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.retired {
+		o.next.TargetHealthChanged(service, target, healthy)
+	}
+}
+
+func (o *serviceObserver) TargetEjectionChanged(service, target string, ejected bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if eo, ok := o.next.(upstream.EjectionObserver); ok && !o.retired {
+		eo.TargetEjectionChanged(service, target, ejected)
+	}
+}
+
+func (o *serviceObserver) BreakerStateChanged(service string, st upstream.BreakerState) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.retired {
+		o.next.BreakerStateChanged(service, st)
+	}
+}
+
+func (o *serviceObserver) TargetsRemoved(service string, targets []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.retired {
+		return
+	}
+	for _, t := range targets {
+		o.m.forgetTarget(service, t)
+	}
+}
+
+// retire stops passing events on; see serviceObserver.
+func (o *serviceObserver) retire() {
+	o.mu.Lock()
+	o.retired = true
+	o.mu.Unlock()
+}
+
+var (
+	_ upstream.EjectionObserver = (*serviceObserver)(nil)
+	_ upstream.RemovalObserver  = (*serviceObserver)(nil)
+)

@@ -18,11 +18,13 @@ type reqState struct {
 	bytes       int64
 	wroteHeader bool
 
-	route   *route
-	path    string     // the normalised request path, for the access log
-	client  netip.Addr // the original client, behind trusted proxies
-	subject string     // the authenticated caller, if any
-	kind    failureKind
+	route     *route
+	requestID string
+	body      *deadlineBody // the request body, when it has one and is paced
+	path      string        // the normalised request path, for the access log
+	client    netip.Addr    // the original client, behind trusted proxies
+	subject   string        // the authenticated caller, if any
+	kind      failureKind
 }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}

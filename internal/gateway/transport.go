@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
@@ -48,10 +50,10 @@ func newHTTPTransport(s *config.Service) *http.Transport {
 // outcome, and retries idempotent requests that failed to connect, within
 // the service's retry budget.
 type serviceTransport struct {
-	name string
-	svc  *upstream.Service
-	rt   *http.Transport
-	m    *metrics
+	name    string
+	svc     *upstream.Service
+	rt      *http.Transport
+	retries prometheus.Counter
 }
 
 // attemptsKey carries a route's override of the number of attempts.
@@ -94,7 +96,7 @@ func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		if kind != kindConnect || !retryable || attempt >= maxAttempts || req.Context().Err() != nil || !t.svc.AllowRetry() {
 			return nil, err
 		}
-		t.m.retries.WithLabelValues(t.name).Inc()
+		t.retries.Inc()
 		avoid = a.Target()
 	}
 }
@@ -174,12 +176,13 @@ const (
 	kindNoTarget     failureKind = "no_target"
 	kindCanceled     failureKind = "canceled"
 	kindBodyTooLarge failureKind = "body_too_large"
-	kindAborted      failureKind = "aborted" // the response broke off after it started
+	kindBodyTimeout  failureKind = "body_timeout" // the client's body came too slowly
+	kindAborted      failureKind = "aborted"      // the response broke off after it started
 )
 
 func (k failureKind) outcome() upstream.Outcome {
 	switch k {
-	case kindCanceled, kindBodyTooLarge:
+	case kindCanceled, kindBodyTooLarge, kindBodyTimeout:
 		return upstream.Canceled
 	case kindTimeout:
 		return upstream.Timeout
@@ -201,6 +204,8 @@ func classify(ctx context.Context, err error) failureKind {
 		return kindNoTarget
 	case errors.As(err, &mbe):
 		return kindBodyTooLarge
+	case errors.Is(err, errBodyTimeout):
+		return kindBodyTimeout
 	case errors.Is(err, context.DeadlineExceeded):
 		return kindTimeout
 	case errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled:

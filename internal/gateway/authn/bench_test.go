@@ -4,29 +4,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/gateway/authn"
+	"github.com/portico-gw/portico/internal/gateway/authn/authntest"
 )
 
-// benchCredentials returns a real session and API key of a, which runs on
-// the wall clock.
-func benchCredentials(b *testing.B) (*authServer, []namedCredential) {
-	b.Helper()
-	a := newAuthServerAt(b, auth.Options{}, time.Now())
-	session := a.mustSession(b, "bench@example.com")
-	return a, []namedCredential{{"session", session}, {"api_key", a.mustAPIKey(b, session)}}
-}
-
-type namedCredential struct {
-	name string
-	c    authn.Credential
-}
-
 // BenchmarkExchangeCached is the hot path: a credential exchanged moments
-// ago. The cache TTL is raised so that no miss falls into the timing.
+// ago, a session and an API key of a fake auth on the wall clock. The
+// cache TTL is raised so that no miss falls into the timing. The miss, an
+// exchange with the real auth service, is BenchmarkExchangeUncached in
+// internal/e2e.
 func BenchmarkExchangeCached(b *testing.B) {
-	a, creds := benchCredentials(b)
-	x := a.mustExchanger(b, authn.Options{CacheTTL: time.Minute, Now: time.Now})
+	fa := mustFakeAuthWith(b, authntest.Options{Now: time.Now})
+	creds := []struct {
+		name string
+		c    authn.Credential
+	}{{"session", fakeSession}, {"api_key", fa.grantKey("key_1", apiKey)}}
+	x := fakeExchanger(b, fa, authn.Options{CacheTTL: time.Minute, Now: time.Now})
 	for _, nc := range creds {
 		mustExchange(b, x, nc.c)
 		b.Run(nc.name, func(b *testing.B) {
@@ -51,26 +44,7 @@ func BenchmarkExchangeCached(b *testing.B) {
 			})
 		})
 	}
-	a.wantExchanges(b, "cached", int64(len(creds)))
-}
-
-// BenchmarkExchangeUncached is a miss: one exchange with the real auth
-// service, in process, over loopback HTTP (lookup in SQLite, an ES256
-// signature, JSON both ways).
-func BenchmarkExchangeUncached(b *testing.B) {
-	a, creds := benchCredentials(b)
-	x := a.mustExchanger(b, authn.Options{CacheTTL: -1})
-	for _, nc := range creds {
-		b.Run(nc.name, func(b *testing.B) {
-			ctx := b.Context()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := x.Exchange(ctx, nc.c); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	fa.wantExchanges(b, "cached", int64(len(creds)))
 }
 
 func BenchmarkExtract(b *testing.B) {

@@ -8,13 +8,17 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
-// authClient calls auth's exchange endpoint.
+// authClient calls auth's exchange endpoint and verifies the token it
+// answers with.
 type authClient struct {
 	url      string
 	hc       *http.Client
 	maxBytes int64
+	verifier *identity.Verifier
 }
 
 type exchangeRequest struct {
@@ -22,19 +26,20 @@ type exchangeRequest struct {
 	Kind       Kind   `json:"kind"`
 }
 
+// exchangeResponse is the part of auth's answer the gateway reads. Its
+// expires_at, subject and kind repeat the token's claims; the gateway
+// takes them from the verified token instead.
 type exchangeResponse struct {
-	Token           string    `json:"token"`
-	ExpiresAt       time.Time `json:"expires_at"`
-	Subject         string    `json:"subject"`
-	Kind            string    `json:"kind"`
-	CacheTTLSeconds int       `json:"cache_ttl_seconds"`
+	Token           string `json:"token"`
+	CacheTTLSeconds int    `json:"cache_ttl_seconds"`
 }
 
 // drainMax is how much of an unread body is read to keep its connection.
 const drainMax = 4 << 10
 
-// exchange asks auth for c's internal token and how long it may be
-// cached. Error messages name the status, never the credential.
+// exchange asks auth for c's internal token, verifies it, and returns it
+// with how long it may be cached. Error messages name the status or the
+// reason the token was refused, never the credential or the token.
 func (a *authClient) exchange(ctx context.Context, c Credential) (Result, time.Duration, error) {
 	body, err := json.Marshal(exchangeRequest{Credential: c.Value, Kind: c.Kind})
 	if err != nil {
@@ -57,6 +62,13 @@ func (a *authClient) exchange(ctx context.Context, c Credential) (Result, time.D
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
+		if resp.Header.Get("WWW-Authenticate") != "" {
+			// A challenge is about the request's own Authorization, the
+			// gateway's workload token (RFC 9110, section 11.6.1); the
+			// credential, in the body, is refused without one. Either way
+			// it is no verdict on the caller.
+			return Result{}, 0, fmt.Errorf("exchange: auth refused the gateway's workload token (401): %w", ErrUnavailable)
+		}
 		return Result{}, 0, fmt.Errorf("exchange: auth answered 401: %w", ErrUnauthenticated)
 	case http.StatusBadRequest:
 		// The request is checked before it is sent, so the credential is
@@ -69,13 +81,23 @@ func (a *authClient) exchange(ctx context.Context, c Credential) (Result, time.D
 	if err := json.NewDecoder(io.LimitReader(resp.Body, a.maxBytes)).Decode(&out); err != nil {
 		return Result{}, 0, fmt.Errorf("exchange: decode answer: %w: %w", ErrUnavailable, err)
 	}
-	if out.Token == "" || out.Subject == "" || out.ExpiresAt.IsZero() {
-		return Result{}, 0, fmt.Errorf("exchange: answer without token, subject or expiry: %w", ErrUnavailable)
+	if out.Token == "" {
+		return Result{}, 0, fmt.Errorf("exchange: answer without token: %w", ErrUnavailable)
 	}
-	claims, err := parseClaims(out.Token)
+	// Nothing is read from the token, and nothing cached, before its
+	// signature, issuer, audience, type and expiry are checked: whoever
+	// answers in auth's place must not be able to name the caller.
+	claims, err := a.verifier.Verify(ctx, out.Token)
 	if err != nil {
-		return Result{}, 0, fmt.Errorf("exchange: %w: %w", err, ErrUnavailable)
+		return Result{}, 0, fmt.Errorf("exchange: %w: %w: %w", ErrUnavailable, ErrInvalidToken, err)
 	}
-	res := Result{Token: out.Token, ExpiresAt: out.ExpiresAt, Subject: out.Subject, Kind: out.Kind, Claims: claims}
+	values, err := claimValues(claims)
+	if err != nil {
+		return Result{}, 0, fmt.Errorf("exchange: %w: %w", ErrUnavailable, err)
+	}
+	res := Result{
+		Token: out.Token, ExpiresAt: claims.Expiry, Subject: claims.Subject, Kind: claims.Kind,
+		Claims: claims, ClaimValues: values,
+	}
 	return res, time.Duration(out.CacheTTLSeconds) * time.Second, nil
 }

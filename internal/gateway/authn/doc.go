@@ -15,6 +15,15 @@
 // credential is held only for the duration of its exchange and is never
 // logged (Credential formats itself redacted).
 //
-// The package knows auth only by its base URL and the JSON of
-// POST /internal/v1/exchange.
+// The internal token auth answers with is verified (package identity:
+// signature against auth's JWKS, issuer, the internal audience and type,
+// expiry) before anything is read from it or it is cached; its claims are
+// identity.Claims, the one schema the gateway and every service share. A
+// token that does not verify is ErrUnavailable, never a pass and never
+// cached. Each exchange request carries the gateway's workload token
+// (package workload), which auth requires of every caller of its internal
+// endpoints.
+//
+// The package knows auth only by its base URL, its issuer, its keys and
+// the JSON of POST /internal/v1/exchange.
 package authn

@@ -23,6 +23,12 @@ var (
 	// 5xx or something unexpected, or did not answer in time. It is never
 	// the client's fault, so the gateway never answers it 401.
 	ErrUnavailable = errors.New("auth unavailable")
+	// ErrInvalidToken is an internal token from the exchange that does not
+	// verify (signature, issuer, audience, type, expiry, or a key the JWKS
+	// does not hold), or that cannot be checked because auth's keys cannot
+	// be fetched. It always comes with ErrUnavailable: what answered is
+	// not an auth the gateway trusts, which is no verdict on the caller.
+	ErrInvalidToken = errors.New("internal token refused")
 )
 
 // StatusClientClosedRequest is the status of a request whose client went

@@ -7,22 +7,29 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 // Result is an exchanged credential: the internal token to forward to
-// services and whose it is. It formats and logs itself without the token.
+// services and whose it is, as the token's verified claims say. It
+// formats and logs itself without the token. Results from the cache share
+// Claims and ClaimValues, which must not be modified.
 type Result struct {
 	// Token is the internal token (a JWT for internal audiences).
 	Token string
-	// ExpiresAt is the token's expiry.
+	// ExpiresAt is the token's expiry ("exp").
 	ExpiresAt time.Time
 	// Subject is the token's subject: an identity, API key or client id.
 	Subject string
-	// Kind is the subject's kind as auth names it: "user", "api_key" or
-	// "client".
-	Kind string
-	// Claims are the token's claims, read once when it was exchanged.
-	Claims *Claims
+	// Kind is the subject's kind: user, api_key or client.
+	Kind identity.PrincipalKind
+	// Claims are the token's claims, verified once when it was exchanged.
+	Claims *identity.Claims
+	// ClaimValues are the same claims as JSON values by claim name ("sub",
+	// "orgs", "scope", ...), for composition templates.
+	ClaimValues map[string]any
 }
 
 // String describes r without its token.
@@ -35,7 +42,7 @@ func (r Result) Format(f fmt.State, _ rune) { fmt.Fprint(f, r.String()) }
 
 // LogValue implements slog.LogValuer: the token is left out.
 func (r Result) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("subject", r.Subject), slog.String("kind", r.Kind), slog.Time("expires_at", r.ExpiresAt))
+	return slog.GroupValue(slog.String("subject", r.Subject), slog.String("kind", string(r.Kind)), slog.Time("expires_at", r.ExpiresAt))
 }
 
 // Exchanger exchanges outside credentials for internal tokens at the auth
@@ -56,25 +63,41 @@ func New(o Options) (*Exchanger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authn: %w", err)
 	}
+	v, err := identity.NewVerifier(identity.VerifierOptions{
+		Keys:     o.Keys,
+		Issuer:   o.Issuer,
+		Audience: identity.InternalAudience,
+		Now:      o.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authn: %w", err)
+	}
 	return &Exchanger{
 		o: o,
 		client: &authClient{
 			url: u.String(),
-			hc: &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
-				// The credential is in the body: it goes nowhere but auth.
-				return http.ErrUseLastResponse
-			}},
+			hc: &http.Client{
+				Transport: workload.Transport(o.Transport, o.WorkloadToken),
+				CheckRedirect: func(*http.Request, []*http.Request) error {
+					// The credential is in the body and the workload token in
+					// a header: they go nowhere but auth.
+					return http.ErrUseLastResponse
+				},
+			},
 			maxBytes: o.MaxResponseBytes,
+			verifier: v,
 		},
 		cache: newCache(o.MaxEntries),
 	}, nil
 }
 
 // Exchange returns the internal token for c: from the cache when a recent
-// exchange of c is still good, else from auth. Errors: ErrMalformed for a
-// credential of no known kind or of an impossible length, and when auth
-// calls it malformed; ErrUnauthenticated when auth refuses it (now or,
-// within NegativeTTL, before); ErrUnavailable when auth cannot answer; the
+// exchange of c is still good, else from auth, verified before it is
+// cached or returned. Errors: ErrMalformed for a credential of no known
+// kind or of an impossible length, and when auth calls it malformed;
+// ErrUnauthenticated when auth refuses it (now or, within NegativeTTL,
+// before); ErrUnavailable when auth cannot answer, or answers with a token
+// that does not verify (then with ErrInvalidToken too); the
 // context's error when ctx ends first (the call to auth goes on, for the
 // other callers waiting for it and for the cache).
 func (x *Exchanger) Exchange(ctx context.Context, c Credential) (Result, error) {

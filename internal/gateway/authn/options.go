@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 // Defaults of Options.
@@ -24,16 +27,27 @@ const (
 // ExchangePath is the auth service's exchange endpoint, below AuthURL.
 const ExchangePath = "/internal/v1/exchange"
 
-// Options configure an Exchanger. AuthURL is required; a zero value
-// elsewhere takes the default its doc names.
+// Options configure an Exchanger. AuthURL, Issuer, Keys and WorkloadToken
+// are required; a zero value elsewhere takes the default its doc names.
 type Options struct {
 	// AuthURL is the auth service's base URL, such as
 	// "http://auth.internal:8081".
 	AuthURL string
-	// Transport sends the exchange requests; nil means a transport of the
-	// package's own, with bounded dial and header timeouts and a pool of
-	// idle connections sized for a gateway. Pass one to add the gateway's
-	// own credentials toward auth, or its tracing.
+	// Issuer is the auth service's issuer: the "iss" an internal token
+	// must carry to be accepted.
+	Issuer string
+	// Keys find the keys internal tokens are verified with: an
+	// *identity.JWKS on auth's key set, which caches it as package
+	// identity describes, or fixed keys in tests.
+	Keys identity.KeySource
+	// WorkloadToken is the gateway's workload token toward auth, sent as
+	// "Authorization: Bearer" with every exchange request. There is no
+	// exchange without one.
+	WorkloadToken workload.TokenSource
+	// Transport sends the exchange requests, wrapped so that each carries
+	// the workload token; nil means a transport of the package's own, with
+	// bounded dial and header timeouts and a pool of idle connections
+	// sized for a gateway. Pass one to share a pool or add tracing.
 	Transport http.RoundTripper
 	// Timeout bounds one exchange with auth, connection included: 2
 	// seconds by default. Its expiry is ErrUnavailable.
@@ -111,6 +125,14 @@ func (o Options) withDefaults() (Options, *url.URL, error) {
 		return o, nil, fmt.Errorf("auth url %q must be an absolute http or https URL without query or fragment", o.AuthURL)
 	}
 	u = u.JoinPath(ExchangePath)
+	switch {
+	case o.Issuer == "":
+		return o, nil, errors.New("issuer is required: internal tokens are verified against it")
+	case o.Keys == nil:
+		return o, nil, errors.New("keys are required: internal tokens are verified with them")
+	case o.WorkloadToken == nil:
+		return o, nil, errors.New("a workload token source is required: auth admits no exchange without one")
+	}
 	for _, d := range []struct {
 		v   *time.Duration
 		def time.Duration

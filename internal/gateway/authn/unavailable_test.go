@@ -25,6 +25,10 @@ func TestUnavailableIsNever401(t *testing.T) {
 		{"500", status(http.StatusInternalServerError), authn.ErrUnavailable, http.StatusServiceUnavailable},
 		{"502", status(http.StatusBadGateway), authn.ErrUnavailable, http.StatusServiceUnavailable},
 		{"403, the gateway not admitted", status(http.StatusForbidden), authn.ErrUnavailable, http.StatusServiceUnavailable},
+		{"401 with a challenge, the workload token refused", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			status(http.StatusUnauthorized)(w, r)
+		}, authn.ErrUnavailable, http.StatusServiceUnavailable},
 		{"404, a wrong url", status(http.StatusNotFound), authn.ErrUnavailable, http.StatusServiceUnavailable},
 		{"429", status(http.StatusTooManyRequests), authn.ErrUnavailable, http.StatusServiceUnavailable},
 		{"redirect, not followed", func(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +51,7 @@ func TestUnavailableIsNever401(t *testing.T) {
 				tc.handler(w, r)
 			}))
 			t.Cleanup(srv.Close)
-			x, err := authn.New(authn.Options{AuthURL: srv.URL, Timeout: 50 * time.Millisecond, Now: func() time.Time { return t0 }})
+			x, err := authn.New(verifying(t, authn.Options{AuthURL: srv.URL, Timeout: 50 * time.Millisecond, Now: func() time.Time { return t0 }}))
 			mustNoErr(t, "new exchanger", err)
 			for range 2 {
 				_, err := x.Exchange(t.Context(), session)
@@ -64,7 +68,7 @@ func TestUnreachableAuth(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	x, err := authn.New(authn.Options{AuthURL: url})
+	x, err := authn.New(verifying(t, authn.Options{AuthURL: url}))
 	mustNoErr(t, "new exchanger", err)
 	_, err = x.Exchange(t.Context(), authn.Credential{Kind: authn.KindBearer, Value: accessToken})
 	wantErr(t, "connection refused", err, authn.ErrUnavailable, http.StatusServiceUnavailable)

@@ -18,8 +18,16 @@ const (
 	DefaultMaxHeaderBytes    = 64 * KiB
 	DefaultMaxHeaderCount    = 100
 	DefaultMaxBody           = 1 * MiB
+	DefaultBodyReadTimeout   = Duration(60 * time.Second)
 	DefaultAccessLog         = true
 	DefaultAccessLogFlush    = Duration(time.Second)
+
+	// UnderscoreDrop, UnderscoreReject and UnderscorePass are the values of
+	// server.underscore_headers.
+	UnderscoreDrop           = "drop"
+	UnderscoreReject         = "reject"
+	UnderscorePass           = "pass"
+	DefaultUnderscoreHeaders = UnderscoreDrop
 
 	DefaultAdminListen = "127.0.0.1:9090"
 	// AdminOff as admin.listen disables the admin listener.
@@ -73,6 +81,9 @@ const (
 	DefaultAuthNegativeTTL = Duration(2 * time.Second)
 	DefaultAuthMaxEntries  = 100000
 	DefaultAuthTimeout     = Duration(2 * time.Second)
+	// AuthJWKSPath is where below auth.url the auth service publishes its
+	// keys, the default of auth.jwks_url.
+	AuthJWKSPath = "/.well-known/jwks.json"
 )
 
 // newConfig returns the Config a file is decoded into. It carries the
@@ -98,6 +109,8 @@ func applyDefaults(c *Config) {
 	setSize(&s.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	setInt(&s.MaxHeaderCount, DefaultMaxHeaderCount)
 	setSize(&s.MaxBody, DefaultMaxBody)
+	setDuration(&s.BodyReadTimeout, DefaultBodyReadTimeout)
+	setString(&s.UnderscoreHeaders, DefaultUnderscoreHeaders)
 	setPtr(&s.AccessLog, DefaultAccessLog)
 
 	setString(&c.Admin.Listen, DefaultAdminListen)
@@ -106,6 +119,9 @@ func applyDefaults(c *Config) {
 	setPtr(&c.Tracing.SampleRatio, DefaultSampleRatio)
 	setString(&c.Tracing.ServiceName, DefaultServiceName)
 	if a := c.Auth; a != nil {
+		if a.URL != "" {
+			setString(&a.JWKSURL, DefaultAuthJWKSURL(a.URL))
+		}
 		setString(&a.CookieName, DefaultAuthCookieName)
 		setDuration(&a.CacheTTL, DefaultAuthCacheTTL)
 		setDuration(&a.NegativeTTL, DefaultAuthNegativeTTL)
@@ -196,6 +212,12 @@ func defaultRouteName(r *Route) string {
 		methods = strings.Join(r.Methods, ",")
 	}
 	return methods + " " + r.Path
+}
+
+// DefaultAuthJWKSURL returns the default auth.jwks_url for the auth
+// service at base: its AuthJWKSPath.
+func DefaultAuthJWKSURL(base string) string {
+	return strings.TrimSuffix(base, "/") + AuthJWKSPath
 }
 
 func setString(p *string, def string) {

@@ -108,9 +108,11 @@ func TestSchemaRejectsInvalidConfigs(t *testing.T) {
 		"string for boolean":       base + "server: {access_log: \"yes\"}\n",
 		"bad header name":          "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, request_headers: {set: {\"X Y\": z}}}]\n",
 		"retry attempts above max": "version: 1\nservices: {a: {targets: [http://a], retry: {attempts: 11}}}\nroutes: [{path: /, service: a}]\n",
-		"auth without url":         base + "auth: {cookie_name: s}\n",
-		"unknown auth key":         base + "auth: {url: http://a, ttl: 5s}\n",
-		"string for max_entries":   base + "auth: {url: http://a, max_entries: \"10\"}\n",
+		"auth without url":         base + "auth: {issuer: http://a, cookie_name: s}\n",
+		"auth without issuer":      base + "auth: {url: http://a}\n",
+		"relative token file":      base + "auth: {url: http://a, issuer: http://a, workload_token_file: token}\n",
+		"unknown auth key":         base + "auth: {url: http://a, issuer: http://a, ttl: 5s}\n",
+		"string for max_entries":   base + "auth: {url: http://a, issuer: http://a, max_entries: \"10\"}\n",
 		"empty require":            "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, require: {}}]\n",
 		"unknown require key":      "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, require: {role: admin}}]\n",
 		"upper-case role":          "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: \"/{o}\", service: a, require: {tenant: o, roles: [Admin]}}]\n",
@@ -250,7 +252,7 @@ version: 1
 services:
   a: {targets: [http://127.0.0.1:8081], health_check: {}}
   b: {dns: {name: b.internal, port: 80}}
-auth: {url: http://127.0.0.1:8081}
+auth: {url: http://127.0.0.1:8081, issuer: http://127.0.0.1:8080}
 routes:
   - {path: /, service: a, cors: {allow_origins: [https://a.example]}}
   - {path: "/orgs/{org}", service: a, require: {tenant: org}}

@@ -68,6 +68,20 @@ type Server struct {
 	// MaxBody is the default request body cap; larger bodies get 413.
 	// Default 1 MiB. Routes may override it.
 	MaxBody Size `yaml:"max_body"`
+	// BodyReadTimeout is the longest wait for the next bytes of a request
+	// body, as nginx's client_body_timeout; a client that stalls longer
+	// gets 408 and the upstream request is aborted. Default 60s.
+	BodyReadTimeout Duration `yaml:"body_read_timeout"`
+	// MinBodyRate is the lowest average rate, in bytes per second, at which
+	// a request body must arrive, counting only the time the gateway waits
+	// for it, once the first BodyReadTimeout of waiting has passed; a
+	// slower body gets 408. Zero (the default) turns the check off.
+	MinBodyRate Size `yaml:"min_body_rate"`
+	// UnderscoreHeaders says what happens to request header fields whose
+	// names contain "_", which CGI-style services fold into "-" (so
+	// X_Forwarded_For would pass for X-Forwarded-For): drop (the default)
+	// removes them, reject answers 400, pass forwards them.
+	UnderscoreHeaders string `yaml:"underscore_headers"`
 	// TrustedProxies lists CIDRs whose X-Forwarded-* and Forwarded headers
 	// are believed. Empty (the default) trusts nobody.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -77,8 +91,8 @@ type Server struct {
 	// Default 1s; 0 writes each line at once. Lines are also written when
 	// 64 KiB are waiting, and at shutdown.
 	AccessLogFlush Duration `yaml:"access_log_flush"`
-	// H2C accepts cleartext HTTP/2 from clients (prior knowledge or
-	// upgrade). Default false.
+	// H2C accepts cleartext HTTP/2 from clients with prior knowledge; an
+	// "Upgrade: h2c" request is served as HTTP/1.1. Default false.
 	H2C bool `yaml:"h2c"`
 }
 
@@ -117,6 +131,20 @@ type Auth struct {
 	// URL is the auth service's base URL; the gateway posts credentials to
 	// its /internal/v1/exchange endpoint.
 	URL string `yaml:"url"`
+	// Issuer is the auth service's issuer: the "iss" every internal token
+	// from the exchange must carry, exactly as auth writes it (its
+	// --issuer; in portico all, the gateway's public URL). Required.
+	Issuer string `yaml:"issuer"`
+	// JWKSURL is where the auth service publishes the keys internal
+	// tokens are verified with. Default URL + "/.well-known/jwks.json".
+	JWKSURL string `yaml:"jwks_url"`
+	// WorkloadTokenFile is the absolute path of the gateway's workload
+	// token toward auth: in Kubernetes, its projected ServiceAccount token
+	// for audience "portico-auth", re-read when the kubelet rotates it.
+	// Every exchange request carries it. Empty (the default) needs the
+	// token from the program instead (gateway.Options.AuthWorkloadToken,
+	// as portico all gives); with neither, the gateway does not start.
+	WorkloadTokenFile string `yaml:"workload_token_file"`
 	// CookieName is the session cookie. Default "__Host-portico_session".
 	CookieName string `yaml:"cookie_name"`
 	// APIKeyHeader, when set, also accepts API keys in this header besides

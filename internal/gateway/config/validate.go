@@ -106,6 +106,17 @@ func (v *validator) server() {
 	if s.MaxHeaderCount <= 0 {
 		v.errorf("server.max_header_count", "must be at least 1")
 	}
+	v.positive("server.body_read_timeout", s.BodyReadTimeout)
+	if s.MinBodyRate < 0 {
+		v.errorf("server.min_body_rate", "must not be negative; 0 turns the check off")
+	}
+	switch s.UnderscoreHeaders {
+	case UnderscoreDrop, UnderscoreReject, UnderscorePass:
+	default:
+		v.errorf("server.underscore_headers", "unknown value %q; use %s, %s or %s%s", s.UnderscoreHeaders,
+			UnderscoreDrop, UnderscoreReject, UnderscorePass,
+			didYouMean(s.UnderscoreHeaders, []string{UnderscoreDrop, UnderscoreReject, UnderscorePass}))
+	}
 	seen := map[netip.Prefix]int{}
 	for i, p := range s.TrustedProxies {
 		path := joinIndex("server.trusted_proxies", i)

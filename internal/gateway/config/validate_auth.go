@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -17,10 +18,42 @@ func (v *validator) auth() {
 	if a == nil {
 		return
 	}
+	urlOK := false
 	if a.URL == "" {
 		v.errorf("auth.url", "missing; give the auth service's base URL, such as http://127.0.0.1:8081")
 	} else if msg := checkHTTPURL(a.URL, true); msg != "" {
 		v.errorf("auth.url", "%s", msg)
+	} else {
+		urlOK = true
+	}
+	if a.Issuer == "" {
+		v.errorf("auth.issuer", "missing; give the auth service's issuer, the iss of its internal tokens "+
+			"(such as https://auth.example.com; in portico all, the gateway's public URL)")
+	} else if msg := checkHTTPURL(a.Issuer, true); msg != "" {
+		v.errorf("auth.issuer", "%s", msg)
+	}
+	switch {
+	case a.JWKSURL == "":
+		// Only a configuration built in code can get here: Parse
+		// derives it from url.
+		if urlOK {
+			v.errorf("auth.jwks_url", "missing; the auth service publishes its keys at %s", DefaultAuthJWKSURL(a.URL))
+		}
+	case !urlOK && a.JWKSURL == DefaultAuthJWKSURL(a.URL):
+		// Derived from a bad url, which is reported already.
+	default:
+		if msg := checkHTTPURL(a.JWKSURL, true); msg != "" {
+			v.errorf("auth.jwks_url", "%s", msg)
+		}
+	}
+	if f := a.WorkloadTokenFile; f != "" {
+		switch {
+		case strings.ContainsRune(f, 0):
+			v.errorf("auth.workload_token_file", "must not contain a NUL byte")
+		case !filepath.IsAbs(f):
+			v.errorf("auth.workload_token_file", "%q is not an absolute path; give the full path of the projected token, "+
+				"such as /var/run/secrets/portico/auth/token", f)
+		}
 	}
 	if !validToken(a.CookieName) {
 		v.errorf("auth.cookie_name", "%q is not a valid cookie name (an HTTP token: letters, digits and !#$%%&'*+-.^_`|~)", a.CookieName)

@@ -10,7 +10,7 @@ import (
 // (", key: value" ...) are added.
 func authDoc(keys string) string {
 	return `version: 1
-auth: {url: http://127.0.0.1:8081` + keys + `}
+auth: {url: http://127.0.0.1:8081, issuer: "https://auth.example.com"` + keys + `}
 services: {a: {targets: [http://127.0.0.1:8082]}}
 routes: [{path: "/v1/orgs/{org}", service: a, require: {tenant: org, roles: [admin]}}]
 `
@@ -95,7 +95,10 @@ func TestAuthBuiltInCode(t *testing.T) {
 	if !errors.As(err, &errs) {
 		t.Fatalf("got %v, want Errors", err)
 	}
-	want := map[string]bool{"auth.cookie_name": true, "auth.cache_ttl": true, "auth.negative_ttl": true, "auth.timeout": true, "auth.max_entries": true}
+	want := map[string]bool{
+		"auth.issuer": true, "auth.jwks_url": true,
+		"auth.cookie_name": true, "auth.cache_ttl": true, "auth.negative_ttl": true, "auth.timeout": true, "auth.max_entries": true,
+	}
 	for _, e := range errs {
 		if !want[e.Path] {
 			t.Errorf("unexpected error %v", e)
@@ -108,11 +111,74 @@ func TestAuthBuiltInCode(t *testing.T) {
 }
 
 func TestRequireNeedsAuth(t *testing.T) {
-	doc := strings.Replace(authDoc(""), "auth: {url: http://127.0.0.1:8081}\n", "", 1)
+	doc := strings.Replace(authDoc(""), "auth: {url: http://127.0.0.1:8081, issuer: \"https://auth.example.com\"}\n", "", 1)
 	got := mustParseError(t, doc)
 	if want := "routes[0].require: require needs the top-level auth block"; !strings.Contains(got, want) || strings.Count(got, "\n") != 0 {
 		t.Errorf("got\n%s\nwant only a line containing %q", got, want)
 	}
 	// public: true without auth documents intent and is no error.
 	mustParse(t, strings.Replace(doc, "require: {tenant: org, roles: [admin]}", "public: true", 1))
+}
+
+func TestAuthIssuer(t *testing.T) {
+	doc := strings.Replace(authDoc(""), `, issuer: "https://auth.example.com"`, "", 1)
+	if got := mustParseError(t, doc); !strings.Contains(got, "test.yaml:2:1: auth.issuer: missing; give the auth service's issuer") {
+		t.Errorf("auth without issuer: got\n%s\nwant auth.issuer: missing at the auth block", got)
+	}
+	for issuer, want := range map[string]string{
+		"auth.example.com":          "must be an absolute http:// or https:// URL",
+		"https://auth.example.com?": "must not have a query",
+		"https://u@auth.example":    "must not carry user information",
+	} {
+		doc := strings.Replace(authDoc(""), "https://auth.example.com", issuer, 1)
+		if got := mustParseError(t, doc); !strings.Contains(got, "test.yaml:2:44: auth.issuer: ") || !strings.Contains(got, want) {
+			t.Errorf("issuer %q: got\n%s\nwant auth.issuer at 2:44: ... %q", issuer, got, want)
+		}
+	}
+	c := mustParse(t, strings.Replace(authDoc(""), "https://auth.example.com", "http://127.0.0.1:8080", 1))
+	if c.Auth.Issuer != "http://127.0.0.1:8080" {
+		t.Errorf("got issuer %q, want http://127.0.0.1:8080", c.Auth.Issuer)
+	}
+}
+
+func TestAuthJWKSURL(t *testing.T) {
+	for base, want := range map[string]string{
+		"http://127.0.0.1:8081":      "http://127.0.0.1:8081/.well-known/jwks.json",
+		"http://auth:8081/base/":     "http://auth:8081/base/.well-known/jwks.json",
+		"https://auth.internal/base": "https://auth.internal/base/.well-known/jwks.json",
+	} {
+		c := mustParse(t, strings.Replace(authDoc(""), "http://127.0.0.1:8081", `"`+base+`"`, 1))
+		if c.Auth.JWKSURL != want {
+			t.Errorf("url %s: got jwks_url %q, want %q", base, c.Auth.JWKSURL, want)
+		}
+	}
+	c := mustParse(t, authDoc(", jwks_url: http://keys.internal/jwks.json"))
+	if c.Auth.JWKSURL != "http://keys.internal/jwks.json" {
+		t.Errorf("got jwks_url %q, want the one given", c.Auth.JWKSURL)
+	}
+	got := mustParseError(t, authDoc(", jwks_url: keys.internal/jwks.json"))
+	if !strings.Contains(got, "test.yaml:2:82: auth.jwks_url: ") || !strings.Contains(got, "must be an absolute http:// or https:// URL") {
+		t.Errorf("relative jwks_url: got\n%s\nwant auth.jwks_url at 2:82", got)
+	}
+	// A bad url is reported once, not again through the jwks_url derived
+	// from it.
+	got = mustParseError(t, strings.Replace(authDoc(""), "http://127.0.0.1:8081", `"http://auth?x=1"`, 1))
+	if strings.Contains(got, "jwks_url") || !strings.Contains(got, "auth.url: ") {
+		t.Errorf("bad url: got\n%s\nwant only the auth.url error", got)
+	}
+}
+
+func TestAuthWorkloadTokenFile(t *testing.T) {
+	c := mustParse(t, authDoc(""))
+	if c.Auth.WorkloadTokenFile != "" {
+		t.Errorf("got workload_token_file %q by default, want none", c.Auth.WorkloadTokenFile)
+	}
+	c = mustParse(t, authDoc(", workload_token_file: /var/run/secrets/portico/auth/token"))
+	if c.Auth.WorkloadTokenFile != "/var/run/secrets/portico/auth/token" {
+		t.Errorf("got workload_token_file %q, want the one given", c.Auth.WorkloadTokenFile)
+	}
+	got := mustParseError(t, authDoc(", workload_token_file: tokens/auth"))
+	if !strings.Contains(got, `test.yaml:2:93: auth.workload_token_file: "tokens/auth" is not an absolute path`) {
+		t.Errorf("relative workload_token_file: got\n%s\nwant an error at 2:93", got)
+	}
 }

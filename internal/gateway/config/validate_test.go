@@ -16,16 +16,22 @@ func TestValidateBuiltInCode(t *testing.T) {
 	c.Routes = append(c.Routes, &Route{Name: "extra", Path: "/{a}", Service: "missing", MaxBody: MiB}, nil)
 	c.Services["nil"] = nil
 	c.Server.Listen = "nowhere"
+	c.Server.BodyReadTimeout = 0
+	c.Server.MinBodyRate = -1
+	c.Server.UnderscoreHeaders = ""
 	err := c.Validate()
 	var errs Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("got %T %v, want Errors", err, err)
 	}
 	want := map[string]bool{
-		"server.listen":     true,
-		"services.nil":      true,
-		"routes[1].service": true,
-		"routes[2]":         true,
+		"server.listen":             true,
+		"server.body_read_timeout":  true,
+		"server.min_body_rate":      true,
+		"server.underscore_headers": true,
+		"services.nil":              true,
+		"routes[1].service":         true,
+		"routes[2]":                 true,
 	}
 	for _, e := range errs {
 		if !want[e.Path] {

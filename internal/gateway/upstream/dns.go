@@ -88,6 +88,9 @@ func (s *Service) replaceTargets(urls []string) {
 	if len(added) > 0 || len(removed) > 0 {
 		s.log.Info("upstream targets changed", "added", added, "removed", removed, "targets", len(next))
 	}
+	if o, ok := s.observer.(RemovalObserver); ok && len(removed) > 0 {
+		o.TargetsRemoved(s.name, removed)
+	}
 }
 
 func (s *Service) refreshLoop(ctx context.Context) {

@@ -183,3 +183,28 @@ func TestDNSResolvesLocalhost(t *testing.T) {
 		}
 	}
 }
+
+func TestDNSTellsObserverOfRemovedTargets(t *testing.T) {
+	r := newFakeResolver("10.0.0.1", "10.0.0.2", "10.0.0.3")
+	rec := newRecorder()
+	s := mustNew(t, Options{
+		Name:     "a",
+		DNS:      &DNSOptions{Name: "svc.local", Port: 8080, Refresh: time.Hour, Resolver: r},
+		Observer: rec,
+	})
+	mustResolve(t, s)
+	if got := rec.removedTargets(); len(got) != 0 {
+		t.Fatalf("after the first resolution: got removed %v, want none", got)
+	}
+	r.set([]string{"10.0.0.2"}, nil)
+	mustResolve(t, s)
+	want := []string{"http://10.0.0.1:8080", "http://10.0.0.3:8080"}
+	if got := rec.removedTargets(); !slices.Equal(got, want) {
+		t.Errorf("got removed %v, want %v", got, want)
+	}
+	r.set(nil, errors.New("servfail"))
+	s.Resolve(t.Context())
+	if got := rec.removedTargets(); !slices.Equal(got, want) {
+		t.Errorf("after a failed lookup: got removed %v, want still %v (the targets stay)", got, want)
+	}
+}

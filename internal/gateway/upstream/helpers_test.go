@@ -37,6 +37,7 @@ type recorder struct {
 	health   []string
 	breaker  []BreakerState
 	ejection []string
+	removed  []string
 	notify   chan struct{}
 }
 
@@ -61,6 +62,19 @@ func (r *recorder) TargetEjectionChanged(_, target string, ejected bool) {
 	r.ejection = append(r.ejection, target+map[bool]string{true: " ejected", false: " returned"}[ejected])
 	r.mu.Unlock()
 	r.signal()
+}
+
+func (r *recorder) TargetsRemoved(_ string, targets []string) {
+	r.mu.Lock()
+	r.removed = append(r.removed, targets...)
+	r.mu.Unlock()
+	r.signal()
+}
+
+func (r *recorder) removedTargets() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.removed...)
 }
 
 func (r *recorder) signal() {

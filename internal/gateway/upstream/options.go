@@ -183,6 +183,14 @@ type EjectionObserver interface {
 	TargetEjectionChanged(service, target string, ejected bool)
 }
 
+// RemovalObserver is an optional extension of Observer: when the Observer
+// also implements it, it is told which targets a DNS refresh removed, after
+// they stopped receiving requests, so that what it keeps per target (such
+// as metric series) can go. Static targets are never removed.
+type RemovalObserver interface {
+	TargetsRemoved(service string, targets []string)
+}
+
 // withDefaults validates o and returns a copy with zero fields defaulted.
 func (o Options) withDefaults() (Options, error) {
 	if o.Name == "" {

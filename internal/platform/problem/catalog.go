@@ -20,6 +20,11 @@ func BadRequest(detail string) *Problem {
 	return New(http.StatusBadRequest, "bad-request", "Bad request", detail)
 }
 
+// RequestTimeout is returned when a request body arrives too slowly.
+func RequestTimeout(detail string) *Problem {
+	return New(http.StatusRequestTimeout, "request-timeout", "Request timeout", detail)
+}
+
 // BodyTooLarge is returned when a request body exceeds its cap.
 func BodyTooLarge(detail string) *Problem {
 	return New(http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large", detail)
