@@ -11,9 +11,13 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/platform/identity"
 	"github.com/portico-gw/portico/internal/platform/observability"
+	"github.com/portico-gw/portico/internal/platform/server"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 // allGatewayConfig is the gateway configuration of portico all; see the
@@ -62,6 +66,9 @@ type allOptions struct {
 	publicURL string
 	getenv    env
 	logger    *slog.Logger
+	// workload mints every component's workload tokens; services trust
+	// it through its JWKS on loopback.
+	workload *workload.Issuer
 }
 
 // startedService is a service that listens and waits to serve.
@@ -110,15 +117,23 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	}
 
 	// Each service's listener is bound first: the gateway configuration
-	// needs their URLs.
+	// needs their URLs. So is the workload issuer's, whose URL is its
+	// identity.
+	issuer, issuerSrv, err := startWorkloadIssuer(logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "portico all:", err)
+		return 1
+	}
 	services := allServices()
 	listeners := make([]net.Listener, 0, len(services))
 	closeListeners := func() {
 		for _, ln := range listeners {
 			ln.Close()
 		}
+		issuerSrv.Shutdown(context.Background())
 	}
-	vars := map[string]string{"PORTICO_LISTEN": listen, "PORTICO_ADMIN_LISTEN": adminListen}
+	vars := map[string]string{"PORTICO_LISTEN": listen, "PORTICO_ADMIN_LISTEN": adminListen,
+		"PORTICO_AUTH_ISSUER": orString(publicURL, "http://issuer.invalid")}
 	for _, s := range services {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -135,12 +150,13 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		}
 		return getenv(name)
 	}
-	var cfg *config.Config
-	if gatewayConfig != "" {
-		cfg, err = config.Load(gatewayConfig, cfgEnv)
-	} else {
-		cfg, err = config.Parse(allGatewayConfigName, allGatewayConfig, cfgEnv)
+	parse := func() (*config.Config, error) {
+		if gatewayConfig != "" {
+			return config.Load(gatewayConfig, cfgEnv)
+		}
+		return config.Parse(allGatewayConfigName, allGatewayConfig, cfgEnv)
 	}
+	cfg, err := parse()
 	if err != nil {
 		closeListeners()
 		fmt.Fprintln(stderr, err)
@@ -155,10 +171,21 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		return 1
 	}
 	if publicURL == "" {
+		// The auth service's issuer is the gateway's URL, known only now:
+		// the configuration is read again with it.
 		publicURL = baseURL(cfg.Server.Listen)
+		vars["PORTICO_AUTH_ISSUER"] = publicURL
+		held := cfg.Server.Listen
+		if cfg, err = parse(); err != nil {
+			closeListeners()
+			gwHold.Close()
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		cfg.Server.Listen = held
 	}
 
-	o := allOptions{dataDir: dataDir, publicURL: publicURL, getenv: getenv, logger: logger}
+	o := allOptions{dataDir: dataDir, publicURL: publicURL, getenv: getenv, logger: logger, workload: issuer}
 	started := make([]*startedService, 0, len(services))
 	for i, s := range services {
 		st, err := s.start(ctx, listeners[i], o)
@@ -169,6 +196,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 			for _, ln := range listeners[i+1:] {
 				ln.Close()
 			}
+			issuerSrv.Shutdown(context.Background())
 			gwHold.Close()
 			logger.Error(s.name+" did not start", slog.String("error", err.Error()))
 			return 1
@@ -183,8 +211,13 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	printBox(stdout, append(lines, "", "Data directory: "+dataDir))
 
 	gwLogger := logger.With("component", "gateway")
+	gwOpts := gatewayOptions{ln: gwHold, authWorkloadToken: issuer.Source(workload.Gateway, workload.Auth)}
+	services = append([]allService{{name: "workload-issuer"}}, services...)
+	started = append([]*startedService{{serve: func(ctx context.Context) error {
+		return server.RunGroup(ctx, 0, nil, issuerSrv)
+	}}}, started...)
 	if err := serveAll(ctx, services, started, func(ctx context.Context) error {
-		return serveGateway(ctx, cfg, gatewayConfig, cfgEnv, gwLogger, stderr, gwHold)
+		return serveGateway(ctx, cfg, gatewayConfig, cfgEnv, gwLogger, stderr, gwOpts)
 	}); err != nil {
 		logger.Error("portico stopped", slog.String("error", err.Error()))
 		return 1
@@ -196,6 +229,12 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 // keys in the data directory, the public URL as its issuer, and the
 // gateway, on loopback, as its trusted proxy.
 func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedService, error) {
+	logger := o.logger.With("component", "auth")
+	guard, err := o.workloadGuard(workload.Auth, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	a, err := startAuth(ctx, authSettings{
 		ln: ln, adminListen: "127.0.0.1:0", publicName: "auth", adminName: "auth-admin",
 		dsn: "sqlite:" + filepath.Join(o.dataDir, authDBFile), dataDir: o.dataDir,
@@ -207,7 +246,8 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 		trusted:       []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		adminEmail:    orString(envValue(o.getenv, "PORTICO_ADMIN_EMAIL"), defaultAdminEmail),
 		adminPassword: envValue(o.getenv, "PORTICO_ADMIN_PASSWORD"),
-	}, o.logger.With("component", "auth"))
+		workload:      guard,
+	}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -269,4 +309,38 @@ func holdPort(cfg *config.Config) (net.Listener, error) {
 func envValue(getenv env, name string) string {
 	v, _ := getenv(name)
 	return v
+}
+
+// startWorkloadIssuer creates the workload issuer of portico all: a key in
+// memory, its JWKS served on a loopback listener whose URL is the issuer's
+// identity. The caller runs the server.
+func startWorkloadIssuer(logger *slog.Logger) (*workload.Issuer, *server.Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("workload issuer listener: %w", err)
+	}
+	iss, err := workload.NewIssuer(workload.IssuerOptions{URL: "http://" + ln.Addr().String()})
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	srv, err := server.New(server.Options{Name: "workload-issuer", Listener: ln, Handler: iss.Handler(),
+		ReadHeaderTimeout: 5 * time.Second, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	logger.Info("listening", slog.String("server", "workload-issuer"), slog.String("addr", ln.Addr().String()))
+	return iss, srv, nil
+}
+
+// workloadGuard returns the guard of a service's internal endpoints,
+// trusting the process's workload issuer through its JWKS, fetched over
+// loopback as a service in its own process would.
+func (o allOptions) workloadGuard(name string, logger *slog.Logger) (*workload.Guard, error) {
+	keys, err := identity.NewJWKS(identity.JWKSOptions{URL: o.workload.JWKSURL()})
+	if err != nil {
+		return nil, err
+	}
+	return workload.NewGuard(workload.GuardOptions{Name: name, Issuer: o.workload.URL(), Keys: keys, Logger: logger})
 }

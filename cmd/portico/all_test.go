@@ -10,7 +10,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/portico-gw/portico/internal/auth/authhttp"
 	"github.com/portico-gw/portico/internal/gateway/config"
 )
 
@@ -101,17 +100,17 @@ func TestAllFirstRunAndRestart(t *testing.T) {
 func TestAllGatewayConfigFlag(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "gateway.yaml")
-	// The login route sets the CSRF header itself, standing in for the
-	// client's, which the gateway strips (see errCSRFStripped); this
-	// checks the rest of the way: the session cookie set and sent back
-	// through the gateway.
+	// A file of one's own uses the variables of the built-in one,
+	// PORTICO_AUTH_ISSUER included, and gets the same workload token
+	// toward auth.
 	mustWrite(t, cfg, `version: 1
 server: {listen: "${PORTICO_LISTEN}"}
 admin: {listen: "${PORTICO_ADMIN_LISTEN}"}
+auth: {url: "${PORTICO_AUTH_URL}", issuer: "${PORTICO_AUTH_ISSUER}"}
 services:
   auth: {targets: ["${PORTICO_AUTH_URL}"]}
 routes:
-  - {methods: [POST], path: /v1/login, service: auth, request_headers: {set: {`+authhttp.CSRFHeader+`: "1"}}}
+  - {methods: [POST], path: /v1/login, service: auth, public: true}
   - {methods: [GET], path: /v1/me, service: auth}
 `)
 	const password = "a long test password for the admin"
@@ -130,6 +129,7 @@ routes:
 func allConfigEnv(name string) (string, bool) {
 	v, ok := map[string]string{
 		"PORTICO_LISTEN": ":8080", "PORTICO_ADMIN_LISTEN": "127.0.0.1:9090", "PORTICO_AUTH_URL": "http://127.0.0.1:8081",
+		"PORTICO_AUTH_ISSUER": "http://localhost:8080",
 	}[name]
 	return v, ok
 }
@@ -156,6 +156,13 @@ func TestAllGatewayConfigRoutesThePublicAuthAPI(t *testing.T) {
 		}
 		if strings.HasPrefix(r.Path, "/internal/") || len(r.Methods) == 0 {
 			t.Errorf("route %s: %v %s, want an explicit public route", r.Name, r.Methods, r.Path)
+		}
+		// The gateway authenticates every route but those that serve
+		// callers who have no session yet, or that authenticate themselves.
+		wantPublic := strings.HasPrefix(r.Path, "/oauth2/") || strings.HasPrefix(r.Path, "/.well-known/") ||
+			slices.Contains([]string{"/v1/login", "/v1/login/second-factor", "/v1/password/reset-request", "/v1/password/reset"}, r.Path)
+		if r.Public != wantPublic {
+			t.Errorf("route %s: public %v, want %v", r.Name, r.Public, wantPublic)
 		}
 		for _, m := range r.Methods {
 			routed[m+" "+r.Path] = true

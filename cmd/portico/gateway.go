@@ -16,6 +16,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/platform/observability"
 	"github.com/portico-gw/portico/internal/platform/server"
+	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
 func runGateway(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
@@ -34,17 +35,27 @@ func runGateway(ctx context.Context, args []string, getenv env, stdout, stderr i
 		fmt.Fprintln(stderr, "portico gateway:", err)
 		return 1
 	}
-	if err := serveGateway(ctx, cfg, *path, getenv, logger, stderr, nil); err != nil {
+	if err := serveGateway(ctx, cfg, *path, getenv, logger, stderr, gatewayOptions{}); err != nil {
 		logger.Error("gateway stopped", slog.String("error", err.Error()))
 		return 1
 	}
 	return 0
 }
 
+// gatewayOptions are what portico all gives the gateway besides its
+// configuration; the zero value is portico gateway's.
+type gatewayOptions struct {
+	// ln, when set, is the public listener, already bound to
+	// server.listen; else the gateway listens itself.
+	ln net.Listener
+	// authWorkloadToken, when set, is the gateway's workload token toward
+	// auth, instead of the configuration's auth.workload_token_file.
+	authWorkloadToken workload.TokenSource
+}
+
 // serveGateway runs the gateway with cfg until ctx ends, writing access
-// log lines to accessOut. It serves on ln when given (already bound to
-// server.listen), else it listens itself.
-func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv env, logger *slog.Logger, accessOut io.Writer, ln net.Listener) error {
+// log lines to accessOut.
+func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv env, logger *slog.Logger, accessOut io.Writer, o gatewayOptions) error {
 	reg := observability.NewRegistry()
 	tp, shutdownTracing, err := observability.NewTracerProvider(ctx, observability.TracingOptions{
 		OTLPEndpoint: cfg.Tracing.OTLPEndpoint,
@@ -66,6 +77,8 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 		Registerer:     reg,
 		TracerProvider: gwTP,
 		Propagator:     observability.Propagator(),
+
+		AuthWorkloadToken: o.authWorkloadToken,
 	})
 	if err != nil {
 		return err
@@ -77,7 +90,7 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 	pub, err := server.New(server.Options{
 		Name:              "public",
 		Addr:              s.Listen,
-		Listener:          ln,
+		Listener:          o.ln,
 		Handler:           gw, // the gateway recovers its own panics (see Gateway.ServeHTTP)
 		ReadHeaderTimeout: s.ReadHeaderTimeout.D(),
 		ReadTimeout:       s.ReadTimeout.D(),
