@@ -67,7 +67,10 @@ func New(o Options) (*Exchanger, error) {
 		Keys:     o.Keys,
 		Issuer:   o.Issuer,
 		Audience: identity.InternalAudience,
-		Now:      o.Now,
+		// Internal tokens live minutes; one claiming more was not minted
+		// by auth's exchange, whatever its signature says.
+		MaxLifetime: identity.DefaultMaxLifetime,
+		Now:         o.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("authn: %w", err)

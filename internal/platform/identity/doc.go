@@ -20,8 +20,11 @@
 // the HMAC algorithms can never be allowed. The "typ" must be one of the
 // accepted types (by default only InternalTokenType), so an access token
 // cannot stand in for an internal token or the other way round. Then the
-// signature, issuer, audience, expiry, not-before and issued-at are
-// checked, with ClockSkew of tolerance on the times.
+// signature, issuer, audience, lifetime, expiry, not-before and issued-at
+// are checked, with ClockSkew of tolerance on the times. The lifetime
+// (exp − iat) must not exceed MaxLifetime (DefaultMaxLifetime, 10 minutes,
+// for internal tokens), so that a leaked signing key cannot mint a token
+// that stays useful long after the key is replaced.
 //
 // # JWKS caching
 //

@@ -33,6 +33,11 @@ var (
 	ErrAudience = errors.New("unexpected audience")
 	// ErrExpired means the token's "exp" has passed.
 	ErrExpired = errors.New("token expired")
+	// ErrLifetime means the token claims a lifetime (exp − iat) longer
+	// than the verifier's MaxLifetime: whoever signed it holds the key but
+	// did not issue it as the issuer does, so it is refused however valid
+	// its signature.
+	ErrLifetime = errors.New("token lifetime too long")
 	// ErrNotYetValid means the token's "nbf" or "iat" lies in the future.
 	ErrNotYetValid = errors.New("token not yet valid")
 )

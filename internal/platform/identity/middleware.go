@@ -86,7 +86,7 @@ func bearerToken(h string) (string, bool) {
 func errorDescription(err error) string {
 	for _, e := range []error{
 		ErrTooLarge, ErrMalformed, ErrAlgorithm, ErrType, ErrUnknownKey, ErrSignature,
-		ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid,
+		ErrIssuer, ErrAudience, ErrLifetime, ErrExpired, ErrNotYetValid,
 	} {
 		if errors.Is(err, e) {
 			return e.Error()

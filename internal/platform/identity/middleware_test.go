@@ -26,6 +26,7 @@ func TestMiddleware(t *testing.T) {
 	}))
 	valid := mustToken(t, k.priv, internalHeader(k), internalClaims(t0))
 	expired := mustToken(t, k.priv, internalHeader(k), with(internalClaims(t0.Add(-10*60e9)), "iat", t0.Add(-10*60e9).Unix()))
+	longLived := mustToken(t, k.priv, internalHeader(k), with(internalClaims(t0), "exp", t0.Add(24*60*60e9).Unix()))
 
 	for _, tc := range []struct {
 		name, auth   string
@@ -40,6 +41,7 @@ func TestMiddleware(t *testing.T) {
 		{"basic scheme", "Basic dXNlcjpwdw==", 401, "Bearer", identity.ProblemUnauthenticated, ""},
 		{"empty token", "Bearer ", 401, "Bearer", identity.ProblemUnauthenticated, ""},
 		{"expired", "Bearer " + expired, 401, `Bearer error="invalid_token", error_description="token expired"`, identity.ProblemInvalidToken, "token expired"},
+		{"lifetime too long", "Bearer " + longLived, 401, `Bearer error="invalid_token", error_description="token lifetime too long"`, identity.ProblemInvalidToken, "token lifetime too long"},
 		{"garbage", "Bearer abc", 401, `Bearer error="invalid_token", error_description="malformed token"`, identity.ProblemInvalidToken, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

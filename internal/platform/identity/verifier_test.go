@@ -52,8 +52,11 @@ func TestVerifyClockSkew(t *testing.T) {
 	k := mustKey(t, "ES256", "k1")
 	v := mustRemoteVerifier(t, newJWKSServer(t, 300, k.pub), clk)
 	claims := internalClaims(t0)
-	claims["nbf"] = t0.Add(20 * time.Second).Unix()
+	claims["nbf"] = t0.Add(4 * time.Second).Unix()
 	tok := mustToken(t, k.priv, internalHeader(k), claims)
+	if identity.DefaultClockSkew != 5*time.Second {
+		t.Fatalf("DefaultClockSkew = %v, want 5s", identity.DefaultClockSkew)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -61,9 +64,10 @@ func TestVerifyClockSkew(t *testing.T) {
 		want error
 	}{
 		{"nbf within skew", t0, nil},
-		{"nbf beyond skew", t0.Add(-11 * time.Second), identity.ErrNotYetValid},
-		{"exp within skew", t0.Add(5*time.Minute + 29*time.Second), nil},
-		{"exp at skew", t0.Add(5*time.Minute + 30*time.Second), identity.ErrExpired},
+		{"nbf beyond skew", t0.Add(-2 * time.Second), identity.ErrNotYetValid},
+		{"exp within skew", t0.Add(5*time.Minute + 4*time.Second), nil},
+		{"exp at skew", t0.Add(5*time.Minute + 5*time.Second), identity.ErrExpired},
+		{"exp 29 s ago", t0.Add(5*time.Minute + 29*time.Second), identity.ErrExpired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk.mu.Lock()
@@ -77,6 +81,53 @@ func TestVerifyClockSkew(t *testing.T) {
 				wantErrIs(t, "verify", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestVerifyLifetime checks that a token whose exp − iat exceeds the
+// verifier's maximum is refused however valid its signature: a leaked key
+// must not mint long-lived tokens.
+func TestVerifyLifetime(t *testing.T) {
+	clk := newClock()
+	k := mustKey(t, "ES256", "k1")
+	srv := newJWKSServer(t, 300, k.pub)
+	tokenLiving := func(life time.Duration) string {
+		c := internalClaims(t0)
+		c["exp"] = t0.Add(life).Unix()
+		return mustToken(t, k.priv, internalHeader(k), c)
+	}
+	for _, tc := range []struct {
+		name    string
+		maxLife time.Duration
+		life    time.Duration
+		want    error
+	}{
+		{"default max, 5 minutes", 0, 5 * time.Minute, nil},
+		{"default max, exactly 10 minutes", 0, identity.DefaultMaxLifetime, nil},
+		{"default max, 10 minutes and 1 s", 0, identity.DefaultMaxLifetime + time.Second, identity.ErrLifetime},
+		{"default max, a year", 0, 365 * 24 * time.Hour, identity.ErrLifetime},
+		{"1 h max, 1 hour", time.Hour, time.Hour, nil},
+		{"1 h max, 2 hours", time.Hour, 2 * time.Hour, identity.ErrLifetime},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := mustVerifier(t, identity.VerifierOptions{
+				Keys: mustJWKS(t, identity.JWKSOptions{URL: srv.URL, Now: clk.Now}), Issuer: testIssuer,
+				Audience: identity.InternalAudience, MaxLifetime: tc.maxLife, Now: clk.Now,
+			})
+			_, err := v.Verify(t.Context(), tokenLiving(tc.life))
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("got error %v, want none", err)
+				}
+				return
+			}
+			wantErrIs(t, "verify", err, tc.want)
+		})
+	}
+	if _, err := identity.NewVerifier(identity.VerifierOptions{
+		Keys: mustJWKS(t, identity.JWKSOptions{URL: srv.URL}), Issuer: testIssuer, Audience: identity.InternalAudience, MaxLifetime: -time.Second,
+	}); err == nil {
+		t.Error("negative max lifetime: got nil error, want one")
 	}
 }
 
@@ -175,7 +226,7 @@ func TestVerifyAccessTokens(t *testing.T) {
 	}
 	v := mustVerifier(t, identity.VerifierOptions{
 		Keys: keys, Issuer: testIssuer, Audience: "https://api.portico.test",
-		Types: []string{"application/AT+JWT"}, Now: clk.Now,
+		Types: []string{"application/AT+JWT"}, MaxLifetime: time.Hour, Now: clk.Now,
 	})
 	claims := map[string]any{
 		"iss": testIssuer, "sub": "cli_1", "aud": []string{"https://api.portico.test"}, "client_id": "cli_1",

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -160,11 +162,35 @@ func openSQLite(dsn string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	sdb, err := sql.Open("sqlite", path+"?"+query)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	return &DB{DB: sdb, dialect: SQLite}, nil
+}
+
+// createPrivate creates the SQLite database file at path, empty and
+// readable by its owner only (0600, whatever the umask), unless it exists.
+// SQLite would create it with 0644 less the umask; it gives the -wal and
+// -shm files it makes later the database file's own mode (os_unix.c,
+// findCreateFileMode, with an fchmod that ignores the umask), so this one
+// file decides all three. An existing file keeps its mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create sqlite file: %w", err)
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("create sqlite file: %w", err)
+	}
+	return nil
 }
 
 // sqliteDriverDSN splits a SQLite dsn into its file path and the query

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -249,5 +251,45 @@ func TestOpenSQLiteDSNOverrides(t *testing.T) {
 				t.Errorf("got busy_timeout %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestOpenSQLiteFilesArePrivate checks that the database and the -wal and
+// -shm files SQLite makes beside it are readable by their owner only,
+// however open the directory and the umask: they hold password hashes and
+// sealed keys.
+func TestOpenSQLiteFilesArePrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqldb.Open(t.Context(), "sqlite:"+filepath.Join(dir, "x.db"), sqldb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mustExec(t, db, "CREATE TABLE t (v TEXT)")
+	mustExec(t, db, "INSERT INTO t (v) VALUES ($1)", "secret")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[e.Name()] = true
+		if got := info.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s: got mode %#o, want 0600", e.Name(), got)
+		}
+	}
+	for _, name := range []string{"x.db", "x.db-wal", "x.db-shm"} {
+		if !seen[name] {
+			t.Errorf("%s was not created; got %v", name, seen)
+		}
 	}
 }

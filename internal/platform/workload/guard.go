@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,13 @@ const (
 	ProblemKeysUnavailable = "keys-unavailable"
 )
 
+// DefaultMaxTokenLifetime is the longest workload token (exp − iat) a
+// Guard admits by default: one hour, Kubernetes' default expirationSeconds
+// for a projected ServiceAccount token, plus five minutes for the 3607 s
+// the kubelet asks for its own automounted token. A token claiming more
+// was not minted as the pod spec asks, so it is refused.
+const DefaultMaxTokenLifetime = time.Hour + 5*time.Minute
+
 // GuardOptions configure a Guard. Name is required; without Issuer and
 // Keys the Guard refuses every call.
 type GuardOptions struct {
@@ -47,6 +55,11 @@ type GuardOptions struct {
 	// after the components, empty for an in-process Issuer. A subject
 	// without the prefix names no caller.
 	SubjectPrefix string
+	// MaxLifetime is the longest lifetime (exp − iat) of an admitted
+	// token; zero means DefaultMaxTokenLifetime. A pod spec whose
+	// projected token lives longer (expirationSeconds above 3900) needs a
+	// larger value, which a shorter-lived token is better than.
+	MaxLifetime time.Duration
 	// Logger receives a line for every refusal. Nil means slog.Default().
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
@@ -89,8 +102,9 @@ func NewGuard(o GuardOptions) (*Guard, error) {
 		// Kubernetes' tokens carry no typ; the in-process issuer's carry
 		// TokenType. The audience, a callee's own, keeps every other kind
 		// of token out.
-		Types: []string{TokenType, "JWT", ""},
-		Now:   o.Now,
+		Types:       []string{TokenType, "JWT", ""},
+		MaxLifetime: cmp.Or(o.MaxLifetime, DefaultMaxTokenLifetime),
+		Now:         o.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("workload guard: %w", err)

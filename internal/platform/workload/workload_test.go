@@ -197,6 +197,11 @@ func TestGuardKubernetesTokens(t *testing.T) {
 		return map[string]any{"iss": cluster, "sub": sub, "aud": []string{aud}, "iat": now, "nbf": now, "exp": now + 600,
 			"kubernetes.io": map[string]any{"namespace": "portico"}}
 	}
+	living := func(seconds int64) map[string]any {
+		c := claims("system:serviceaccount:portico:gateway", "portico-auth")
+		c["exp"] = now + seconds
+		return c
+	}
 	tests := []struct {
 		name  string
 		token string
@@ -209,6 +214,9 @@ func TestGuardKubernetesTokens(t *testing.T) {
 		{"the API server's audience", k8sToken(t, key, "k1", claims("system:serviceaccount:portico:gateway", cluster), ""), http.StatusUnauthorized},
 		{"internal token type", k8sToken(t, key, "k1", claims("system:serviceaccount:portico:gateway", "portico-auth"), identity.InternalTokenType), http.StatusUnauthorized},
 		{"access token type", k8sToken(t, key, "k1", claims("system:serviceaccount:portico:gateway", "portico-auth"), identity.AccessTokenType), http.StatusUnauthorized},
+		{"Kubernetes' default hour", k8sToken(t, key, "k1", living(3600), ""), http.StatusNoContent},
+		{"the automounted token's 3607 s", k8sToken(t, key, "k1", living(3607), ""), http.StatusNoContent},
+		{"a day", k8sToken(t, key, "k1", living(86400), ""), http.StatusUnauthorized},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
