@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/platform/identity"
 	"github.com/portico-gw/portico/internal/platform/observability"
@@ -43,7 +44,12 @@ component (a --gateway-config file's log section is ignored).
 On the first start it creates the first administrator (PORTICO_ADMIN_EMAIL,
 default admin@localhost) and prints a generated password once to standard
 output, unless PORTICO_ADMIN_PASSWORD is set. PORTICO_AUTH_KEK and
-PORTICO_AUTH_SECRET_KEY are honoured as by 'portico auth'. Logs go to
+PORTICO_AUTH_SECRET_KEY are honoured as by 'portico auth'; without them the
+keys are kept in the data directory, and password reset mail is written to
+the log unless PORTICO_SMTP_ADDR (and the other PORTICO_SMTP_ variables of
+'portico auth') is set: both are development conveniences, and each says so
+in a warning at start. Browsers may send unsafe requests from the public
+URL's origin only (PORTICO_AUTH_TRUSTED_ORIGINS replaces it). Logs go to
 standard error; Ctrl-C stops everything gracefully.
 
 Flags (each may also be set by the environment variable named with it):
@@ -235,6 +241,22 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 		ln.Close()
 		return nil, err
 	}
+	origins, err := parseOrigins(envValue(o.getenv, "PORTICO_AUTH_TRUSTED_ORIGINS"))
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("PORTICO_AUTH_TRUSTED_ORIGINS: %w", err)
+	}
+	smtp, err := smtpMailer(envValue(o.getenv, "PORTICO_SMTP_ADDR"), envValue(o.getenv, "PORTICO_SMTP_FROM"),
+		envValue(o.getenv, "PORTICO_SMTP_USERNAME"), envValue(o.getenv, "PORTICO_SMTP_PASSWORD"),
+		envValue(o.getenv, "PORTICO_SMTP_PASSWORD_FILE"), envValue(o.getenv, "PORTICO_SMTP_CA_FILE"))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	var mailer auth.Mailer
+	if smtp != nil {
+		mailer = smtp
+	}
 	a, err := startAuth(ctx, authSettings{
 		ln: ln, adminListen: "127.0.0.1:0", publicName: "auth", adminName: "auth-admin",
 		dsn: "sqlite:" + filepath.Join(o.dataDir, authDBFile), dataDir: o.dataDir,
@@ -247,6 +269,13 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 		adminEmail:    orString(envValue(o.getenv, "PORTICO_ADMIN_EMAIL"), defaultAdminEmail),
 		adminPassword: envValue(o.getenv, "PORTICO_ADMIN_PASSWORD"),
 		workload:      guard,
+		// portico all is the local, first-run command: the conveniences
+		// portico auth refuses without a flag are on, with warnings.
+		devKeysInDataDir: true,
+		mailer:           mailer,
+		devLogMail:       true,
+		// Empty: the public URL's origin, the gateway's.
+		trustedOrigins: origins,
 	}, logger)
 	if err != nil {
 		return nil, err

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/portico-gw/portico/internal/auth/authhttp"
 	"github.com/portico-gw/portico/internal/gateway/config"
 )
 
@@ -41,6 +43,36 @@ func TestAllFirstRunAndRestart(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(data, authDBFile)); err != nil {
 			t.Errorf("auth database: %v", err)
+		}
+	})
+	t.Run("development conveniences are announced", func(t *testing.T) {
+		for _, want := range []string{"key files are kept in the data directory", "password reset mail is written to the log"} {
+			if !strings.Contains(p.log(), want) {
+				t.Errorf("no warning %q at start:\n%s", want, p.log())
+			}
+		}
+	})
+	t.Run("csrf origin check through the gateway", func(t *testing.T) {
+		body := `{"email":` + jsonString(defaultAdminEmail) + `,"password":` + jsonString(password) + `}`
+		for _, tc := range []struct {
+			name, origin string
+			want         int
+		}{
+			{"another site", "https://evil.example", http.StatusForbidden},
+			{"the gateway's own origin", gw, http.StatusOK},
+			{"no Origin (not a browser)", "", http.StatusOK},
+		} {
+			header := []string{authhttp.CSRFHeader, "1"}
+			if tc.origin != "" {
+				header = append(header, "Origin", tc.origin)
+			}
+			status, got := postJSON(t, gw+"/v1/login", "", body, header...)
+			if status != tc.want {
+				t.Errorf("%s: POST /v1/login = %d %s, want %d", tc.name, status, got, tc.want)
+			}
+			if tc.want == http.StatusForbidden && !strings.Contains(got, "csrf-check-failed") {
+				t.Errorf("%s: got %s, want a csrf-check-failed problem", tc.name, got)
+			}
 		}
 	})
 	t.Run("discovery through the gateway", func(t *testing.T) {
@@ -94,6 +126,44 @@ func TestAllFirstRunAndRestart(t *testing.T) {
 		c, _ := mustLogin(t, gw, defaultAdminEmail, password)
 		mustBeStaffAdmin(t, c, gw)
 	})
+	mustStop(t, p)
+}
+
+// TestAllFilesArePrivate checks that every file portico all keeps in its
+// data directory (SQLite's -wal and -shm files included) is readable by
+// its owner only, even in a directory others may list and under the
+// common umask 022.
+func TestAllFilesArePrivate(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := syscall.Umask(0o022) // inherited by the child
+	defer syscall.Umask(old)
+	const password = "a long test password for the admin"
+	p, _ := mustStartEnv(t, []string{"PORTICO_ADMIN_PASSWORD=" + password},
+		"all", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", data)
+	mustLogin(t, p.url("public", ""), defaultAdminEmail, password) // a write, so the WAL holds data
+	entries, err := os.ReadDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, e.Name())
+		if got := info.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s: got mode %#o, want 0600", e.Name(), got)
+		}
+	}
+	for _, want := range []string{authDBFile, authDBFile + "-wal", authDBFile + "-shm", authKEKFile, authSecretKeyFile} {
+		if !slices.Contains(names, want) {
+			t.Errorf("%s is missing from the data directory; got %v", want, names)
+		}
+	}
 	mustStop(t, p)
 }
 

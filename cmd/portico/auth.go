@@ -11,10 +11,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/portico-gw/portico/internal/auth/signing"
+	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/platform/observability"
 	"github.com/portico-gw/portico/internal/platform/workload"
 )
@@ -47,14 +48,32 @@ On the first start against an empty database it creates the first
 administrator and, unless PORTICO_ADMIN_PASSWORD is set, prints a generated
 password once to standard output. Until the accounts service exists, the
 identity with the administrator's address is staff (decided at every start)
-and nobody belongs to any organization. Password reset mails are written to
-the log.
+and nobody belongs to any organization.
+
+It refuses to start without a way to send password reset mail (SMTP, or
+--dev-log-mail in development) and with a key file in its data directory
+(unless --dev-keys-in-data-dir): docs/security.md, "Secrets", says why.
+
+Sign-in is throttled per (account, client address), per client address and
+per account, and a second factor per identity (docs/security.md, "Sign-in and
+second factor"). Behind the gateway or a load balancer every request comes
+from the proxy's address: list the proxies in --trusted-proxies, so that the
+client's own address is read from X-Forwarded-For (the right-most address not
+in the list). Left unset there, every client shares the proxy's address and
+its limit; the service then warns "one address makes most sign-in failures".
+Only list proxies that overwrite X-Forwarded-For: a client that can reach the
+service directly from a listed address can claim any address.
+
+Passwords are checked with argon2id, which holds 19 MiB per check: at most
+--max-concurrent-hashes run at once; a sign-in that cannot start one within
+2 seconds is answered 503 with Retry-After.
 
 Environment only:
   PORTICO_AUTH_KEK          key-encryption key of the signing keys, 32 bytes in base64;
                             when unset, --kek-file is read (and created on first start)
   PORTICO_AUTH_SECRET_KEY   key that encrypts TOTP secrets at rest, 32 bytes in base64;
                             when unset, --secret-key-file is read (and created on first start)
+  PORTICO_SMTP_PASSWORD     the SMTP password; when unset, --smtp-password-file is read
   PORTICO_ADMIN_EMAIL       the first administrator's address (default admin@localhost)
   PORTICO_ADMIN_PASSWORD    the first administrator's password (default: generated)
 
@@ -66,7 +85,9 @@ type authFlags struct {
 	listen, adminListen, dsn, dataDir, issuer string
 	kekFile, secretKeyFile, trustedProxies    string
 	logLevel, logFormat                       string
+	maxHashes                                 string
 	workload                                  workloadFlags
+	secrets                                   secretFlags
 }
 
 // stringFlag defines a string flag whose default comes from the
@@ -90,12 +111,17 @@ func runAuth(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	stringFlag(fs, getenv, &f.dsn, "db", "PORTICO_AUTH_DB", "", "database `dsn`: sqlite:PATH or postgres://...; default sqlite:DATA-DIR/"+authDBFile)
 	stringFlag(fs, getenv, &f.dataDir, "data-dir", "PORTICO_DATA_DIR", defaultDataDir, "`directory` of the default database and key files, created 0700")
 	stringFlag(fs, getenv, &f.issuer, "issuer", "PORTICO_AUTH_ISSUER", "", "public base `URL` of the service, the tokens' iss; default http:// plus the listen address")
-	stringFlag(fs, getenv, &f.kekFile, "kek-file", "PORTICO_AUTH_KEK_FILE", "", "`file` of the key-encryption key, used when PORTICO_AUTH_KEK is unset; default DATA-DIR/"+authKEKFile)
-	stringFlag(fs, getenv, &f.secretKeyFile, "secret-key-file", "PORTICO_AUTH_SECRET_KEY_FILE", "", "`file` of the TOTP secret key, used when PORTICO_AUTH_SECRET_KEY is unset; default DATA-DIR/"+authSecretKeyFile)
+	stringFlag(fs, getenv, &f.kekFile, "kek-file", "PORTICO_AUTH_KEK_FILE", "", "`file` of the key-encryption key, used when PORTICO_AUTH_KEK is unset, outside the data directory (a mounted Secret); default DATA-DIR/"+authKEKFile+", with --dev-keys-in-data-dir only")
+	stringFlag(fs, getenv, &f.secretKeyFile, "secret-key-file", "PORTICO_AUTH_SECRET_KEY_FILE", "", "`file` of the TOTP secret key, used when PORTICO_AUTH_SECRET_KEY is unset, outside the data directory; default DATA-DIR/"+authSecretKeyFile+", with --dev-keys-in-data-dir only")
 	stringFlag(fs, getenv, &f.trustedProxies, "trusted-proxies", "PORTICO_AUTH_TRUSTED_PROXIES", "", "comma-separated `CIDRs` of proxies (the gateway) whose X-Forwarded-For is believed for the client address")
+	stringFlag(fs, getenv, &f.maxHashes, "max-concurrent-hashes", "PORTICO_AUTH_MAX_CONCURRENT_HASHES", "0", "most password hashes computed at once (`n`); 0 sizes it from memory: a quarter of GOMEMLIMIT (else of the cgroup's or the machine's memory) over 19 MiB each, between 2 and twice the CPUs")
 	stringFlag(fs, getenv, &f.logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
 	stringFlag(fs, getenv, &f.logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
 	f.workload.define(fs, getenv)
+	if err := f.secrets.define(fs, getenv); err != nil {
+		fmt.Fprintln(stderr, "portico auth:", err)
+		return 2
+	}
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -142,6 +168,9 @@ func (f *authFlags) settings(getenv env) (authSettings, error) {
 	if s.trusted, err = parsePrefixes(f.trustedProxies); err != nil {
 		return authSettings{}, fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if s.maxConcurrentHashes, err = strconv.Atoi(f.maxHashes); err != nil || s.maxConcurrentHashes < 0 {
+		return authSettings{}, fmt.Errorf("--max-concurrent-hashes: %q is not a number of 0 or more", f.maxHashes)
+	}
 	s.kekEnv, _ = getenv("PORTICO_AUTH_KEK")
 	s.kekFile = orString(f.kekFile, filepath.Join(f.dataDir, authKEKFile))
 	s.secretKeyEnv, _ = getenv("PORTICO_AUTH_SECRET_KEY")
@@ -149,6 +178,9 @@ func (f *authFlags) settings(getenv env) (authSettings, error) {
 	s.adminEmail, _ = getenv("PORTICO_ADMIN_EMAIL")
 	s.adminEmail = orString(s.adminEmail, defaultAdminEmail)
 	s.adminPassword, _ = getenv("PORTICO_ADMIN_PASSWORD")
+	if err := f.secrets.apply(&s, getenv); err != nil {
+		return authSettings{}, err
+	}
 	return s, nil
 }
 
@@ -172,8 +204,21 @@ type authSettings struct {
 	// they are read from (or created in) kekFile and secretKeyFile.
 	kekEnv, kekFile             string
 	secretKeyEnv, secretKeyFile string
+	// devKeysInDataDir admits key files in dataDir, which portico auth
+	// otherwise refuses (checkKeyFiles); startAuth warns of it.
+	devKeysInDataDir bool
+	// mailer sends password reset mail; nil with devLogMail writes it to
+	// the log (with a warning at start), nil without it refuses to start.
+	mailer     auth.Mailer
+	devLogMail bool
+	// trustedOrigins are the origins of authhttp.Options.TrustedOrigins;
+	// empty means the issuer's.
+	trustedOrigins []string
 	// trusted are the proxies whose X-Forwarded-For is believed.
 	trusted []netip.Prefix
+	// maxConcurrentHashes is auth.Options.MaxConcurrentHashes; 0 sizes
+	// it from memory.
+	maxConcurrentHashes int
 	// adminEmail and adminPassword are the first administrator's; an
 	// empty password is generated.
 	adminEmail, adminPassword string
@@ -181,16 +226,6 @@ type authSettings struct {
 	// the credential exchange, accounts to identity creation. A guard
 	// that trusts no issuer refuses them all.
 	workload *workload.Guard
-}
-
-// loadKey returns a 32-byte key given in base64 by value, or else read
-// from file, which is created with a new random key (mode 0600) when it
-// does not exist.
-func loadKey(value, file string) ([]byte, error) {
-	if value != "" {
-		return signing.ParseKEK(value)
-	}
-	return signing.LoadOrCreateKEK(file)
 }
 
 // makeDataDir creates the data directory (0700) when the database or a

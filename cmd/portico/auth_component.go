@@ -53,14 +53,22 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 		}
 	}()
 
+	mailer := s.mailer
+	if mailer == nil {
+		if !s.devLogMail {
+			return nil, errors.New("no mailer for password reset mail, and no --dev-log-mail")
+		}
+		mailer = auth.NewLogMailer(logger)
+	}
+	warnDevSecrets(s, logger)
 	if err = makeDataDir(s); err != nil {
 		return nil, err
 	}
-	kek, err := loadKey(s.kekEnv, s.kekFile)
+	kek, err := keySource(s.kekEnv, s.kekFile).KEK(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("key-encryption key: %w", err)
 	}
-	secretKey, err := loadKey(s.secretKeyEnv, s.secretKeyFile)
+	secretKey, err := keySource(s.secretKeyEnv, s.secretKeyFile).KEK(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
@@ -84,7 +92,9 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 		SecretKey: secretKey,
 		ResetURL:  strings.TrimSuffix(a.issuer, "/") + "/reset-password",
 		Logger:    logger,
-		Mailer:    auth.NewLogMailer(logger),
+		Mailer:    mailer,
+
+		MaxConcurrentHashes: s.maxConcurrentHashes,
 	})
 	if a.bootstrap, err = bootstrapAdmin(ctx, a.svc, store, dir, s.adminEmail, s.adminPassword, logger); err != nil {
 		return nil, err
@@ -123,7 +133,7 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 // the signing manager's own keys, in process; s.workload admits the
 // callers of /internal/ (nil refuses them all).
 func (a *authComponent) publicHandler(s authSettings, reg *prometheus.Registry) (http.Handler, error) {
-	discovery, err := signing.DiscoveryHandler(a.issuer, nil)
+	discovery, err := a.mgr.DiscoveryHandler(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +144,9 @@ func (a *authComponent) publicHandler(s authSettings, reg *prometheus.Registry) 
 		JWKS:      a.mgr.JWKSHandler(),
 		Discovery: discovery,
 		ClientIP:  clientIP(s.trusted),
-		Logger:    a.logger,
+		// Empty: the issuer's origin, the one the dashboard is served from.
+		TrustedOrigins: s.trustedOrigins,
+		Logger:         a.logger,
 	})
 	metrics := observability.NewHTTPMetrics(reg, "portico_auth")
 	return requestid.Middleware(metrics.Middleware(nil, server.Recover(a.logger, api))), nil
@@ -148,24 +160,26 @@ func (a *authComponent) announce() {
 	}
 }
 
-// serve runs the listeners, the signing keys' upkeep and the pruning of
-// sign-in failures until ctx ends, then closes the database.
+// serve runs the listeners, the signing keys' upkeep, the mail queue and
+// the pruning of sign-in failures until ctx ends, then closes the database.
 func (a *authComponent) serve(ctx context.Context) error {
 	defer a.close()
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
 	go func() { a.mgr.Run(bg); done <- struct{}{} }()
 	go func() { a.prune(bg); done <- struct{}{} }()
+	go func() { a.svc.Run(bg); done <- struct{}{} }()
 	a.health.SetReady(true)
 	err := server.RunGroup(ctx, 0, a.health, a.servers...)
 	stop()
 	<-done
 	<-done
+	<-done
 	return err
 }
 
-// prune deletes aged-out sign-in failures and idempotency records now and
-// every pruneEvery.
+// prune deletes aged-out sign-in failures, idempotency records and
+// password reset requests now and every pruneEvery.
 func (a *authComponent) prune(ctx context.Context) {
 	t := time.NewTicker(pruneEvery)
 	defer t.Stop()
@@ -181,6 +195,11 @@ func (a *authComponent) prune(ctx context.Context) {
 			a.logger.Error("prune idempotency records", slog.String("error", err.Error()))
 		} else if n > 0 {
 			a.logger.Debug("idempotency records pruned", slog.Int64("count", n))
+		}
+		if n, err := a.svc.PrunePasswordResets(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("prune password resets", slog.String("error", err.Error()))
+		} else if n > 0 {
+			a.logger.Debug("password resets pruned", slog.Int64("count", n))
 		}
 		select {
 		case <-ctx.Done():

@@ -12,7 +12,7 @@ import (
 func TestAuthStandalone(t *testing.T) {
 	dir := t.TempDir()
 	const password = "a long test password for the admin"
-	env := []string{"PORTICO_ADMIN_PASSWORD=" + password, "PORTICO_DATA_DIR=" + filepath.Join(dir, "data")}
+	env := append(authEnvKeys(filepath.Join(dir, "data")), "PORTICO_ADMIN_PASSWORD="+password)
 	args := []string{"auth", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"}
 
 	p, stdout := mustStartEnv(t, env, args...)
@@ -124,7 +124,8 @@ func TestAuthStartFailures(t *testing.T) {
 	dir := t.TempDir()
 	looseKEK := filepath.Join(dir, "loose.kek")
 	mustWrite(t, looseKEK, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n") // mode 0644
-	base := []string{"auth", "--listen", "127.0.0.1:0", "--admin-listen", "off", "--data-dir", filepath.Join(dir, "data")}
+	base := []string{"auth", "--listen", "127.0.0.1:0", "--admin-listen", "off", "--data-dir", filepath.Join(dir, "data"),
+		"--dev-log-mail", "--dev-keys-in-data-dir"}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -135,6 +136,7 @@ func TestAuthStartFailures(t *testing.T) {
 		{"kek file others can read", []string{"--kek-file", looseKEK}, nil, "want 0600"},
 		{"kek not base64", nil, map[string]string{"PORTICO_AUTH_KEK": "not a key"}, "not base64"},
 		{"bad trusted proxy", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, "--trusted-proxies"},
+		{"bad max concurrent hashes", nil, map[string]string{"PORTICO_AUTH_MAX_CONCURRENT_HASHES": "-1"}, "--max-concurrent-hashes"},
 		{"bad issuer", []string{"--issuer", "ftp://auth"}, nil, "issuer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

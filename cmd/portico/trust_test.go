@@ -84,7 +84,7 @@ func TestAuthInternalEndpointsAdmitOnlyNamedCallers(t *testing.T) {
 	iss := mustWorkloadIssuer(t, nil)
 	other := mustWorkloadIssuer(t, nil)
 	past := mustWorkloadIssuer(t, func() time.Time { return time.Now().Add(-time.Hour) })
-	p, _ := mustStartEnv(t, []string{"PORTICO_ADMIN_PASSWORD=" + password, "PORTICO_DATA_DIR=" + filepath.Join(dir, "data")},
+	p, _ := mustStartEnv(t, append(authEnvKeys(filepath.Join(dir, "data")), "PORTICO_ADMIN_PASSWORD="+password),
 		"auth", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
 		"--workload-issuer", iss.URL(), "--workload-jwks-url", iss.JWKSURL())
 	base := p.url("public", "")
@@ -137,7 +137,7 @@ func TestAuthInternalEndpointsAdmitOnlyNamedCallers(t *testing.T) {
 func TestAuthWithoutWorkloadIssuerRefusesInternalCalls(t *testing.T) {
 	dir := t.TempDir()
 	iss := mustWorkloadIssuer(t, nil)
-	p, _ := mustStartEnv(t, []string{"PORTICO_DATA_DIR=" + filepath.Join(dir, "data")},
+	p, _ := mustStartEnv(t, authEnvKeys(filepath.Join(dir, "data")),
 		"auth", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0")
 	if !strings.Contains(p.log(), "no trusted workload issuer") {
 		t.Errorf("the start does not say that internal calls are refused:\n%s", p.log())

@@ -60,7 +60,10 @@ func (s *Service) RevokeClient(ctx context.Context, p Principal, orgID, id strin
 }
 
 // AuthenticateClient checks a client ID and secret. ErrUnauthenticated
-// if the client is unknown or revoked or the secret is wrong.
+// if the client is unknown or revoked, the secret is wrong, or the
+// identity that created the client is disabled: every endpoint that
+// authenticates a client (the token endpoint for both grants, revocation,
+// introspection) then refuses it.
 func (s *Service) AuthenticateClient(ctx context.Context, clientID, secret string) (Client, error) {
 	if !ValidID(ClientIDPrefix, clientID) {
 		return Client{}, fmt.Errorf("authenticate client: %w", ErrUnauthenticated)
@@ -76,8 +79,20 @@ func (s *Service) AuthenticateClient(ctx context.Context, clientID, secret strin
 	case err != nil:
 		return Client{}, fmt.Errorf("authenticate client: %w", err)
 	}
-	if subtle.ConstantTimeCompare(hash, c.SecretHash) != 1 || !c.Active() {
+	if subtle.ConstantTimeCompare(hash, c.SecretHash) != 1 {
 		return Client{}, fmt.Errorf("authenticate client: %w", ErrUnauthenticated)
 	}
+	if err := s.clientUsable(ctx, c); err != nil {
+		return Client{}, fmt.Errorf("authenticate client: %w", err)
+	}
 	return c, nil
+}
+
+// clientUsable returns an error wrapping ErrUnauthenticated unless the
+// client is not revoked and the identity that created it is active.
+func (s *Service) clientUsable(ctx context.Context, c Client) error {
+	if !c.Active() {
+		return fmt.Errorf("client revoked: %w", ErrUnauthenticated)
+	}
+	return s.creatorActive(ctx, c.CreatedBy)
 }

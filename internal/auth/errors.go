@@ -32,6 +32,10 @@ var (
 	// ErrThrottled means too many recent failures; a *ThrottledError says
 	// how long to wait.
 	ErrThrottled = errors.New("too many attempts")
+	// ErrBusy means the service cannot take the request now because too
+	// much of the same work is under way (see Options.MaxConcurrentHashes);
+	// a *BusyError says when to try again.
+	ErrBusy = errors.New("busy")
 	// ErrIdempotencyKeyReused means an idempotency key came back with a
 	// request other than the one it was first used for.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused for another request")
@@ -40,7 +44,7 @@ var (
 // codes are the sentinels Code recognises, in the order it tries them on an
 // error that carries no *Error.
 var codes = []error{
-	ErrThrottled, ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrConflict,
+	ErrThrottled, ErrBusy, ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrConflict,
 	ErrIdempotencyKeyReused, ErrInvalid,
 }
 
@@ -86,7 +90,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool { return target == e.Code }
 
 // Code returns the sentinel that classifies err: the Code of the first
-// *Error in its chain, or else the first of ErrThrottled,
+// *Error in its chain, or else the first of ErrThrottled, ErrBusy,
 // ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrConflict,
 // ErrIdempotencyKeyReused and ErrInvalid that err matches; nil when it is
 // none of them (an internal failure).
@@ -125,3 +129,19 @@ func (e *ThrottledError) Error() string {
 
 // Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// BusyError is returned when a request waited Options.HashWait for one of
+// Options.MaxConcurrentHashes and got none. It matches ErrBusy with
+// errors.Is.
+type BusyError struct {
+	// RetryAfter is a suggested wait before trying again.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("busy: retry after %s", e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrBusy) true.
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }

@@ -30,7 +30,8 @@ const apiKeyTouchEvery = time.Minute
 // detect it from the credential's shape. It records the use (a session's
 // last-seen time, an API key's last use). ErrUnauthenticated when the
 // credential is malformed, unknown, revoked or expired, or its identity,
-// the identity that created the API key, or its client is disabled;
+// the identity that created the API key or the client, or the client is
+// disabled;
 // ErrInvalid for an unknown kind.
 func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchanged, error) {
 	if kind == "" {

@@ -125,9 +125,12 @@ func (s *Service) replayIdentity(ctx context.Context, scope string, req NewIdent
 	if req.Password != "" {
 		ok := false
 		if id.PasswordHash != "" {
-			ok, _, err = s.o.Hasher.Verify(id.PasswordHash, req.Password)
-			if err != nil {
-				s.o.Logger.ErrorContext(ctx, "stored password hash unusable", "identity", id.ID, "error", err)
+			var verr error
+			if err := s.hashes.run(ctx, func() { ok, _, verr = s.o.Hasher.Verify(id.PasswordHash, req.Password) }); err != nil {
+				return CreatedIdentity{}, true, err
+			}
+			if verr != nil {
+				s.o.Logger.ErrorContext(ctx, "stored password hash unusable", "identity", id.ID, "error", verr)
 			}
 		}
 		if !ok {

@@ -71,7 +71,7 @@ func (s *Service) createIdentity(ctx context.Context, scope string, req NewIdent
 	}
 	var hash string
 	if req.Password != "" {
-		h, err := s.o.Hasher.Hash(req.Password)
+		h, err := s.hashPassword(ctx, req.Password)
 		if err != nil {
 			return CreatedIdentity{}, err
 		}

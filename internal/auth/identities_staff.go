@@ -8,8 +8,8 @@ import (
 
 // AdminCreateIdentity makes an active identity on behalf of a staff
 // member. Without a password the new identity gets a password reset mail
-// (see RequestPasswordReset), so the person chooses their own; a failure
-// to send it is logged, not returned, since the identity exists and a
+// (as RequestPasswordReset sends, outside its limits), so the person
+// chooses their own; a failure to queue it is logged, not returned, since the identity exists and a
 // reset can be asked for again. With an idempotency key, scoped to the
 // staff member, a retry gets the first answer and sends no second mail.
 // ErrForbidden unless the principal is staff; ErrInvalid for a bad
@@ -33,7 +33,7 @@ func (s *Service) AdminCreateIdentity(ctx context.Context, p Principal, req NewI
 	s.audit(ctx, AuditEvent{Kind: "identity.created", ActorID: p.IdentityID, IP: cleanIP(req.IP),
 		Detail: map[string]string{"identity": c.Identity.ID, "email": c.Identity.Email, "via": "staff", "password": password}})
 	if req.Password == "" {
-		if err := s.RequestPasswordReset(ctx, c.Identity.Email, req.IP); err != nil {
+		if err := s.mailNewReset(ctx, c.Identity, req.IP); err != nil {
 			s.o.Logger.ErrorContext(ctx, "mail password reset to new identity", "identity", c.Identity.ID, "error", err)
 		}
 	}
@@ -66,9 +66,12 @@ func (s *Service) GetIdentity(ctx context.Context, p Principal, id string) (Iden
 // SetIdentityStatus disables or re-enables an identity on behalf of a
 // staff member and returns it as it now is. A change revokes every session
 // of the identity: disabling signs it out everywhere, and re-enabling
-// kills any session a sign-in racing with the disabling may have made. API
-// keys the identity created are kept, but the exchange refuses them while
-// it is disabled. Setting the status it already has changes nothing.
+// kills any session a sign-in racing with the disabling may have made; it
+// also spends every reset code mailed to the identity. API keys and
+// machine clients the identity created are kept, but while it is disabled
+// they do not work: the exchange refuses the keys and the clients' access
+// tokens, and the token endpoint refuses the clients (see
+// AuthenticateClient). Setting the status it already has changes nothing.
 // ErrForbidden unless the principal is staff; ErrInvalid for an unknown
 // status or for staff disabling themselves; ErrNotFound if there is no such
 // identity.
@@ -96,6 +99,11 @@ func (s *Service) SetIdentityStatus(ctx context.Context, p Principal, id string,
 	if err != nil {
 		return Identity{}, fmt.Errorf("set identity status: revoke sessions: %w", err)
 	}
+	// Reset codes mailed before the disabling must not outlive it: they
+	// would work again once the identity is re-enabled.
+	if _, err := s.store.BurnPasswordResets(ctx, id, now); err != nil {
+		return Identity{}, fmt.Errorf("set identity status: burn reset codes: %w", err)
+	}
 	kind := "identity.disabled"
 	if status == StatusActive {
 		kind = "identity.enabled"
@@ -110,7 +118,8 @@ func (s *Service) SetIdentityStatus(ctx context.Context, p Principal, id string,
 }
 
 // creatorActive returns an error wrapping ErrUnauthenticated unless the
-// identity that made a credential (an API key) is active: a disabled
+// identity that made a credential (an API key or a machine client) is
+// active: a disabled
 // identity's credentials stay, but do not work until it is re-enabled.
 func (s *Service) creatorActive(ctx context.Context, identityID string) error {
 	i, err := s.store.GetIdentity(ctx, identityID)

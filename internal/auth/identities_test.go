@@ -76,13 +76,13 @@ func TestAdminCreateIdentity(t *testing.T) {
 		if c.Identity.PasswordHash != "" {
 			t.Errorf("got a password hash, want none")
 		}
-		sent := env.Mailer.Sent()
+		sent := env.Mailer.Wait(t, 1)
 		if len(sent) != 1 || sent[0].To != "new.hire@example.com" {
 			t.Fatalf("got mails %+v, want one to new.hire@example.com", sent)
 		}
 		_, err = env.Service.Login(t.Context(), auth.LoginRequest{Email: "new.hire@example.com", Password: ""})
 		wantErr(t, "login before setting a password", err, auth.ErrUnauthenticated)
-		mustNoErr(t, "set password", env.Service.ResetPassword(t.Context(), resetToken(t, env), testPassword, ""))
+		mustNoErr(t, "set password", env.Service.ResetPassword(t.Context(), resetToken(t, env, 1), testPassword, ""))
 		mustLogin(t, env, "new.hire@example.com", "")
 		wantAudit(t, env, "identity.created", st.IdentityID, map[string]string{"identity": c.Identity.ID, "password": "reset_mailed"})
 		wantAudit(t, env, "password.reset_requested", c.Identity.ID, nil)
@@ -114,7 +114,7 @@ func TestAdminCreateIdentity(t *testing.T) {
 		if !again.Replayed || again.Identity.ID != first.Identity.ID {
 			t.Errorf("got retry (%s, replayed %v), want (%s, true)", again.Identity.ID, again.Replayed, first.Identity.ID)
 		}
-		if got := len(env.Mailer.Sent()) - before; got != 1 {
+		if got := len(env.Mailer.Wait(t, before+1)) - before; got != 1 {
 			t.Errorf("got %d mails, want 1", got)
 		}
 		// Another staff member's key of the same name is another request.

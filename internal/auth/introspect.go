@@ -22,14 +22,32 @@ type Introspection struct {
 	ExpiresAt time.Time
 }
 
-// Introspect describes a credential of any kind for a client allowed to
-// (one with Options.IntrospectScope among its scopes; ErrForbidden
-// otherwise). hint, a Credential* kind or "", is tried first for opaque
-// tokens. Introspection does not count as use of the credential.
+// Introspect describes a credential for a client allowed to: one with
+// Options.IntrospectScope among its scopes (ErrForbidden otherwise). A
+// client of Options.StaffOrgID may introspect every credential; any other
+// only its own organization's API keys, access and refresh tokens, and
+// gets an inactive answer for anything else (another organization's
+// credential, a session), so the scope, which any administrator of an
+// organization can grant, says nothing about other organizations. hint, a
+// Credential* kind or "", is tried first for opaque tokens. Introspection
+// does not count as use of the credential.
 func (s *Service) Introspect(ctx context.Context, c Client, token, hint string) (Introspection, error) {
 	if !slices.Contains(c.Scopes, s.o.IntrospectScope) {
 		return Introspection{}, fmt.Errorf("introspect: client lacks scope %s: %w", s.o.IntrospectScope, ErrForbidden)
 	}
+	in, err := s.introspect(ctx, token, hint)
+	if err != nil || !in.Active {
+		return Introspection{}, err
+	}
+	staff := s.o.StaffOrgID != "" && c.OrgID == s.o.StaffOrgID
+	if !staff && (in.OrgID == "" || in.OrgID != c.OrgID) {
+		return Introspection{}, nil
+	}
+	return in, nil
+}
+
+// introspect describes any credential, for any organization.
+func (s *Service) introspect(ctx context.Context, token, hint string) (Introspection, error) {
 	now := s.now()
 	switch DetectCredential(token) {
 	case CredentialAPIKey:
@@ -104,8 +122,11 @@ func (s *Service) introspectOpaque(ctx context.Context, kind string, hash []byte
 	if err != nil {
 		return Introspection{}, true, fmt.Errorf("introspect: %w", err)
 	}
-	if rt.UsedAt != nil || rt.RevokedAt != nil || !now.Before(rt.ExpiresAt) || !c.Active() {
+	if rt.UsedAt != nil || rt.RevokedAt != nil || !now.Before(rt.ExpiresAt) {
 		return Introspection{}, true, nil
+	}
+	if err := s.clientUsable(ctx, c); err != nil {
+		return Introspection{}, true, inactive(err)
 	}
 	return Introspection{Active: true, TokenType: CredentialRefresh, Subject: rt.Subject, ClientID: rt.ClientID,
 		OrgID: c.OrgID, Scopes: rt.Scopes, IssuedAt: rt.CreatedAt, ExpiresAt: rt.ExpiresAt}, true, nil
@@ -199,8 +220,9 @@ func (s *Service) apiKey(ctx context.Context, key string) (APIKey, error) {
 	return k, nil
 }
 
-// accessToken verifies an access token and checks it is not revoked and
-// its client is active. ErrUnauthenticated otherwise.
+// accessToken verifies an access token and checks it is not revoked, its
+// client is not revoked and the client's creator is active.
+// ErrUnauthenticated otherwise.
 func (s *Service) accessToken(ctx context.Context, token string) (*AccessClaims, Client, error) {
 	ac, err := s.issuer.VerifyAccessToken(ctx, token)
 	if err != nil {
@@ -223,8 +245,8 @@ func (s *Service) accessToken(ctx context.Context, token string) (*AccessClaims,
 	case err != nil:
 		return nil, Client{}, fmt.Errorf("access token: %w", err)
 	}
-	if !c.Active() {
-		return nil, Client{}, fmt.Errorf("access token: client revoked: %w", ErrUnauthenticated)
+	if err := s.clientUsable(ctx, c); err != nil {
+		return nil, Client{}, fmt.Errorf("access token: %w", err)
 	}
 	return ac, c, nil
 }

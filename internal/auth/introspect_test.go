@@ -8,7 +8,9 @@ import (
 )
 
 func TestIntrospectAndRevoke(t *testing.T) {
-	env := authtest.NewEnv(t, auth.Options{})
+	// The introspecting client is staff, so it sees every kind of
+	// credential; TestIntrospectOtherOrganization covers the others.
+	env := authtest.NewEnv(t, auth.Options{StaffOrgID: "org_acme"})
 	id, p := admin(t, env, "adm@example.com", "org_acme")
 	rs, _ := mustClient(t, env, p, "org_acme", false, "auth:introspect")
 	c, _ := mustClient(t, env, p, "org_acme", true, "analytics:read")

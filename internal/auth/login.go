@@ -36,50 +36,52 @@ type LoginResult struct {
 
 // Login checks an e-mail address and password. Wrong ones, unknown
 // addresses and disabled identities are all ErrUnauthenticated, after the
-// same argon2id work; throttled attempts are a *ThrottledError and are not
-// checked at all.
+// same argon2id work under the same limit on concurrent hashing (see
+// Options.MaxConcurrentHashes: a *BusyError when no slot came free in
+// time). Each attempt is counted for throttling before the password is
+// checked; throttled attempts are a *ThrottledError and are not checked at
+// all.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	ip, ua := cleanIP(req.IP), truncateUTF8(req.UserAgent, MaxUserAgentLen)
 	account := NormalizeEmail(req.Email)
-	if err := s.checkThrottle(ctx, account, ip); err != nil {
+	limits := s.signinLimits(account, ip)
+	counts, err := s.charge(ctx, limits)
+	if err != nil {
 		s.o.Logger.InfoContext(ctx, "login throttled", "ip", ip, "error", err)
 		return LoginResult{}, err
 	}
-	id, err := s.store.GetIdentityByEmail(ctx, account)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		_, _, _ = s.o.Hasher.Verify(s.dummyHash, req.Password)
-		return LoginResult{}, s.loginFailed(ctx, account, ip, "", "unknown account")
-	case err != nil:
+	id, ok, rehash, err := s.checkPassword(ctx, account, req.Password)
+	if err != nil {
+		// Nothing was checked: the attempt was no failure.
+		s.settle(ctx, limits, nil)
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	stored := id.PasswordHash
-	if stored == "" {
-		stored = s.dummyHash
-	}
-	ok, rehash, err := s.o.Hasher.Verify(stored, req.Password)
-	if err != nil {
-		s.o.Logger.ErrorContext(ctx, "stored password hash unusable", "identity", id.ID, "error", err)
-		ok = false
-	}
-	if !ok || id.PasswordHash == "" {
-		return LoginResult{}, s.loginFailed(ctx, account, ip, id.ID, "wrong password")
-	}
-	if id.Status != StatusActive {
+	switch {
+	case id.ID == "":
+		return LoginResult{}, s.loginFailed(ctx, account, ip, "", "unknown account", counts)
+	case !ok:
+		return LoginResult{}, s.loginFailed(ctx, account, ip, id.ID, "wrong password", counts)
+	case id.Status != StatusActive:
 		s.audit(ctx, AuditEvent{Kind: "login.disabled", ActorID: id.ID, IP: ip})
 		return LoginResult{}, fmt.Errorf("login: identity disabled: %w", ErrUnauthenticated)
 	}
 	if rehash {
 		s.rehash(ctx, id.ID, req.Password)
 	}
-	if err := s.store.ClearLoginFailures(ctx, account, ip); err != nil {
+	has, err := s.hasTOTP(ctx, id.ID)
+	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	if has, err := s.hasTOTP(ctx, id.ID); err != nil {
-		return LoginResult{}, fmt.Errorf("login: %w", err)
-	} else if has {
+	if has {
+		// The right password was no failure, but the sign-in is not over:
+		// only the attempt's own count is taken back. The failures before
+		// it, of the password and of the second factor, stay until the
+		// code is right.
+		s.settle(ctx, limits, nil)
 		return s.newChallenge(ctx, id, ip, ua)
 	}
+	refund, clear := splitClears(limits)
+	s.settle(ctx, refund, clear)
 	ns, err := s.createSession(ctx, id.ID, ip, ua, "password")
 	if err != nil {
 		return LoginResult{}, err
@@ -87,10 +89,39 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	return LoginResult{Session: &ns}, nil
 }
 
-func (s *Service) loginFailed(ctx context.Context, account, ip, identityID, reason string) error {
-	if err := s.recordFailure(ctx, account, ip, identityID); err != nil {
-		return fmt.Errorf("login: %w", err)
+// checkPassword finds the identity of account and checks password against
+// its hash in a slot of the hash gate. An unknown account, or an identity
+// without a password, is checked against the dummy hash, so that it costs
+// the same time and memory and waits for the same slots; ok is false for
+// both, and the Identity is zero for an unknown account. The error is the
+// gate's (*BusyError, or ctx's) or the store's: nothing was checked.
+func (s *Service) checkPassword(ctx context.Context, account, password string) (id Identity, ok, rehash bool, err error) {
+	id, err = s.store.GetIdentityByEmail(ctx, account)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		id = Identity{}
+	case err != nil:
+		return Identity{}, false, false, err
 	}
+	stored := id.PasswordHash
+	if stored == "" {
+		stored = s.dummyHash
+	}
+	var verr error
+	if err := s.hashes.run(ctx, func() { ok, rehash, verr = s.o.Hasher.Verify(stored, password) }); err != nil {
+		return Identity{}, false, false, err
+	}
+	if verr != nil {
+		s.o.Logger.ErrorContext(ctx, "stored password hash unusable", "identity", id.ID, "error", verr)
+		ok = false
+	}
+	return id, ok && id.PasswordHash != "", rehash, nil
+}
+
+// loginFailed audits a failed attempt, whose counts charge returned, and
+// returns its error.
+func (s *Service) loginFailed(ctx context.Context, account, ip, identityID, reason string, counts map[string]ThrottleCounter) error {
+	s.noteFailure(ctx, account, ip, identityID, counts)
 	s.audit(ctx, AuditEvent{Kind: "login.failed", ActorID: identityID, IP: ip,
 		Detail: map[string]string{"account": account, "reason": reason}})
 	return fmt.Errorf("login: %s: %w", reason, ErrUnauthenticated)
@@ -99,7 +130,7 @@ func (s *Service) loginFailed(ctx context.Context, account, ip, identityID, reas
 // rehash replaces a verified password's hash by one with the current
 // parameters. A failure is logged: the sign-in itself succeeded.
 func (s *Service) rehash(ctx context.Context, identityID, password string) {
-	h, err := s.o.Hasher.Hash(password)
+	h, err := s.hashPassword(ctx, password)
 	if err == nil {
 		err = s.store.UpdatePasswordHash(ctx, identityID, h, s.now())
 	}
@@ -108,7 +139,14 @@ func (s *Service) rehash(ctx context.Context, identityID, password string) {
 	}
 }
 
+// newChallenge asks for the second factor of a sign-in whose password was
+// right, unless the identity has had ChallengeCap challenges in the
+// current ChallengeWindow (a *ThrottledError).
 func (s *Service) newChallenge(ctx context.Context, id Identity, ip, ua string) (LoginResult, error) {
+	if _, err := s.charge(ctx, []limit{s.challengeLimit(id.ID)}); err != nil {
+		s.o.Logger.InfoContext(ctx, "login challenges throttled", "identity", id.ID, "ip", ip, "error", err)
+		return LoginResult{}, err
+	}
 	now := s.now()
 	token, hash := GenerateToken()
 	c, err := s.store.CreateLoginChallenge(ctx, LoginChallenge{
@@ -131,9 +169,13 @@ type SecondFactorRequest struct {
 	IP           string
 }
 
-// LoginSecondFactor completes a challenged sign-in. A wrong code counts
-// as a failed sign-in for throttling and for the challenge, which dies
-// after ChallengeMaxAttempts wrong codes.
+// LoginSecondFactor completes a challenged sign-in. Each code is counted
+// before it is checked, against the identity's second factor (across
+// addresses and challenges; see ThrottleOptions) as well as the keys of a
+// password; a wrong one also counts for the challenge, which dies after
+// ChallengeMaxAttempts wrong codes. Only a right code clears the pairs and
+// the identity's challenges, and it takes back only its own count from the
+// second factor's.
 func (s *Service) LoginSecondFactor(ctx context.Context, req SecondFactorRequest) (NewSession, error) {
 	ip := cleanIP(req.IP)
 	hash, err := HashToken(req.Challenge)
@@ -155,26 +197,30 @@ func (s *Service) LoginSecondFactor(ctx context.Context, req SecondFactorRequest
 	if err != nil {
 		return NewSession{}, fmt.Errorf("second factor: %w", err)
 	}
-	if err := s.checkThrottle(ctx, id.EmailNorm, ip); err != nil {
+	if (req.Code == "") == (req.RecoveryCode == "") {
+		return NewSession{}, NewError(ErrInvalid, "give either a code or a recovery code")
+	}
+	limits := append(s.signinLimits(id.EmailNorm, ip), s.secondFactorLimit(id.ID))
+	counts, err := s.charge(ctx, limits)
+	if err != nil {
+		s.o.Logger.InfoContext(ctx, "second factor throttled", "identity", id.ID, "ip", ip, "error", err)
 		return NewSession{}, err
 	}
 	var ok bool
-	switch {
-	case req.Code != "" && req.RecoveryCode == "":
+	if req.Code != "" {
 		ok, err = s.verifyTOTP(ctx, id.ID, req.Code)
-	case req.RecoveryCode != "" && req.Code == "":
+	} else {
 		ok, err = s.useRecoveryCode(ctx, id.ID, req.RecoveryCode)
-	default:
-		return NewSession{}, NewError(ErrInvalid, "give either a code or a recovery code")
 	}
 	if err != nil {
+		s.settle(ctx, limits, nil)
 		return NewSession{}, fmt.Errorf("second factor: %w", err)
 	}
 	if !ok {
 		if _, err := s.store.FailLoginChallenge(ctx, c.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return NewSession{}, fmt.Errorf("second factor: %w", err)
 		}
-		return NewSession{}, s.loginFailed(ctx, id.EmailNorm, ip, id.ID, "wrong second factor")
+		return NewSession{}, s.loginFailed(ctx, id.EmailNorm, ip, id.ID, "wrong second factor", counts)
 	}
 	if err := s.store.UseLoginChallenge(ctx, c.ID, now); err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -185,6 +231,16 @@ func (s *Service) LoginSecondFactor(ctx context.Context, req SecondFactorRequest
 	if id.Status != StatusActive {
 		return NewSession{}, fmt.Errorf("second factor: identity disabled: %w", ErrUnauthenticated)
 	}
+	// The whole sign-in succeeded: clear the pairs of both steps and the
+	// challenges; the second factor's own failures stay counted (see
+	// ThrottleOptions), which is what bounds guessing per day.
+	refund, clear := splitClears(limits)
+	for _, l := range s.signinLimits(id.EmailNorm, c.IP) {
+		if l.clears {
+			clear = append(clear, l)
+		}
+	}
+	s.settle(ctx, refund, append(clear, s.challengeLimit(id.ID)))
 	method := "totp"
 	if req.RecoveryCode != "" {
 		method = "recovery_code"

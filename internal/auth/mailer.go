@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 )
 
@@ -36,4 +37,15 @@ func (m *LogMailer) Send(ctx context.Context, mail Mail) error {
 	return nil
 }
 
-var _ Mailer = (*LogMailer)(nil)
+// ErrNoMailer is what Send returns when the service was given no Mailer.
+var ErrNoMailer = errors.New("no mailer configured")
+
+// noMailer is the default Mailer: it sends nothing and logs nothing.
+type noMailer struct{}
+
+func (noMailer) Send(context.Context, Mail) error { return ErrNoMailer }
+
+var (
+	_ Mailer = (*LogMailer)(nil)
+	_ Mailer = noMailer{}
+)

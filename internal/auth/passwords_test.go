@@ -26,13 +26,10 @@ func TestChangePassword(t *testing.T) {
 	mustNoErr(t, "login with the new password", err)
 }
 
-func resetToken(tb testing.TB, env *authtest.Env) string {
+// resetToken waits for the nth mail (from 1) and returns its reset code.
+func resetToken(tb testing.TB, env *authtest.Env, n int) string {
 	tb.Helper()
-	sent := env.Mailer.Sent()
-	if len(sent) == 0 {
-		tb.Fatal("got no mail, want a reset mail")
-	}
-	body := sent[len(sent)-1].Body
+	body := env.Mailer.Wait(tb, n)[n-1].Body
 	_, rest, ok := strings.Cut(body, "#reset_code=")
 	if !ok || len(rest) < auth.TokenLen {
 		tb.Fatalf("reset mail without a link: %q", body)
@@ -50,11 +47,11 @@ func TestResetPassword(t *testing.T) {
 		t.Fatalf("unknown address: got %d mails, want 0", n)
 	}
 	mustNoErr(t, "request", env.Service.RequestPasswordReset(t.Context(), "Reset@Example.com", ""))
-	mail := env.Mailer.Sent()[0]
+	mail := env.Mailer.Wait(t, 1)[0]
 	if mail.To != "reset@example.com" || !strings.Contains(mail.Body, "https://dash.example.com/reset#reset_code=") {
 		t.Errorf("got mail %+v, want one to reset@example.com with the link", mail)
 	}
-	token := resetToken(t, env)
+	token := resetToken(t, env, 1)
 	wantErr(t, "weak new password", env.Service.ResetPassword(t.Context(), token, "short", ""), auth.ErrInvalid)
 	mustNoErr(t, "reset", env.Service.ResetPassword(t.Context(), token, "another good password", ""))
 	wantErr(t, "token used twice", env.Service.ResetPassword(t.Context(), token, "yet another password", ""), auth.ErrUnauthenticated)
@@ -65,5 +62,5 @@ func TestResetPassword(t *testing.T) {
 
 	mustNoErr(t, "request again", env.Service.RequestPasswordReset(t.Context(), "reset@example.com", ""))
 	env.Clock.Advance(30 * time.Minute)
-	wantErr(t, "expired token", env.Service.ResetPassword(t.Context(), resetToken(t, env), "too late password", ""), auth.ErrUnauthenticated)
+	wantErr(t, "expired token", env.Service.ResetPassword(t.Context(), resetToken(t, env, 2), "too late password", ""), auth.ErrUnauthenticated)
 }

@@ -2,13 +2,13 @@ package auth
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
 
 // ID prefixes of the records kept by the service's flows.
 const (
-	LoginFailureIDPrefix   = "lgf_"
 	LoginChallengeIDPrefix = "chl_"
 	ClientIDPrefix         = "cli_"
 	RefreshTokenIDPrefix   = "rft_"
@@ -18,49 +18,40 @@ const (
 // Limits on client records.
 const (
 	MaxClientNameLen = 100 // bytes of Client.Name
-	MaxAccountKeyLen = 254 // bytes of LoginFailure.Account (an e-mail address)
+	MaxAccountKeyLen = 254 // bytes of an account key: a normalised e-mail address tried, known or not
 )
 
-// LoginFailure is one failed sign-in attempt, kept for throttling.
-type LoginFailure struct {
-	// ID has prefix LoginFailureIDPrefix.
-	ID string
-	// Account is the normalised e-mail address tried, known or not.
-	Account string
-	// IP is the client address, or empty when unknown.
-	IP string
-	// At is when the attempt failed.
-	At time.Time
-}
+// MaxThrottleKeyLen bounds ThrottleCounter.Key: a prefix, an address and
+// an account key of MaxAccountKeyLen bytes fit.
+const MaxThrottleKeyLen = 320
 
-// Validate returns an error wrapping ErrInvalid if f cannot be stored.
-func (f LoginFailure) Validate() error {
-	switch {
-	case !ValidID(LoginFailureIDPrefix, f.ID):
-		return fmt.Errorf("login failure id %q: %w", f.ID, ErrInvalid)
-	case len(f.Account) > MaxAccountKeyLen || !utf8.ValidString(f.Account):
-		return fmt.Errorf("login failure account: %w", ErrInvalid)
-	case f.At.IsZero():
-		return fmt.Errorf("login failure time must be set: %w", ErrInvalid)
-	}
-	return validateIP(f.IP)
-}
-
-// FailureCount is how many failures a key has in a window and when the
-// latest happened (zero when Count is 0).
-type FailureCount struct {
+// ThrottleCounter is the sign-in throttling state of one key: an
+// (account, address) pair, an address, an account, an identity's second
+// factor or an identity's challenges (see ThrottleOptions). Attempts are
+// counted before they are checked; a counter with no attempt left to count
+// is the zero value but for Key.
+type ThrottleCounter struct {
+	// Key names what is counted; see the service's throttle keys.
+	Key string
+	// Count is the number of attempts counted since the counter was last
+	// reset.
 	Count int
-	Last  time.Time
+	// Since is when the first of them was counted, Last the latest.
+	Since, Last time.Time
+	// Until is when the next attempt may be admitted; zero when it may
+	// be at once.
+	Until time.Time
 }
 
-// LoginFailureStats counts recent failures for the three throttling keys.
-type LoginFailureStats struct {
-	// Account counts failures for the account from every address.
-	Account FailureCount
-	// Pair counts failures for the account from this address.
-	Pair FailureCount
-	// IP counts failures from this address for every account.
-	IP FailureCount
+// Validate returns an error wrapping ErrInvalid if c cannot be stored.
+func (c ThrottleCounter) Validate() error {
+	switch {
+	case c.Key == "" || len(c.Key) > MaxThrottleKeyLen || !utf8.ValidString(c.Key) || strings.ContainsRune(c.Key, 0):
+		return fmt.Errorf("throttle key must be 1 to %d bytes of UTF-8 without NUL: %w", MaxThrottleKeyLen, ErrInvalid)
+	case c.Count < 0:
+		return fmt.Errorf("throttle count must not be negative: %w", ErrInvalid)
+	}
+	return nil
 }
 
 // LoginChallenge is a sign-in whose password was right and that waits for
@@ -207,15 +198,30 @@ func (t RefreshToken) Validate() error {
 	return ValidateScopes(t.Scopes)
 }
 
-// PasswordReset is a single-use password reset token sent by mail.
+// PasswordReset is one password reset request and its single-use code,
+// sent by mail. Every request is recorded the same way, whether or not an
+// identity has the address, so that a request costs the same either way
+// and the limits can count them; only a code with an identity that was
+// not suppressed can ever work.
 type PasswordReset struct {
 	// ID has prefix PasswordResetIDPrefix.
-	ID         string
+	ID string
+	// IdentityID is the identity whose password the code resets, or empty
+	// when no identity has the address asked for.
 	IdentityID string
-	TokenHash  []byte
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	UsedAt     *time.Time
+	// Account is the normalised address asked for (see NormalizeEmail),
+	// at most MaxAccountKeyLen bytes.
+	Account string
+	// IP is the client address, or empty when unknown.
+	IP        string
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	// Suppressed is true for a request over the per-address limit: nothing
+	// was mailed and the code never works. It still counts towards the
+	// client address's limit.
+	Suppressed bool
 }
 
 // Validate returns an error wrapping ErrInvalid if r cannot be stored.
@@ -223,8 +229,12 @@ func (r PasswordReset) Validate() error {
 	switch {
 	case !ValidID(PasswordResetIDPrefix, r.ID):
 		return fmt.Errorf("password reset id %q: %w", r.ID, ErrInvalid)
-	case !ValidID(IdentityIDPrefix, r.IdentityID):
+	case r.IdentityID != "" && !ValidID(IdentityIDPrefix, r.IdentityID):
 		return fmt.Errorf("password reset identity %q: %w", r.IdentityID, ErrInvalid)
+	case r.Account == "" || len(r.Account) > MaxAccountKeyLen || !utf8.ValidString(r.Account):
+		return fmt.Errorf("password reset account must be 1 to %d bytes of UTF-8: %w", MaxAccountKeyLen, ErrInvalid)
+	case validateIP(r.IP) != nil:
+		return validateIP(r.IP)
 	case len(r.TokenHash) != TokenHashLen:
 		return fmt.Errorf("password reset token hash must be %d bytes: %w", TokenHashLen, ErrInvalid)
 	case r.CreatedAt.IsZero() || !r.ExpiresAt.After(r.CreatedAt):
@@ -233,4 +243,15 @@ func (r PasswordReset) Validate() error {
 		return fmt.Errorf("a new password reset cannot be used: %w", ErrInvalid)
 	}
 	return nil
+}
+
+// PasswordResetStats counts recent password reset requests for the limits
+// of ResetLimitOptions.
+type PasswordResetStats struct {
+	// Account counts the unsuppressed requests for one address.
+	Account int
+	// IP counts every request from one client address, and IPOldest is
+	// when the oldest of them was made (zero when IP is 0).
+	IP       int
+	IPOldest time.Time
 }

@@ -22,6 +22,12 @@ type Service struct {
 	o         Options
 	box       secretBox
 	dummyHash string
+	// mail queues mail for Run to send.
+	mail *mailQueue
+	// hashes bounds the argon2id work running at once.
+	hashes *hashGate
+	// hot watches for one address making most sign-in failures.
+	hot *hotAddresses
 }
 
 // NewService returns a Service over store that signs tokens with issuer
@@ -42,7 +48,10 @@ func NewService(store Store, issuer TokenIssuer, dir Directory, o Options) *Serv
 	if err != nil {
 		panic(fmt.Sprintf("auth: hasher cannot hash: %v", err))
 	}
-	return &Service{store: store, issuer: issuer, dir: dir, o: o, box: box, dummyHash: dummy}
+	return &Service{store: store, issuer: issuer, dir: dir, o: o, box: box, dummyHash: dummy,
+		mail:   newMailQueue(o.Mailer, o.MailQueue, o.Logger),
+		hashes: newHashGate(o.MaxConcurrentHashes, o.HashWait),
+		hot:    newHotAddresses(o.Throttle.HotAddressFailures, o.Throttle.HotAddressWindow)}
 }
 
 // Options returns the service's options with defaults filled in.

@@ -106,19 +106,21 @@ type Store interface {
 	// one lookup by primary key answers it.
 	GetActiveSession(ctx context.Context, id string, now time.Time) (Session, error)
 
-	// RecordLoginFailure stores a failed sign-in attempt. ErrInvalid if it
-	// fails LoginFailure.Validate.
-	RecordLoginFailure(ctx context.Context, f LoginFailure) error
-	// LoginFailureStats counts the failures at or after since for account
-	// (from every address), for the pair (account, ip), and for ip (for
-	// every account).
-	LoginFailureStats(ctx context.Context, account, ip string, since time.Time) (LoginFailureStats, error)
-	// ClearLoginFailures forgets the failures of the pair (account, ip),
-	// after a successful sign-in from that address.
-	ClearLoginFailures(ctx context.Context, account, ip string) error
-	// PruneLoginFailures deletes failures older than before and returns
-	// how many it deleted.
-	PruneLoginFailures(ctx context.Context, before time.Time) (int64, error)
+	// UpdateThrottleCounters reads the sign-in throttling counters of keys,
+	// in the order of keys (a counter never stored reads as zero but for
+	// its Key), passes them to update, and stores the counters update
+	// returns, atomically: no other UpdateThrottleCounters of any of these
+	// keys, on any replica sharing the database, runs between the read and
+	// the write. That is what lets the service count an attempt before it
+	// checks the password or code, so that concurrent attempts cannot all
+	// pass one check. When update returns an error nothing is stored and
+	// that error is returned, wrapped. ErrInvalid for no keys, an empty,
+	// duplicate or over-long key (see ThrottleCounter.Validate), or a
+	// counter update returns that is invalid or not of one of the keys.
+	UpdateThrottleCounters(ctx context.Context, keys []string, update func([]ThrottleCounter) ([]ThrottleCounter, error)) error
+	// PruneThrottleCounters deletes the counters whose Last and Until are
+	// both before before and returns how many it deleted.
+	PruneThrottleCounters(ctx context.Context, before time.Time) (int64, error)
 
 	// CreateLoginChallenge stores a pending second-factor sign-in.
 	// ErrInvalid if it fails LoginChallenge.Validate; ErrNotFound if its
@@ -199,12 +201,28 @@ type Store interface {
 	// JWT ID was revoked.
 	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 
-	// CreatePasswordReset stores a new password reset. ErrInvalid if it
-	// fails PasswordReset.Validate; ErrNotFound if its identity does not
-	// exist; ErrConflict if its ID or token hash is taken.
+	// CreatePasswordReset stores a new password reset request, with or
+	// without an identity. ErrInvalid if it fails PasswordReset.Validate;
+	// ErrNotFound if it names an identity that does not exist; ErrConflict
+	// if its ID or token hash is taken.
 	CreatePasswordReset(ctx context.Context, r PasswordReset) (PasswordReset, error)
-	// UsePasswordReset marks the reset with the given token hash used at at
-	// and returns it. ErrNotFound unless it exists, is unused and has not
-	// expired at at, so a token works once.
-	UsePasswordReset(ctx context.Context, tokenHash []byte, at time.Time) (PasswordReset, error)
+	// PasswordResetStats counts the requests made at or after since: the
+	// unsuppressed ones for account, and all of them from ip with the time
+	// of the oldest.
+	PasswordResetStats(ctx context.Context, account, ip string, since time.Time) (PasswordResetStats, error)
+	// CompletePasswordReset, all or nothing: marks the reset with the given
+	// token hash used at at, marks every other unused reset of its identity
+	// used too, replaces the identity's password hash (UpdatedAt becomes
+	// at) and revokes every session of the identity; it returns the reset.
+	// ErrNotFound unless the reset exists, has an identity, is unused,
+	// unsuppressed and unexpired at at, and its identity is active, so a
+	// code works once and never for a disabled identity, even one disabled
+	// concurrently. ErrInvalid for a password hash over MaxPasswordHashLen.
+	CompletePasswordReset(ctx context.Context, tokenHash []byte, passwordHash string, at time.Time) (PasswordReset, error)
+	// BurnPasswordResets marks every unused reset of an identity used at
+	// at, so no code mailed before then works, and returns how many.
+	BurnPasswordResets(ctx context.Context, identityID string, at time.Time) (int64, error)
+	// PrunePasswordResets deletes the resets created before before, used
+	// or not, and returns how many it deleted.
+	PrunePasswordResets(ctx context.Context, before time.Time) (int64, error)
 }

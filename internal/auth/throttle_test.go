@@ -85,11 +85,36 @@ func TestThrottleSpraying(t *testing.T) {
 	env := authtest.NewEnv(t, auth.Options{})
 	mustIdentity(t, env, "target@example.com")
 	const sprayer = "203.0.113.5"
-	for i := range 20 {
+	for i := range 100 {
 		wantErr(t, "spray", fail(t, env, fmt.Sprintf("user%d@example.com", i), sprayer), auth.ErrUnauthenticated)
 	}
-	wantThrottled(t, "21st account from the same address", login(t, env, "target@example.com", sprayer), time.Second)
+	wantThrottled(t, "101st account from the same address", login(t, env, "target@example.com", sprayer), time.Second)
 	mustNoErr(t, "another address", login(t, env, "target@example.com", "192.0.2.1"))
+}
+
+// TestThrottleSharedAddress is an office behind one NAT address: one
+// person's failures, and a few more typos around the office, must not
+// keep everyone else there from signing in; the pair limit still stops
+// the one guessing. The old address limit (20 failures) locked the whole
+// address out for up to 15 minutes.
+func TestThrottleSharedAddress(t *testing.T) {
+	env := authtest.NewEnv(t, auth.Options{})
+	const office = "203.0.113.80"
+	for i := range 40 {
+		mustIdentity(t, env, fmt.Sprintf("staff%d@example.com", i))
+	}
+	mustIdentity(t, env, "forgetful@example.com")
+	for range 5 {
+		wantErr(t, "forgetful", fail(t, env, "forgetful@example.com", office), auth.ErrUnauthenticated)
+	}
+	wantThrottled(t, "forgetful's sixth try", fail(t, env, "forgetful@example.com", office), time.Second)
+	// Thirty colleagues mistype once each, then sign in.
+	for i := range 30 {
+		wantErr(t, "typo", fail(t, env, fmt.Sprintf("staff%d@example.com", i), office), auth.ErrUnauthenticated)
+	}
+	for i := range 40 {
+		mustNoErr(t, fmt.Sprintf("staff%d from the office", i), login(t, env, fmt.Sprintf("staff%d@example.com", i), office))
+	}
 }
 
 func TestThrottleAccountIsBounded(t *testing.T) {

@@ -49,8 +49,8 @@
 //
 // CSRF: every /v1 request with an unsafe method (anything but GET, HEAD
 // and OPTIONS) must carry the header Portico-CSRF (any non-empty value)
-// and, when it has an Origin header and TrustedOrigins is set, an origin
-// from that list. A cross-site page can make a browser send a cookie, which
+// and, when it has an Origin header, an origin from TrustedOrigins (by
+// default the issuer's: the gateway's public URL). A cross-site page can make a browser send a cookie, which
 // the gateway turns into an internal token, but cannot add a custom header
 // without a CORS preflight, which Portico does not grant to other origins.
 // This covers sign-in too (against login CSRF), and costs API clients

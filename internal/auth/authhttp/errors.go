@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/platform/problem"
@@ -38,6 +39,9 @@ func problemOf(code error, err error) *problem.Problem {
 	case auth.ErrThrottled:
 		p = problem.New(http.StatusTooManyRequests, "too-many-attempts", "Too many attempts",
 			"Too many failed attempts; try again after the time in Retry-After.")
+	case auth.ErrBusy:
+		p = problem.New(http.StatusServiceUnavailable, "busy", "Busy",
+			"Too many passwords are being checked at once; try again after the time in Retry-After.")
 	case auth.ErrUnauthenticated:
 		return problem.New(http.StatusUnauthorized, "unauthenticated", "Unauthenticated",
 			"The credentials are missing, wrong, expired or revoked.")
@@ -73,8 +77,15 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	code := auth.Code(err)
 	p := problemOf(code, err)
+	retry := time.Duration(-1)
 	if te, ok := errors.AsType[*auth.ThrottledError](err); ok && code == auth.ErrThrottled {
-		secs := int(math.Ceil(te.RetryAfter.Seconds()))
+		retry = te.RetryAfter
+	}
+	if be, ok := errors.AsType[*auth.BusyError](err); ok && code == auth.ErrBusy {
+		retry = be.RetryAfter
+	}
+	if retry >= 0 {
+		secs := int(math.Ceil(retry.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		p = p.With("retry_after_seconds", secs)
 	}

@@ -62,6 +62,9 @@ func TestFailSaysOnlySafeMessages(t *testing.T) {
 		"throttled": {
 			fmt.Errorf("login %s: %w", secret, &auth.ThrottledError{RetryAfter: 1500 * time.Millisecond}),
 			http.StatusTooManyRequests, "too-many-attempts", "Too many failed attempts; try again after the time in Retry-After.", "2"},
+		"busy": {
+			fmt.Errorf("login %s: %w", secret, &auth.BusyError{RetryAfter: time.Second}),
+			http.StatusServiceUnavailable, "busy", "Too many passwords are being checked at once; try again after the time in Retry-After.", "1"},
 		"internal": {
 			fmt.Errorf("login: %w", cause),
 			http.StatusInternalServerError, "internal", "The server failed to handle the request; the request id identifies it in the logs.", ""},

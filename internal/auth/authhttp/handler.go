@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/platform/identity"
@@ -47,8 +49,12 @@ type Options struct {
 	// and audit. Default: the host of RemoteAddr. Behind the gateway,
 	// supply one that reads the address the gateway forwards.
 	ClientIP func(r *http.Request) string
-	// TrustedOrigins, when set, are the only Origin header values accepted
-	// on unsafe /v1 requests (e.g. "https://dash.example.com").
+	// TrustedOrigins are the only Origin header values accepted on unsafe
+	// /v1 requests (e.g. "https://dash.example.com"), each an origin as
+	// ParseOrigin reads it. Default: the origin of Issuer, the public URL
+	// the dashboard is served from; with neither, an unsafe request with
+	// an Origin header is refused. A request without Origin (a client
+	// that is not a browser) is not checked against them.
 	TrustedOrigins []string
 	// MaxBodyBytes caps request bodies. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -86,6 +92,11 @@ func NewHandler(svc *auth.Service, o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if len(o.TrustedOrigins) == 0 && o.Issuer != "" {
+		if origin, err := ParseOrigin(o.Issuer); err == nil {
+			o.TrustedOrigins = []string{origin}
+		}
+	}
 	if o.Workload == nil {
 		g, err := workload.NewGuard(workload.GuardOptions{Name: workload.Auth, Logger: o.Logger})
 		if err != nil {
@@ -99,7 +110,9 @@ func NewHandler(svc *auth.Service, o Options) *Handler {
 			Keys:     o.Keys,
 			Issuer:   o.Issuer,
 			Audience: identity.InternalAudience,
-			Now:      svc.Options().Now,
+			// The internal tokens of the exchange live minutes.
+			MaxLifetime: identity.DefaultMaxLifetime,
+			Now:         svc.Options().Now,
 		})
 		if err != nil {
 			panic(fmt.Sprintf("authhttp: internal tokens: %v", err))
@@ -135,7 +148,28 @@ func (h *Handler) checkCSRF(r *http.Request) bool {
 		return false
 	}
 	origin := r.Header.Get("Origin")
-	return origin == "" || len(h.o.TrustedOrigins) == 0 || slices.Contains(h.o.TrustedOrigins, origin)
+	return origin == "" || slices.Contains(h.o.TrustedOrigins, origin)
+}
+
+// ParseOrigin returns the origin of an absolute http or https URL as
+// browsers write it in the Origin header (RFC 6454): scheme and host in
+// lower case, the port only when it is not the scheme's default, no path.
+func ParseOrigin(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", fmt.Errorf("origin %q: want an absolute http or https URL such as https://dash.example.com", s)
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, nil
 }
 
 var _ http.Handler = (*Handler)(nil)

@@ -126,7 +126,7 @@ func TestCreateIdentityOverHTTP(t *testing.T) {
 	if nopw.HasPassword {
 		t.Errorf("got has_password true, want false")
 	}
-	sent := s.Mailer.Sent()
+	sent := s.Mailer.Wait(t, 1)
 	if len(sent) != 1 || sent[0].To != "invitee@example.com" || !strings.Contains(sent[0].Body, "https://dash.example.com/reset#reset_code=") {
 		t.Fatalf("got mails %+v, want a reset link to invitee@example.com", sent)
 	}

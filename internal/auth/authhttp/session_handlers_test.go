@@ -9,6 +9,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/auth/authtest"
 )
 
 func TestLoginAndSessions(t *testing.T) {
@@ -202,7 +203,7 @@ func TestPasswordsOverHTTP(t *testing.T) {
 
 	wantStatus(t, "reset request for unknown", s.do(t, nil, "POST", "/v1/password/reset-request", map[string]string{"email": "nobody@example.com"}), http.StatusAccepted)
 	wantStatus(t, "reset request", s.do(t, nil, "POST", "/v1/password/reset-request", map[string]string{"email": "ada@example.com"}), http.StatusAccepted)
-	sent := s.Mailer.Sent()
+	sent := s.Mailer.Wait(t, 1)
 	if len(sent) != 1 {
 		t.Fatalf("got %d mails, want 1", len(sent))
 	}
@@ -213,4 +214,54 @@ func TestPasswordsOverHTTP(t *testing.T) {
 	wantStatus(t, "reset again", s.do(t, nil, "POST", "/v1/password/reset", map[string]string{"reset_code": code, "new_password": "fourth long password"}), http.StatusUnauthorized)
 	wantStatus(t, "old session", s.do(t, b, "GET", "/v1/me", nil), http.StatusUnauthorized)
 	wantStatus(t, "login", s.do(t, nil, "POST", "/v1/login", map[string]string{"email": "ada@example.com", "password": "third long password"}), http.StatusOK)
+}
+
+// TestLoginOriginDefaultsToIssuer checks the CSRF origin rule when no
+// trusted origin is configured: the issuer's origin is the only one
+// accepted, and a request without Origin (not a browser) is not checked.
+func TestLoginOriginDefaultsToIssuer(t *testing.T) {
+	s := newTestServer(t, auth.Options{}, Options{})
+	s.mustIdentity(t, "ada@example.com")
+	creds := map[string]string{"email": "ada@example.com", "password": "wrong password"}
+	issuerOrigin, err := ParseOrigin(authtest.IssuerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		header []string
+		status int
+		typ    string
+	}{
+		"no origin":       {nil, http.StatusUnauthorized, "unauthenticated"},
+		"issuer's origin": {[]string{"Origin", issuerOrigin}, http.StatusUnauthorized, "unauthenticated"},
+		"another origin":  {[]string{"Origin", "https://evil.example"}, http.StatusForbidden, "csrf-check-failed"},
+		"null origin":     {[]string{"Origin", "null"}, http.StatusForbidden, "csrf-check-failed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := s.do(t, nil, "POST", "/v1/login", creds, tc.header...)
+			wantStatus(t, name, r, tc.status)
+			if got := r.problemType(t); got != tc.typ {
+				t.Errorf("got problem %s, want %s", got, tc.typ)
+			}
+		})
+	}
+}
+
+func TestParseOrigin(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://Dash.Example.com":        "https://dash.example.com",
+		"https://dash.example.com:443/x/": "https://dash.example.com",
+		"http://localhost:8080/":          "http://localhost:8080",
+		"http://localhost:80":             "http://localhost",
+		"https://[::1]:8443":              "https://[::1]:8443",
+	} {
+		if got, err := ParseOrigin(in); err != nil || got != want {
+			t.Errorf("ParseOrigin(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "null", "dash.example.com", "ftp://x", "https://u:p@x.example"} {
+		if got, err := ParseOrigin(in); err == nil {
+			t.Errorf("ParseOrigin(%q) = %q, want an error", in, got)
+		}
+	}
 }

@@ -113,7 +113,7 @@ func TestNoSecretsInClear(t *testing.T) {
 			}
 			reset, resetHash := auth.GenerateToken()
 			if _, err := s.CreatePasswordReset(ctx, auth.PasswordReset{ID: auth.NewID(auth.PasswordResetIDPrefix, now),
-				IdentityID: id.ID, TokenHash: resetHash, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				IdentityID: id.ID, Account: id.EmailNorm, TokenHash: resetHash, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 				t.Fatalf("create password reset: %v", err)
 			}
 			challenge, challengeHash := auth.GenerateToken()

@@ -82,13 +82,27 @@ func NewEnv(tb testing.TB, o auth.Options) *Env {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	dir := auth.NewStaticDirectory()
-	return &Env{Service: auth.NewService(st, iss, dir, o), Store: st, Issuer: iss, Dir: dir, Clock: clock, Mailer: box, DB: db}
+	svc := auth.NewService(st, iss, dir, o)
+	RunService(tb, svc)
+	return &Env{Service: svc, Store: st, Issuer: iss, Dir: dir, Clock: clock, Mailer: box, DB: db}
 }
 
-// Mailbox is an auth.Mailer that keeps what it is given.
+// RunService runs svc's background work (its mail queue) until the test
+// ends.
+func RunService(tb testing.TB, svc *auth.Service) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { svc.Run(ctx); close(done) }()
+	tb.Cleanup(func() { cancel(); <-done })
+}
+
+// Mailbox is an auth.Mailer that keeps what it is given. The service
+// sends mail from a queue in the background: Wait for it.
 type Mailbox struct {
 	mu   sync.Mutex
 	sent []auth.Mail
+	// more is closed and replaced on every Send.
+	more chan struct{}
 }
 
 // Send implements auth.Mailer.
@@ -96,7 +110,36 @@ func (m *Mailbox) Send(_ context.Context, mail auth.Mail) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sent = append(m.sent, mail)
+	if m.more != nil {
+		close(m.more)
+		m.more = nil
+	}
 	return nil
+}
+
+// Wait returns the mails sent so far once there are at least n, failing
+// the test if they do not come within 10 seconds (a bound on a hang, not
+// a timing assertion).
+func (m *Mailbox) Wait(tb testing.TB, n int) []auth.Mail {
+	tb.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		m.mu.Lock()
+		if len(m.sent) >= n {
+			defer m.mu.Unlock()
+			return append([]auth.Mail(nil), m.sent...)
+		}
+		if m.more == nil {
+			m.more = make(chan struct{})
+		}
+		more := m.more
+		m.mu.Unlock()
+		select {
+		case <-more:
+		case <-deadline:
+			tb.Fatalf("got %d mails after 10 s, want %d", len(m.Sent()), n)
+		}
+	}
 }
 
 // Sent returns the mails sent so far.

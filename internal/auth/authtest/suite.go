@@ -48,7 +48,8 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"audit errors", testAuditErrors},
 		{"session get by id", testGetSession},
 		{"session get active by id", testGetActiveSession},
-		{"login failures", testLoginFailures},
+		{"throttle counters", testThrottleCounters},
+		{"throttle counters concurrent", testThrottleCountersConcurrent},
 		{"login challenges", testLoginChallenges},
 		{"totp and recovery codes", testTOTP},
 		{"clients", testClients},
@@ -56,6 +57,11 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"refresh tokens", testRefreshTokens},
 		{"revoked access tokens", testRevokedAccessTokens},
 		{"password resets", testPasswordResets},
+		{"password reset completion burns codes and signs out", testCompletePasswordResetBurnsAndSignsOut},
+		{"password reset completion refuses disabled identities", testCompletePasswordResetRefusesDisabled},
+		{"password reset completion concurrent", testCompletePasswordResetConcurrent},
+		{"password resets burn", testBurnPasswordResets},
+		{"password reset stats and prune", testPasswordResetStatsAndPrune},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}

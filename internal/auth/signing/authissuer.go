@@ -42,7 +42,9 @@ func NewAuthIssuer(m *Manager, aud string) (*AuthIssuer, error) {
 		AnyAudience:   true,
 		Types:         []string{identity.AccessTokenType},
 		MaxTokenBytes: m.o.MaxTokenBytes,
-		Now:           m.o.Now,
+		// No token this issuer signs lives longer; issuing refuses it.
+		MaxLifetime: m.o.MaxTokenLifetime,
+		Now:         m.o.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new auth issuer: %w", err)

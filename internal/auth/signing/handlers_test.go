@@ -88,7 +88,7 @@ func TestJWKSHandler(t *testing.T) {
 }
 
 func TestDiscoveryHandler(t *testing.T) {
-	h, err := signing.DiscoveryHandler(testIssuer, map[string]any{"scopes_supported": []string{"analytics:read"}})
+	h, err := signing.DiscoveryHandler(testIssuer, []string{"ES256"}, map[string]any{"scopes_supported": []string{"analytics:read"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,20 +109,60 @@ func TestDiscoveryHandler(t *testing.T) {
 		"revocation_endpoint":    testIssuer + "/oauth2/revoke",
 		"grant_types_supported":  []any{"client_credentials", "refresh_token"},
 		"scopes_supported":       []any{"analytics:read"},
+		// The members OpenID Connect Discovery 1.0 §3 requires, but
+		// authorization_endpoint (see DiscoveryHandler): no response type
+		// is supported, and only the algorithm in use is advertised.
+		"response_types_supported":              []any{},
+		"subject_types_supported":               []any{"public"},
+		"id_token_signing_alg_values_supported": []any{"ES256"},
 	} {
 		got, _ := json.Marshal(doc[k])
 		w, _ := json.Marshal(want)
-		if string(got) != string(w) {
+		if _, ok := doc[k]; !ok || string(got) != string(w) {
 			t.Errorf("%s: got %s, want %s", k, got, w)
 		}
 	}
+	if v, ok := doc["authorization_endpoint"]; ok {
+		t.Errorf("authorization_endpoint: got %v, want none (Portico has no authorization endpoint)", v)
+	}
 	for _, bad := range []string{"", "auth.portico.test", "https://auth.test/?a=b", "https://auth.test/#x"} {
-		if _, err := signing.DiscoveryHandler(bad, nil); err == nil {
+		if _, err := signing.DiscoveryHandler(bad, []string{"ES256"}, nil); err == nil {
 			t.Errorf("issuer %q accepted", bad)
 		}
 	}
-	if _, err := signing.DiscoveryHandler(testIssuer, map[string]any{"bad": make(chan int)}); err == nil {
+	for _, algs := range [][]string{nil, {"HS256"}, {"none"}} {
+		if _, err := signing.DiscoveryHandler(testIssuer, algs, nil); err == nil {
+			t.Errorf("algorithms %q accepted", algs)
+		}
+	}
+	if _, err := signing.DiscoveryHandler(testIssuer, []string{"ES256"}, map[string]any{"bad": make(chan int)}); err == nil {
 		t.Error("an unencodable extra member was accepted")
+	}
+}
+
+// TestManagerDiscoveryAdvertisesItsAlgorithm checks that the discovery
+// document names the algorithm the Manager signs with, not every
+// algorithm the package could use.
+func TestManagerDiscoveryAdvertisesItsAlgorithm(t *testing.T) {
+	for _, alg := range identity.SupportedAlgorithms() {
+		t.Run(alg, func(t *testing.T) {
+			m := mustManager(t, mustSQLiteStore(t), mustKEK(t), signing.Options{Issuer: testIssuer, Algorithm: alg, Logger: quietLogger()})
+			h, err := m.DiscoveryHandler(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", signing.DiscoveryPath, nil))
+			var doc struct {
+				Algs []string `json:"id_token_signing_alg_values_supported"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if len(doc.Algs) != 1 || doc.Algs[0] != alg {
+				t.Errorf("got %v, want [%s]", doc.Algs, alg)
+			}
+		})
 	}
 }
 
@@ -140,7 +180,7 @@ func TestGoOIDCVerifies(t *testing.T) {
 			m := mustManager(t, mustSQLiteStore(t), mustKEK(t), signing.Options{
 				Issuer: srv.URL, Algorithm: alg, Logger: quietLogger(),
 			})
-			disc, err := signing.DiscoveryHandler(srv.URL, nil)
+			disc, err := m.DiscoveryHandler(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
