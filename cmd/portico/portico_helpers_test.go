@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -184,6 +185,26 @@ func mustGetWith(t *testing.T, c *http.Client, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// mustCounter returns the value of series (name{labels}, as exposed) in
+// the metrics at url, 0 when it is not there yet.
+func mustCounter(t *testing.T, url, series string) float64 {
+	t.Helper()
+	code, body := mustGet(t, url)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s = %d", url, code)
+	}
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %q is not a number", series, v)
+			}
+			return f
+		}
+	}
+	return 0
 }
 
 // mustBeStaffAdmin checks that the client's session is the administrator's.

@@ -365,6 +365,10 @@ func TestAllAuthenticatesAtTheGateway(t *testing.T) {
 		}
 	})
 	t.Run("logout ends the session at once", func(t *testing.T) {
+		// Used just now, so that the gateway holds its exchange.
+		if code, body := mustGetWith(t, c, gw+"/v1/me"); code != http.StatusOK {
+			t.Fatalf("GET /v1/me = %d %s, want 200", code, body)
+		}
 		req, _ := http.NewRequest(http.MethodPost, gw+"/v1/logout", nil)
 		req.Header.Set(authhttp.CSRFHeader, "1")
 		resp, err := c.Do(req)
@@ -375,8 +379,13 @@ func TestAllAuthenticatesAtTheGateway(t *testing.T) {
 		if resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("POST /v1/logout = %d, want 204", resp.StatusCode)
 		}
-		// The gateway may still hold the exchange in its cache; auth checks
-		// the session itself, so the old cookie stops working now.
+		// The logout's answer cleared the cookie, so the gateway dropped
+		// its cached exchange: the old cookie is asked about at auth (a
+		// miss, not a hit) and refused there, not only by auth's /v1/me,
+		// which checks the session itself.
+		misses := p.url("admin", "/metrics")
+		const miss = `portico_gateway_auth_exchanges_total{outcome="miss"}`
+		before := mustCounter(t, misses, miss)
 		req, _ = http.NewRequest(http.MethodGet, gw+"/v1/me", nil)
 		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
 		resp, err = http.DefaultClient.Do(req)
@@ -386,6 +395,9 @@ func TestAllAuthenticatesAtTheGateway(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("GET /v1/me with the logged-out cookie = %d, want 401", resp.StatusCode)
+		}
+		if after := mustCounter(t, misses, miss); after != before+1 {
+			t.Errorf("%s went from %v to %v over the request after logout, want one more: the gateway served its cached exchange", miss, before, after)
 		}
 	})
 	mustStop(t, p)

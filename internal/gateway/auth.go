@@ -145,24 +145,24 @@ func (p *policy) allows(c *identity.Claims, params *router.Params) bool {
 
 // authenticate finds the caller's credential, exchanges it, checks the
 // route's policy and replaces the credential with the internal token, so
-// that services never see an outside credential. It returns the exchange,
-// or the problem to answer with (nil problem and nil result: the client
-// left).
-func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route, r *http.Request, params *router.Params) (*authn.Result, *problem.Problem, string) {
+// that services never see an outside credential. It returns the exchange
+// and the credential it was made for, or the problem to answer with (nil
+// problem and nil result: the client left).
+func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route, r *http.Request, params *router.Params) (*authn.Result, authn.Credential, *problem.Problem, string) {
 	c, ok, err := authn.Extract(r, a.extract)
 	switch {
 	case errors.Is(err, authn.ErrAmbiguous):
-		return nil, problem.BadRequest("The request carries more than one credential; send one."), "ambiguous_credentials"
+		return nil, c, problem.BadRequest("The request carries more than one credential; send one."), "ambiguous_credentials"
 	case err != nil || !ok:
-		return nil, unauthenticated(), "unauthenticated"
+		return nil, c, unauthenticated(), "unauthenticated"
 	}
 	res, err := a.x.Exchange(ctx, c)
 	if err != nil {
 		switch authn.Status(err) {
 		case http.StatusBadRequest, http.StatusUnauthorized:
-			return nil, unauthenticated(), "unauthenticated"
+			return nil, c, unauthenticated(), "unauthenticated"
 		case authn.StatusClientClosedRequest:
-			return nil, nil, ""
+			return nil, c, nil, ""
 		}
 		msg := "credential exchange failed"
 		if errors.Is(err, authn.ErrInvalidToken) {
@@ -171,14 +171,52 @@ func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route
 			msg = "internal token from the credential exchange refused"
 		}
 		g.log.WarnContext(ctx, msg, "route", rte.name, "error", err.Error())
-		return nil, problem.Unavailable("auth-unavailable", "Authentication is unavailable; try again shortly."), "auth_unavailable"
+		return nil, c, problem.Unavailable("auth-unavailable", "Authentication is unavailable; try again shortly."), "auth_unavailable"
 	}
 	if res.Claims == nil || !rte.policy.allows(res.Claims, params) {
-		return nil, problem.New(http.StatusForbidden, "forbidden", "Forbidden", "The caller may not use this route."), "forbidden"
+		return nil, c, problem.New(http.StatusForbidden, "forbidden", "Forbidden", "The caller may not use this route."), "forbidden"
 	}
 	stripCredentials(r, a.extract)
 	r.Header["Authorization"] = []string{"Bearer " + res.Token}
-	return &res, nil, ""
+	return &res, c, nil, ""
+}
+
+// answered sees the header of a 2xx answer to a request authenticated
+// with c, before it is sent. When the answer clears the session cookie,
+// the service behind it has ended the session (auth's logout does), so
+// c's cached exchange is dropped and the next request with c asks auth,
+// instead of being served from the cache for up to auth.cache_ttl.
+func (a *authenticator) answered(c authn.Credential, h http.Header) {
+	if lines := h["Set-Cookie"]; len(lines) > 0 && clearsCookie(lines, a.cookieName(), time.Now) {
+		a.x.Invalidate(c)
+	}
+}
+
+func (a *authenticator) cookieName() string {
+	if a.extract.CookieName == "" {
+		return authn.DefaultCookieName
+	}
+	return a.extract.CookieName
+}
+
+// clearsCookie reports whether one of the Set-Cookie lines deletes the
+// cookie name: a Max-Age of zero or less, or, without Max-Age, an Expires
+// not after now (RFC 6265 §5.2.2, §5.3). Only lines that start with name
+// are parsed, so that an answer setting other cookies allocates nothing.
+func clearsCookie(lines []string, name string, now func() time.Time) bool {
+	for _, line := range lines {
+		if !strings.HasPrefix(line, name) {
+			continue
+		}
+		ck, err := http.ParseSetCookie(line)
+		if err != nil || ck.Name != name {
+			continue
+		}
+		if ck.MaxAge < 0 || (ck.MaxAge == 0 && !ck.Expires.IsZero() && !ck.Expires.After(now())) {
+			return true
+		}
+	}
+	return false
 }
 
 func unauthenticated() *problem.Problem {

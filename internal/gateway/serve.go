@@ -112,7 +112,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var ident *authn.Result
 	if rte.authenticate {
-		id, p, reason := g.authenticate(ctx, rt.auth, rte, r, &params)
+		id, cred, p, reason := g.authenticate(ctx, rt.auth, rte, r, &params)
 		if id == nil {
 			if p == nil { // the client left while its credential was exchanged
 				st.kind = kindCanceled
@@ -130,6 +130,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		ident = id
 		st.subject = id.Subject
+		if rte.plan == nil {
+			st.auth, st.cred = rt.auth, cred // for a logout in the upstream's answer
+		}
 	}
 
 	if r.ContentLength > rte.maxBody {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+
+	"github.com/portico-gw/portico/internal/gateway/authn"
 )
 
 // reqState is what the gateway knows about one request while it is served:
@@ -25,6 +27,13 @@ type reqState struct {
 	client    netip.Addr    // the original client, behind trusted proxies
 	subject   string        // the authenticated caller, if any
 	kind      failureKind
+
+	// auth is set on a proxied route that authenticated the caller with
+	// cred; WriteHeader then hands auth the header of a 2xx answer, so
+	// that an answer ending the session drops cred's cached exchange
+	// before the client can send another request.
+	auth *authenticator
+	cred authn.Credential
 }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}
@@ -48,6 +57,9 @@ func (s *reqState) WriteHeader(code int) {
 	if !s.wroteHeader {
 		s.status = code
 		s.wroteHeader = true
+		if s.auth != nil && code >= 200 && code < 300 {
+			s.auth.answered(s.cred, s.ResponseWriter.Header())
+		}
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
