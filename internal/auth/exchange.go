@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/portico-gw/portico/internal/platform/identity"
@@ -80,7 +81,7 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 			return Exchanged{}, fmt.Errorf("exchange: %w", err)
 		}
 		claims = identity.Claims{Subject: ac.Subject, Kind: identity.KindClient, Orgs: []identity.OrgRole{{ID: c.OrgID, Role: RoleScoped}},
-			Scopes: ac.Scopes, CredentialID: ac.ID, ClientID: c.ID}
+			Scopes: ac.Scopes, CredentialID: ac.ID, ClientID: c.ID, Resources: slices.Clone(ac.Audience)}
 		until = ac.ExpiresAt
 	default:
 		return Exchanged{}, &Error{Code: ErrInvalid, Message: `kind must be "session", "bearer" or "api_key"`,

@@ -10,6 +10,36 @@ import (
 	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
+// TestExchangeCarriesResource: the internal token of a machine client
+// names the audiences its access token was minted for, so that the
+// gateway can hold a route to one API.
+func TestExchangeCarriesResource(t *testing.T) {
+	const billing, reports = "https://api.example.com/billing", "https://api.example.com/reports"
+	env := authtest.NewEnv(t, auth.Options{Audiences: []string{billing, reports}})
+	_, p := admin(t, env, "adm@example.com", "org_acme")
+	c, _ := mustClient(t, env, p, "org_acme", false, "analytics:read")
+	for _, tc := range []struct {
+		name            string
+		requested, want []string
+	}{
+		{"default", nil, []string{billing}},
+		{"one", []string{reports}, []string{reports}},
+		{"both, once each", []string{reports, billing, reports}, []string{reports, billing}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, err := env.Service.ClientCredentials(t.Context(), c, nil, tc.requested)
+			mustNoErr(t, "grant", err)
+			ex, err := env.Service.Exchange(t.Context(), tok.AccessToken, auth.CredentialBearer)
+			mustNoErr(t, "exchange", err)
+			got, err := env.Issuer.VerifyInternalToken(ex.Token)
+			mustNoErr(t, "verify internal token", err)
+			if !slices.Equal(got.Resources, tc.want) {
+				t.Errorf("got resource %q, want %q", got.Resources, tc.want)
+			}
+		})
+	}
+}
+
 func TestExchange(t *testing.T) {
 	env := authtest.NewEnv(t, auth.Options{})
 	id, p := admin(t, env, "adm@example.com", "org_acme")
@@ -18,7 +48,7 @@ func TestExchange(t *testing.T) {
 	_, key, err := env.Service.CreateAPIKey(t.Context(), p, "org_acme", auth.CreateAPIKeyRequest{Name: "ci", Scopes: []string{"configs:read"}})
 	mustNoErr(t, "create api key", err)
 	c, _ := mustClient(t, env, p, "org_acme", false, "analytics:read")
-	tok, err := env.Service.ClientCredentials(t.Context(), c, nil)
+	tok, err := env.Service.ClientCredentials(t.Context(), c, nil, nil)
 	mustNoErr(t, "grant", err)
 
 	for _, tc := range []struct {
@@ -32,7 +62,8 @@ func TestExchange(t *testing.T) {
 		{"api key", key, auth.CredentialAPIKey, identity.Claims{Kind: identity.KindAPIKey,
 			Orgs: []identity.OrgRole{{ID: "org_acme", Role: auth.RoleScoped}}, Scopes: []string{"configs:read"}}},
 		{"bearer detected", tok.AccessToken, "", identity.Claims{Subject: c.ID, Kind: identity.KindClient, ClientID: c.ID,
-			Orgs: []identity.OrgRole{{ID: "org_acme", Role: auth.RoleScoped}}, Scopes: []string{"analytics:read"}}},
+			Orgs: []identity.OrgRole{{ID: "org_acme", Role: auth.RoleScoped}}, Scopes: []string{"analytics:read"},
+			Resources: []string{auth.DefaultAudience}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ex, err := env.Service.Exchange(t.Context(), tc.credential, tc.kind)
@@ -50,6 +81,9 @@ func TestExchange(t *testing.T) {
 			}
 			if got.ClientID != tc.want.ClientID {
 				t.Errorf("got client_id %q, want %q", got.ClientID, tc.want.ClientID)
+			}
+			if !slices.Equal(got.Resources, tc.want.Resources) {
+				t.Errorf("got resource %q, want %q", got.Resources, tc.want.Resources)
 			}
 			if ex.Subject != got.Subject || !ex.ExpiresAt.Equal(got.Expiry) || ex.CacheTTL != 30*time.Second {
 				t.Errorf("got result %+v, want subject %s, expiry %v, cache ttl 30s", ex, got.Subject, got.Expiry)

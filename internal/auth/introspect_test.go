@@ -18,7 +18,7 @@ func TestIntrospectAndRevoke(t *testing.T) {
 	ses := mustLogin(t, env, "adm@example.com", "")
 	_, key, err := env.Service.CreateAPIKey(t.Context(), p, "org_acme", auth.CreateAPIKeyRequest{Name: "ci"})
 	mustNoErr(t, "create key", err)
-	tok, err := env.Service.ClientCredentials(t.Context(), c, nil)
+	tok, err := env.Service.ClientCredentials(t.Context(), c, nil, nil)
 	mustNoErr(t, "grant", err)
 
 	_, err = env.Service.Introspect(t.Context(), c, ses.Token, "")

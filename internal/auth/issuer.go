@@ -35,6 +35,10 @@ type AccessClaims struct {
 	OrgID string
 	// Scopes (scope, space-separated in the JWT) are the granted scopes.
 	Scopes []string
+	// Audience (aud) names the resource servers the token is for (RFC
+	// 8707 resource indicators, or plain audience strings). Empty when
+	// issuing means the issuer's default audience.
+	Audience []string
 	// ID (jti) identifies the token, for revocation.
 	ID string
 	// IssuedAt (iat) and ExpiresAt (exp).

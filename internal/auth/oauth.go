@@ -20,7 +20,15 @@ const (
 	OAuthUnsupportedGrantType = "unsupported_grant_type"
 	OAuthInvalidScope         = "invalid_scope"
 	OAuthUnsupportedTokenType = "unsupported_token_type"
+	// OAuthInvalidTarget is a resource or audience the token endpoint does
+	// not mint tokens for (RFC 8707 §2).
+	OAuthInvalidTarget = "invalid_target"
 )
+
+// DefaultAudience is the audience of access tokens when Options.Audiences
+// is not set: Portico's public API, the resource server machine clients
+// call through the gateway.
+const DefaultAudience = "portico-api"
 
 // OAuthError is an error the token, revocation and introspection endpoints
 // answer in the RFC 6749 §5.2 shape. Description is safe to show.
@@ -48,12 +56,20 @@ type TokenResponse struct {
 // ClientCredentials grants an access token to an authenticated client
 // (RFC 6749 §4.4). requested, when not nil, selects a subset of the
 // client's scopes; nil grants them all. An unknown scope is invalid_scope.
-func (s *Service) ClientCredentials(ctx context.Context, c Client, requested []string) (TokenResponse, error) {
+// audiences, when not empty, are the resources or audiences the token is
+// for, each one of Options.Audiences (else invalid_target); empty means
+// the first of them. A refresh token issued with the access token keeps
+// its audiences.
+func (s *Service) ClientCredentials(ctx context.Context, c Client, requested, audiences []string) (TokenResponse, error) {
 	scopes, err := downSelect(c.Scopes, requested)
 	if err != nil {
 		return TokenResponse{}, err
 	}
-	resp, err := s.issueAccess(ctx, c, c.ID, scopes)
+	aud, err := selectAudiences(s.o.Audiences, s.o.Audiences[:1], audiences)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	resp, err := s.issueAccess(ctx, c, c.ID, scopes, aud)
 	if err != nil {
 		return TokenResponse{}, err
 	}
@@ -62,7 +78,7 @@ func (s *Service) ClientCredentials(ctx context.Context, c Client, requested []s
 		token, hash := GenerateToken()
 		id := NewID(RefreshTokenIDPrefix, now)
 		if _, err := s.store.CreateRefreshToken(ctx, RefreshToken{
-			ID: id, FamilyID: id, ClientID: c.ID, Subject: c.ID, Scopes: scopes, TokenHash: hash,
+			ID: id, FamilyID: id, ClientID: c.ID, Subject: c.ID, Scopes: scopes, Audiences: aud, TokenHash: hash,
 			CreatedAt: now, ExpiresAt: now.Add(s.o.RefreshTokenLifetime),
 		}); err != nil {
 			return TokenResponse{}, fmt.Errorf("client credentials: %w", err)
@@ -90,10 +106,29 @@ func downSelect(allowed, requested []string) ([]string, error) {
 	return slices.Clone(requested), nil
 }
 
-func (s *Service) issueAccess(ctx context.Context, c Client, subject string, scopes []string) (TokenResponse, error) {
+// selectAudiences returns the audiences of an access token: requested,
+// deduplicated, when every entry is in allowed (else invalid_target), or
+// def when requested is empty.
+func selectAudiences(allowed, def, requested []string) ([]string, error) {
+	if len(requested) == 0 {
+		return slices.Clone(def), nil
+	}
+	var out []string
+	for _, a := range requested {
+		if !slices.Contains(allowed, a) {
+			return nil, oauthErr(OAuthInvalidTarget, "a requested resource or audience is not one this server issues tokens for")
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) issueAccess(ctx context.Context, c Client, subject string, scopes, audiences []string) (TokenResponse, error) {
 	now := s.now()
 	claims := AccessClaims{
-		Subject: subject, ClientID: c.ID, OrgID: c.OrgID, Scopes: scopes,
+		Subject: subject, ClientID: c.ID, OrgID: c.OrgID, Scopes: scopes, Audience: audiences,
 		ID: newJTI(), IssuedAt: now, ExpiresAt: now.Add(s.o.AccessTokenLifetime),
 	}
 	token, err := s.issuer.IssueAccessToken(ctx, claims)
@@ -116,8 +151,10 @@ func newJTI() string {
 // is confused), except within Options.RefreshGrace of its first use, when
 // the caller gets the same successor again, so two concurrent refreshes
 // by one client do not log it out. requested may narrow the access
-// token's scopes; the refresh token keeps the family's.
-func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string, requested []string) (TokenResponse, error) {
+// token's scopes, and audiences its audiences (RFC 8707 §2.2: any other is
+// invalid_target); the refresh token keeps the family's. A family from
+// before tokens had a choice of audience has the default one.
+func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string, requested, audiences []string) (TokenResponse, error) {
 	raw, hash, err := tokenBytes(refreshToken)
 	if err != nil {
 		return TokenResponse{}, oauthErr(OAuthInvalidGrant, "the refresh token is invalid")
@@ -137,17 +174,25 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string, re
 	if err != nil {
 		return TokenResponse{}, err
 	}
+	granted := old.Audiences
+	if len(granted) == 0 {
+		granted = s.o.Audiences[:1]
+	}
+	aud, err := selectAudiences(granted, granted, audiences)
+	if err != nil {
+		return TokenResponse{}, err
+	}
 	if old.UsedAt == nil {
 		nonce := make([]byte, 32)
 		_, _ = rand.Read(nonce) // crypto/rand.Read never returns an error
 		next, nextHash := successorToken(raw, nonce)
 		err := s.store.RotateRefreshToken(ctx, old.ID, nonce, RefreshToken{
 			ID: NewID(RefreshTokenIDPrefix, now), FamilyID: old.FamilyID, ClientID: c.ID, Subject: old.Subject,
-			Scopes: old.Scopes, TokenHash: nextHash, CreatedAt: now, ExpiresAt: now.Add(s.o.RefreshTokenLifetime),
+			Scopes: old.Scopes, Audiences: old.Audiences, TokenHash: nextHash, CreatedAt: now, ExpiresAt: now.Add(s.o.RefreshTokenLifetime),
 		})
 		switch {
 		case err == nil:
-			resp, err := s.issueAccess(ctx, c, old.Subject, scopes)
+			resp, err := s.issueAccess(ctx, c, old.Subject, scopes, aud)
 			resp.RefreshToken = next
 			return resp, err
 		case !errors.Is(err, ErrConflict):
@@ -161,13 +206,13 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string, re
 			return TokenResponse{}, oauthErr(OAuthInvalidGrant, "the refresh token is invalid, expired or revoked")
 		}
 	}
-	return s.reuse(ctx, c, old, raw, scopes)
+	return s.reuse(ctx, c, old, raw, scopes, aud)
 }
 
 // reuse handles a spent refresh token: the same successor within the
 // grace window if that successor is itself unspent, else revocation of the
 // family.
-func (s *Service) reuse(ctx context.Context, c Client, old RefreshToken, raw []byte, scopes []string) (TokenResponse, error) {
+func (s *Service) reuse(ctx context.Context, c Client, old RefreshToken, raw []byte, scopes, audiences []string) (TokenResponse, error) {
 	now := s.now()
 	if now.Sub(*old.UsedAt) <= s.o.RefreshGrace && len(old.SuccessorNonce) > 0 {
 		next, nextHash := successorToken(raw, old.SuccessorNonce)
@@ -176,7 +221,7 @@ func (s *Service) reuse(ctx context.Context, c Client, old RefreshToken, raw []b
 			return TokenResponse{}, fmt.Errorf("refresh: %w", err)
 		}
 		if err == nil && succ.UsedAt == nil && succ.RevokedAt == nil {
-			resp, err := s.issueAccess(ctx, c, old.Subject, scopes)
+			resp, err := s.issueAccess(ctx, c, old.Subject, scopes, audiences)
 			resp.RefreshToken = next
 			return resp, err
 		}

@@ -36,7 +36,7 @@ func TestClientCredentials(t *testing.T) {
 		"down-selected":         {[]string{"configs:read"}, []string{"configs:read"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resp, err := env.Service.ClientCredentials(t.Context(), c, tc.requested)
+			resp, err := env.Service.ClientCredentials(t.Context(), c, tc.requested, nil)
 			mustNoErr(t, "grant", err)
 			if !slices.Equal(resp.Scopes, tc.want) || resp.RefreshToken != "" || resp.ExpiresIn != 5*time.Minute {
 				t.Errorf("got (scopes %v, refresh %q, expires in %v), want (%v, none, 5m)", resp.Scopes, resp.RefreshToken, resp.ExpiresIn, tc.want)
@@ -48,7 +48,7 @@ func TestClientCredentials(t *testing.T) {
 			}
 		})
 	}
-	_, err = env.Service.ClientCredentials(t.Context(), c, []string{"configs:write"})
+	_, err = env.Service.ClientCredentials(t.Context(), c, []string{"configs:write"}, nil)
 	wantOAuthErr(t, "scope beyond the client's", err, auth.OAuthInvalidScope)
 
 	mustNoErr(t, "revoke client", env.Service.RevokeClient(t.Context(), p, "org_acme", c.ID))
@@ -66,15 +66,15 @@ func TestRefreshRotation(t *testing.T) {
 	c, _ := mustClient(t, env, p, "org_acme", true, "analytics:read", "configs:read")
 	other, _ := mustClient(t, env, p, "org_acme", true, "analytics:read")
 
-	first, err := env.Service.ClientCredentials(t.Context(), c, nil)
+	first, err := env.Service.ClientCredentials(t.Context(), c, nil, nil)
 	mustNoErr(t, "grant", err)
 	if first.RefreshToken == "" {
 		t.Fatal("got no refresh token, want one")
 	}
-	_, err = env.Service.Refresh(t.Context(), other, first.RefreshToken, nil)
+	_, err = env.Service.Refresh(t.Context(), other, first.RefreshToken, nil, nil)
 	wantOAuthErr(t, "another client's refresh token", err, auth.OAuthInvalidGrant)
 
-	second, err := env.Service.Refresh(t.Context(), c, first.RefreshToken, []string{"analytics:read"})
+	second, err := env.Service.Refresh(t.Context(), c, first.RefreshToken, []string{"analytics:read"}, nil)
 	mustNoErr(t, "refresh", err)
 	if second.RefreshToken == first.RefreshToken || !slices.Equal(second.Scopes, []string{"analytics:read"}) {
 		t.Errorf("got (refresh token reused %v, scopes %v), want a new token and [analytics:read]", second.RefreshToken == first.RefreshToken, second.Scopes)
@@ -82,13 +82,13 @@ func TestRefreshRotation(t *testing.T) {
 
 	t.Run("retry within the grace window gets the same successor", func(t *testing.T) {
 		env.Clock.Advance(5 * time.Second)
-		again, err := env.Service.Refresh(t.Context(), c, first.RefreshToken, nil)
+		again, err := env.Service.Refresh(t.Context(), c, first.RefreshToken, nil, nil)
 		mustNoErr(t, "retry", err)
 		if again.RefreshToken != second.RefreshToken {
 			t.Error("got a different refresh token, want the same successor")
 		}
 	})
-	third, err := env.Service.Refresh(t.Context(), c, second.RefreshToken, nil)
+	third, err := env.Service.Refresh(t.Context(), c, second.RefreshToken, nil, nil)
 	mustNoErr(t, "refresh the successor", err)
 	if !slices.Equal(third.Scopes, []string{"analytics:read", "configs:read"}) {
 		t.Errorf("got scopes %v, want the family's full scopes", third.Scopes)
@@ -96,25 +96,25 @@ func TestRefreshRotation(t *testing.T) {
 
 	t.Run("reuse after the grace window revokes the family", func(t *testing.T) {
 		env.Clock.Advance(11 * time.Second)
-		_, err := env.Service.Refresh(t.Context(), c, first.RefreshToken, nil)
+		_, err := env.Service.Refresh(t.Context(), c, first.RefreshToken, nil, nil)
 		wantOAuthErr(t, "reuse", err, auth.OAuthInvalidGrant)
-		_, err = env.Service.Refresh(t.Context(), c, third.RefreshToken, nil)
+		_, err = env.Service.Refresh(t.Context(), c, third.RefreshToken, nil, nil)
 		wantOAuthErr(t, "newest token of the revoked family", err, auth.OAuthInvalidGrant)
 	})
 	t.Run("reuse of a spent token whose successor was spent too", func(t *testing.T) {
-		a, err := env.Service.ClientCredentials(t.Context(), c, nil)
+		a, err := env.Service.ClientCredentials(t.Context(), c, nil, nil)
 		mustNoErr(t, "grant", err)
-		b, err := env.Service.Refresh(t.Context(), c, a.RefreshToken, nil)
+		b, err := env.Service.Refresh(t.Context(), c, a.RefreshToken, nil, nil)
 		mustNoErr(t, "refresh", err)
-		cc, err := env.Service.Refresh(t.Context(), c, b.RefreshToken, nil)
+		cc, err := env.Service.Refresh(t.Context(), c, b.RefreshToken, nil, nil)
 		mustNoErr(t, "refresh again", err)
-		_, err = env.Service.Refresh(t.Context(), c, a.RefreshToken, nil)
+		_, err = env.Service.Refresh(t.Context(), c, a.RefreshToken, nil, nil)
 		wantOAuthErr(t, "stale token within grace", err, auth.OAuthInvalidGrant)
-		_, err = env.Service.Refresh(t.Context(), c, cc.RefreshToken, nil)
+		_, err = env.Service.Refresh(t.Context(), c, cc.RefreshToken, nil, nil)
 		wantOAuthErr(t, "family revoked", err, auth.OAuthInvalidGrant)
 	})
 	t.Run("concurrent refreshes agree", func(t *testing.T) {
-		a, err := env.Service.ClientCredentials(t.Context(), c, nil)
+		a, err := env.Service.ClientCredentials(t.Context(), c, nil, nil)
 		mustNoErr(t, "grant", err)
 		const n = 6
 		got := make([]string, n)
@@ -122,7 +122,7 @@ func TestRefreshRotation(t *testing.T) {
 		var wg sync.WaitGroup
 		for k := range n {
 			wg.Go(func() {
-				resp, err := env.Service.Refresh(t.Context(), c, a.RefreshToken, nil)
+				resp, err := env.Service.Refresh(t.Context(), c, a.RefreshToken, nil, nil)
 				got[k], errs[k] = resp.RefreshToken, err
 			})
 		}
@@ -132,7 +132,7 @@ func TestRefreshRotation(t *testing.T) {
 				t.Errorf("refresh %d: got (%v, same token %v), want success with the same token", k, errs[k], got[k] == got[0])
 			}
 		}
-		_, err = env.Service.Refresh(t.Context(), c, got[0], nil)
+		_, err = env.Service.Refresh(t.Context(), c, got[0], nil, nil)
 		mustNoErr(t, "the agreed successor works", err)
 	})
 }

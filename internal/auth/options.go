@@ -68,6 +68,13 @@ type Options struct {
 	// other client (a credential of another organization, or a session,
 	// is answered inactive). Default "auth:introspect".
 	IntrospectScope string
+	// Audiences are the resource identifiers (RFC 8707) or audiences the
+	// token endpoint mints access tokens for: a client may name some of
+	// them with the resource or audience parameter, and anything else is
+	// invalid_target. The first is the audience of a token whose request
+	// names none. Default [DefaultAudience], the one audience every access
+	// token had before there was a choice.
+	Audiences []string
 	// StaffOrgID is the organization of the operator's staff, whose
 	// clients may introspect credentials of every organization. Default
 	// "": no client may.
@@ -251,6 +258,9 @@ func (o Options) withDefaults() Options {
 	setDur(&o.HashWait, d.HashWait)
 	if o.CookieName == "" {
 		o.CookieName = d.CookieName
+	}
+	if len(o.Audiences) == 0 {
+		o.Audiences = []string{DefaultAudience}
 	}
 	if o.ChallengeMaxAttempts == 0 {
 		o.ChallengeMaxAttempts = d.ChallengeMaxAttempts

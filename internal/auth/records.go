@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -163,8 +164,12 @@ type RefreshToken struct {
 	ClientID string
 	// Subject is who the tokens act for (the client ID for client
 	// credentials).
-	Subject   string
-	Scopes    []string
+	Subject string
+	Scopes  []string
+	// Audiences are the access tokens' audiences the family was first
+	// issued with; empty for a family from before there was a choice,
+	// which gets the default audience.
+	Audiences []string
 	TokenHash []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -194,6 +199,8 @@ func (t RefreshToken) Validate() error {
 		return fmt.Errorf("refresh token times: %w", ErrInvalid)
 	case t.UsedAt != nil || t.RevokedAt != nil || len(t.SuccessorNonce) != 0:
 		return fmt.Errorf("a new refresh token cannot be used or revoked: %w", ErrInvalid)
+	case slices.Contains(t.Audiences, ""):
+		return fmt.Errorf("refresh token audience empty: %w", ErrInvalid)
 	}
 	return ValidateScopes(t.Scopes)
 }

@@ -107,24 +107,35 @@ func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
 
 // policy is a compiled config.Requirement.
 type policy struct {
-	tenant string
-	roles  []string
-	scopes []string
-	staff  bool
+	tenant   string
+	roles    []string
+	scopes   []string
+	staff    bool
+	audience string // "" checks none
 }
 
 func compilePolicy(r *config.Requirement) *policy {
 	if r == nil {
 		return &policy{}
 	}
-	return &policy{tenant: r.Tenant, roles: r.Roles, scopes: r.Scopes, staff: r.Staff}
+	p := &policy{tenant: r.Tenant, roles: r.Roles, scopes: r.Scopes, staff: r.Staff}
+	if r.Audience != nil {
+		p.audience = *r.Audience
+	}
+	return p
 }
 
 // allows reports whether the holder of c may call the route with params.
 // Staff pass tenant and role checks (they act for the operator in any
 // organization) but not scope checks, which bind machine credentials.
+// The audience binds OAuth clients only: theirs is the one credential
+// minted for a named API; sessions and API keys name none, and API keys
+// are bound by scopes instead.
 func (p *policy) allows(c *identity.Claims, params *router.Params) bool {
 	if p.staff && !c.Staff {
+		return false
+	}
+	if p.audience != "" && c.Kind == identity.KindClient && !c.HasResource(p.audience) {
 		return false
 	}
 	if p.tenant != "" && !c.Staff {

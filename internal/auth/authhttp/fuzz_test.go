@@ -62,13 +62,17 @@ func FuzzParseForm(f *testing.F) {
 	f.Add("a=1&a=2")
 	f.Add("=x&&")
 	f.Add("%ff=1")
+	f.Add("resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb&a=1")
 	f.Fuzz(func(t *testing.T, body string) {
-		form, err := parseForm([]byte(body))
+		form, resources, err := parseForm([]byte(body))
 		if err != nil {
 			return
 		}
-		if len(form) > maxFormParams {
-			t.Fatalf("got %d parameters, want at most %d", len(form), maxFormParams)
+		if len(form)+len(resources) > maxFormParams {
+			t.Fatalf("got %d parameters, want at most %d", len(form)+len(resources), maxFormParams)
+		}
+		if _, ok := form["resource"]; ok {
+			t.Fatalf("resource in the form map, want it apart")
 		}
 		vals := url.Values{}
 		for k, v := range form {
@@ -77,9 +81,15 @@ func FuzzParseForm(f *testing.F) {
 			}
 			vals.Set(k, v)
 		}
-		again, err := parseForm([]byte(vals.Encode()))
-		if err != nil || len(again) != len(form) {
-			t.Fatalf("re-encoded form: got (%v, %v), want %v", again, err, form)
+		for _, r := range resources {
+			if !utf8.ValidString(r) {
+				t.Fatalf("got resource %q", r)
+			}
+			vals.Add("resource", r)
+		}
+		again, againRes, err := parseForm([]byte(vals.Encode()))
+		if err != nil || len(again) != len(form) || !slices.Equal(againRes, resources) {
+			t.Fatalf("re-encoded form: got (%v, %v, %v), want (%v, %v)", again, againRes, err, form, resources)
 		}
 		for k, v := range form {
 			if again[k] != v {

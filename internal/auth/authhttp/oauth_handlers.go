@@ -77,13 +77,13 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	var resp auth.TokenResponse
 	switch req.grantType {
 	case "client_credentials":
-		resp, err = h.svc.ClientCredentials(r.Context(), c, req.scopes)
+		resp, err = h.svc.ClientCredentials(r.Context(), c, req.scopes, req.audiences)
 	case "refresh_token":
 		if req.refreshToken == "" {
 			err = oauthInvalid("refresh_token is required")
 			break
 		}
-		resp, err = h.svc.Refresh(r.Context(), c, req.refreshToken, req.scopes)
+		resp, err = h.svc.Refresh(r.Context(), c, req.refreshToken, req.scopes, req.audiences)
 	case "":
 		err = oauthInvalid("grant_type is required")
 	default:

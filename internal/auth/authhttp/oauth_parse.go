@@ -18,31 +18,37 @@ const (
 
 var errBadForm = errors.New("malformed form")
 
-// parseForm decodes an application/x-www-form-urlencoded body. Following
-// RFC 6749 §3.1, a parameter given twice is an error, as are parameters
-// without a value-bearing "=" that are not empty, invalid UTF-8, and more
-// than maxFormParams parameters.
-func parseForm(body []byte) (map[string]string, error) {
-	form := map[string]string{}
+// parseForm decodes an application/x-www-form-urlencoded body into its
+// parameters and, apart, the values of the resource parameter, the one
+// parameter that may repeat (RFC 8707 §2). Following RFC 6749 §3.1, any
+// other parameter given twice is an error, as are parameters without a
+// value-bearing "=" that are not empty, invalid UTF-8, and more than
+// maxFormParams parameters (resources included).
+func parseForm(body []byte) (form map[string]string, resources []string, err error) {
+	form = map[string]string{}
 	for part := range strings.SplitSeq(string(body), "&") {
 		if part == "" {
 			continue
 		}
-		if len(form) == maxFormParams {
-			return nil, errBadForm
+		if len(form)+len(resources) == maxFormParams {
+			return nil, nil, errBadForm
 		}
 		k, v, _ := strings.Cut(part, "=")
 		key, err1 := url.QueryUnescape(k)
 		val, err2 := url.QueryUnescape(v)
 		if err1 != nil || err2 != nil || key == "" || !utf8.ValidString(key) || !utf8.ValidString(val) {
-			return nil, errBadForm
+			return nil, nil, errBadForm
+		}
+		if key == "resource" {
+			resources = append(resources, val)
+			continue
 		}
 		if _, dup := form[key]; dup {
-			return nil, errBadForm
+			return nil, nil, errBadForm
 		}
 		form[key] = val
 	}
-	return form, nil
+	return form, resources, nil
 }
 
 // parseBasic decodes an HTTP Basic Authorization header carrying OAuth
@@ -76,7 +82,10 @@ type oauthRequest struct {
 	clientID, clientSecret string
 	grantType              string
 	// scopes is nil when the scope parameter is absent.
-	scopes       []string
+	scopes []string
+	// audiences are the resource parameters (RFC 8707) and the audience
+	// parameter, in that order; empty when there are none.
+	audiences    []string
 	refreshToken string
 	// token and tokenHint are the parameters of revocation and
 	// introspection.
@@ -86,9 +95,9 @@ type oauthRequest struct {
 // parseOAuthRequest reads the client's credentials (Basic or in the body,
 // never both, RFC 6749 §2.3) and the other parameters of a form body.
 func parseOAuthRequest(authorization string, body []byte) (oauthRequest, error) {
-	form, err := parseForm(body)
+	form, resources, err := parseForm(body)
 	if err != nil {
-		return oauthRequest{}, oauthInvalid("the body is not a well-formed form; parameters must not repeat")
+		return oauthRequest{}, oauthInvalid("the body is not a well-formed form; parameters other than resource must not repeat")
 	}
 	req, err := clientCredentials(authorization, form)
 	if err != nil {
@@ -105,7 +114,27 @@ func parseOAuthRequest(authorization string, body []byte) (oauthRequest, error) 
 			req.scopes = []string{}
 		}
 	}
+	for _, r := range resources {
+		if !validResource(r) {
+			return oauthRequest{}, &auth.OAuthError{Code: auth.OAuthInvalidTarget,
+				Description: "resource must be an absolute URI without a fragment"}
+		}
+	}
+	req.audiences = resources
+	if a, ok := form["audience"]; ok {
+		if a == "" {
+			return oauthRequest{}, &auth.OAuthError{Code: auth.OAuthInvalidTarget, Description: "audience is empty"}
+		}
+		req.audiences = append(req.audiences, a)
+	}
 	return req, nil
+}
+
+// validResource reports whether r is a resource indicator as RFC 8707 §2
+// has it: an absolute URI without a fragment.
+func validResource(r string) bool {
+	u, err := url.Parse(r)
+	return err == nil && u.IsAbs() && u.Fragment == "" && !strings.Contains(r, "#")
 }
 
 // clientCredentials extracts the client ID and secret of a request.

@@ -6,21 +6,23 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
 )
 
-const refreshColumns = `id, family_id, client_id, subject, scopes, token_hash, created_at, expires_at, used_at, successor_nonce, revoked_at`
+const refreshColumns = `id, family_id, client_id, subject, scopes, token_hash, created_at, expires_at, used_at, successor_nonce, revoked_at, audiences`
 
 func scanRefreshToken(r rowScanner) (auth.RefreshToken, error) {
 	var (
 		t                   auth.RefreshToken
 		scopes, hash, nonce string
+		audiences           string
 		created, expires    int64
 		used, revoked       sql.NullInt64
 	)
-	if err := r.Scan(&t.ID, &t.FamilyID, &t.ClientID, &t.Subject, &scopes, &hash, &created, &expires, &used, &nonce, &revoked); err != nil {
+	if err := r.Scan(&t.ID, &t.FamilyID, &t.ClientID, &t.Subject, &scopes, &hash, &created, &expires, &used, &nonce, &revoked, &audiences); err != nil {
 		return auth.RefreshToken{}, err
 	}
 	h, err := hex.DecodeString(hash)
@@ -36,6 +38,12 @@ func scanRefreshToken(r rowScanner) (auth.RefreshToken, error) {
 	}
 	if t.Scopes == nil {
 		t.Scopes = []string{}
+	}
+	if err := json.Unmarshal([]byte(audiences), &t.Audiences); err != nil {
+		return auth.RefreshToken{}, fmt.Errorf("refresh token %s: stored audiences: %w", t.ID, err)
+	}
+	if len(t.Audiences) == 0 {
+		t.Audiences = nil
 	}
 	if len(n) > 0 {
 		t.SuccessorNonce = n
@@ -61,9 +69,18 @@ func insertRefreshToken(ctx context.Context, db execer, t auth.RefreshToken) (au
 	if err != nil {
 		return auth.RefreshToken{}, fmt.Errorf("store refresh token: encode scopes: %w", err)
 	}
+	if len(t.Audiences) == 0 {
+		t.Audiences = nil
+	}
+	t.Audiences = slices.Clone(t.Audiences)
+	audiences, err := json.Marshal(append([]string{}, t.Audiences...))
+	if err != nil {
+		return auth.RefreshToken{}, fmt.Errorf("store refresh token: encode audiences: %w", err)
+	}
 	_, err = db.ExecContext(ctx,
-		`INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '', NULL)`,
-		t.ID, t.FamilyID, t.ClientID, t.Subject, string(scopes), hex.EncodeToString(t.TokenHash), toDB(t.CreatedAt), toDB(t.ExpiresAt))
+		`INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '', NULL, $9)`,
+		t.ID, t.FamilyID, t.ClientID, t.Subject, string(scopes), hex.EncodeToString(t.TokenHash), toDB(t.CreatedAt), toDB(t.ExpiresAt),
+		string(audiences))
 	if err != nil {
 		return auth.RefreshToken{}, insertError("store refresh token", err)
 	}

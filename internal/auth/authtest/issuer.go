@@ -84,8 +84,12 @@ type accessJWT struct {
 
 // IssueAccessToken implements auth.TokenIssuer.
 func (i *Issuer) IssueAccessToken(_ context.Context, c auth.AccessClaims) (string, error) {
+	aud := jwt.Audience(c.Audience)
+	if len(aud) == 0 {
+		aud = jwt.Audience{AccessAudience}
+	}
 	return jwt.Signed(i.signer).Claims(accessJWT{
-		Claims: jwt.Claims{Issuer: IssuerURL, Subject: c.Subject, ID: c.ID, Audience: jwt.Audience{AccessAudience},
+		Claims: jwt.Claims{Issuer: IssuerURL, Subject: c.Subject, ID: c.ID, Audience: aud,
 			IssuedAt: jwt.NewNumericDate(c.IssuedAt), Expiry: jwt.NewNumericDate(c.ExpiresAt)},
 		ClientID: c.ClientID, OrgID: c.OrgID, Scope: strings.Join(c.Scopes, " "),
 	}).Serialize()
@@ -137,7 +141,9 @@ func (i *Issuer) VerifyAccessToken(_ context.Context, token string) (*auth.Acces
 	if err := t.Claims(&i.key.PublicKey, &c); err != nil {
 		return nil, fmt.Errorf("verify jwt: %w", err)
 	}
-	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: IssuerURL, AnyAudience: jwt.Audience{AccessAudience}, Time: i.now()}, 0); err != nil {
+	// Like the real issuer, any audience: auth verifies every access
+	// token it signed, whoever it was for.
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: IssuerURL, Time: i.now()}, 0); err != nil {
 		return nil, fmt.Errorf("validate jwt: %w", err)
 	}
 	if c.ID == "" || c.Expiry == nil {
@@ -148,7 +154,7 @@ func (i *Issuer) VerifyAccessToken(_ context.Context, token string) (*auth.Acces
 		scopes = strings.Split(c.Scope, " ")
 	}
 	return &auth.AccessClaims{Subject: c.Subject, ClientID: c.ClientID, OrgID: c.OrgID, Scopes: scopes,
-		ID: c.ID, IssuedAt: c.IssuedAt.Time().UTC(), ExpiresAt: c.Expiry.Time().UTC()}, nil
+		Audience: []string(c.Audience), ID: c.ID, IssuedAt: c.IssuedAt.Time().UTC(), ExpiresAt: c.Expiry.Time().UTC()}, nil
 }
 
 // VerifyInternalToken checks an internal token as a service would, with

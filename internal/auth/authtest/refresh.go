@@ -14,7 +14,7 @@ func newRefreshToken(clientID string, at time.Time) auth.RefreshToken {
 	id := auth.NewID(auth.RefreshTokenIDPrefix, at)
 	return auth.RefreshToken{
 		ID: id, FamilyID: id, ClientID: clientID, Subject: clientID, Scopes: []string{"analytics:read"},
-		TokenHash: hash, CreatedAt: at, ExpiresAt: at.Add(24 * time.Hour),
+		Audiences: []string{"https://api.example.com/a", "portico-api"}, TokenHash: hash, CreatedAt: at, ExpiresAt: at.Add(24 * time.Hour),
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // DefaultAccessAudience is the "aud" of the access tokens an AuthIssuer
 // signs when no other is configured: Portico's public API, the resource
 // server machine clients call through the gateway.
-const DefaultAccessAudience = "portico-api"
+const DefaultAccessAudience = auth.DefaultAudience
 
 // AuthIssuer is the auth service's token issuer (auth.TokenIssuer): it
 // signs access and internal tokens with a Manager and verifies access
@@ -26,7 +26,8 @@ type AuthIssuer struct {
 }
 
 // NewAuthIssuer returns an AuthIssuer signing with m. Access tokens get the
-// audience aud; "" means DefaultAccessAudience. Access tokens are verified
+// audience aud unless their claims name others; "" means
+// DefaultAccessAudience. Access tokens are verified
 // whatever their audience, because the issuer introspects and revokes every
 // access token it signed, whoever it was for.
 func NewAuthIssuer(m *Manager, aud string) (*AuthIssuer, error) {
@@ -60,9 +61,13 @@ func (a *AuthIssuer) IssueAccessToken(ctx context.Context, c auth.AccessClaims) 
 	if err != nil {
 		return "", fmt.Errorf("issue access token: %w", err)
 	}
+	aud := c.Audience
+	if len(aud) == 0 {
+		aud = []string{a.audience}
+	}
 	return a.m.IssueAccessToken(ctx, AccessClaims{
 		Subject:  c.Subject,
-		Audience: []string{a.audience},
+		Audience: aud,
 		ClientID: c.ClientID,
 		Scopes:   c.Scopes,
 		Lifetime: life,
@@ -99,6 +104,7 @@ func (a *AuthIssuer) VerifyAccessToken(ctx context.Context, token string) (*auth
 		ClientID:  c.ClientID,
 		OrgID:     c.OrgID,
 		Scopes:    c.Scopes,
+		Audience:  c.Audience,
 		ID:        c.ID,
 		IssuedAt:  c.IssuedAt,
 		ExpiresAt: c.Expiry,

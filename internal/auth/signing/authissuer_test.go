@@ -36,7 +36,7 @@ func mustInternalVerifier(tb testing.TB, m *signing.Manager, clk *clock) *identi
 
 func TestAuthIssuerAccessTokenRoundTrip(t *testing.T) {
 	clk := newClock()
-	a, _ := mustAuthIssuer(t, clk)
+	a, m := mustAuthIssuer(t, clk)
 	now := clk.Now()
 	in := auth.AccessClaims{
 		Subject: "cli_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", ClientID: "cli_01JDQ0N4Y3T2ZB8VJX6K9M4R7P", OrgID: "org_acme",
@@ -61,6 +61,33 @@ func TestAuthIssuerAccessTokenRoundTrip(t *testing.T) {
 	if life := got.ExpiresAt.Sub(got.IssuedAt); life != 5*time.Minute {
 		t.Errorf("got lifetime %v, want 5m", life)
 	}
+	if !slices.Equal(got.Audience, []string{signing.DefaultAccessAudience}) || signing.DefaultAccessAudience != "portico-api" {
+		t.Errorf("got aud %q, want [portico-api], the audience access tokens always had", got.Audience)
+	}
+
+	t.Run("named audiences", func(t *testing.T) {
+		named := in
+		named.Audience = []string{"https://api.example.com/billing", "https://api.example.com/reports"}
+		tok, err := a.IssueAccessToken(t.Context(), named)
+		if err != nil {
+			t.Fatalf("issue: %v", err)
+		}
+		got, err := a.VerifyAccessToken(t.Context(), tok)
+		if err != nil || !slices.Equal(got.Audience, named.Audience) {
+			t.Errorf("got (%+v, %v), want aud %q", got, err, named.Audience)
+		}
+	})
+	t.Run("resources in the internal token", func(t *testing.T) {
+		res := []string{"https://api.example.com/billing"}
+		it, err := a.IssueInternalToken(t.Context(), identity.Claims{Subject: in.Subject, Kind: identity.KindClient, Resources: res})
+		if err != nil {
+			t.Fatalf("issue: %v", err)
+		}
+		c, err := mustInternalVerifier(t, m, clk).Verify(t.Context(), it)
+		if err != nil || !slices.Equal(c.Resources, res) {
+			t.Errorf("got (%+v, %v), want resource %q", c, err, res)
+		}
+	})
 
 	t.Run("expired", func(t *testing.T) {
 		clk.Advance(10 * time.Minute)

@@ -136,5 +136,13 @@ func checkInternal(c identity.Claims) error {
 			return err
 		}
 	}
+	if len(c.Resources) > MaxAudiences {
+		return fmt.Errorf("%d resources, limit %d: %w", len(c.Resources), MaxAudiences, ErrInvalid)
+	}
+	for _, r := range c.Resources {
+		if err := checkClaim("resource", r, true); err != nil {
+			return err
+		}
+	}
 	return checkScopes(c.Scopes)
 }

@@ -43,7 +43,7 @@ func (m *Manager) IssueAccessToken(ctx context.Context, c AccessClaims) (string,
 // ErrInvalid): header typ identity.InternalTokenType, aud
 // Options.InternalAudience, and from c the subject (required), the
 // principal's kind (required), organizations with a role in each, scopes,
-// staff flag, credential ID ("sid"), client ID and jti (empty means a new
+// staff flag, credential ID ("sid"), client ID, resources and jti (empty means a new
 // random one). The Manager sets iss, iat and exp; c's other fields are
 // ignored.
 func (m *Manager) IssueInternalToken(ctx context.Context, c identity.Claims, lifetime time.Duration) (string, error) {
@@ -63,6 +63,7 @@ func (m *Manager) IssueInternalToken(ctx context.Context, c identity.Claims, lif
 		Orgs:         c.Orgs,
 		Staff:        c.Staff,
 		CredentialID: c.CredentialID,
+		Resources:    c.Resources,
 		ID:           c.ID,
 	})
 	if err != nil {

@@ -175,6 +175,14 @@ type Requirement struct {
 	Scopes []string `yaml:"scopes"`
 	// Staff admits only the operator's staff.
 	Staff bool `yaml:"staff"`
+	// Audience, when set, admits a machine client (OAuth) only with an
+	// access token minted for this resource (its aud, requested with the
+	// token endpoint's resource or audience parameter). Sessions and API
+	// keys carry no audience and are not affected: govern API keys with
+	// scopes. nil checks no audience; a pointer, so that an empty value
+	// (an environment variable set to "") is an error, not a route open
+	// to every audience.
+	Audience *string `yaml:"audience"`
 }
 
 // Service is one upstream service with one or more targets.

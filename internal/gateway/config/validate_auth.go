@@ -102,7 +102,7 @@ func (v *validator) access(path string, r *Route, t *router.Template) {
 	if r.Public {
 		v.errorf(rpath, "cannot be combined with public: true, which admits anyone without authentication; remove one of them")
 	}
-	if q.Tenant == "" && q.Roles == nil && q.Scopes == nil && !q.Staff {
+	if q.Tenant == "" && q.Roles == nil && q.Scopes == nil && !q.Staff && q.Audience == nil {
 		v.errorf(rpath, "empty; leave require out to require only authentication")
 		return
 	}
@@ -115,6 +115,20 @@ func (v *validator) access(path string, r *Route, t *router.Template) {
 	if q.Scopes != nil {
 		v.scopes(rpath+".scopes", q.Scopes)
 	}
+	if q.Audience != nil && !validAudience(*q.Audience) {
+		v.errorf(rpath+".audience", "%q is not an audience; use printable ASCII without spaces, as in https://api.example.com/billing", *q.Audience)
+	}
+}
+
+// validAudience reports whether a is an audience auth can mint tokens
+// for: printable ASCII without spaces (a resource URI or a plain name).
+func validAudience(a string) bool {
+	for i := 0; i < len(a); i++ {
+		if a[i] <= ' ' || a[i] > '~' {
+			return false
+		}
+	}
+	return a != ""
 }
 
 // tenant checks that name is a single-segment parameter of the route's

@@ -81,6 +81,11 @@ type Claims struct {
 	Orgs         []OrgRole
 	Staff        bool
 	CredentialID string
+	// Resources ("resource"), in internal tokens of kind client only, are
+	// the audiences of the access token the internal token was exchanged
+	// for: the APIs it was minted for, which a route may require. Empty
+	// for other kinds, whose credentials name no audience.
+	Resources []string
 }
 
 // Role returns the principal's role in the organization orgID, and false
@@ -93,6 +98,10 @@ func (c *Claims) Role(orgID string) (string, bool) {
 	}
 	return "", false
 }
+
+// HasResource reports whether the token was minted for the resource
+// (audience) r.
+func (c *Claims) HasResource(r string) bool { return slices.Contains(c.Resources, r) }
 
 // HasScope reports whether scope was granted.
 func (c *Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
@@ -113,6 +122,7 @@ type wireClaims struct {
 	Orgs         []OrgRole        `json:"orgs,omitempty"`
 	Staff        bool             `json:"staff,omitempty"`
 	CredentialID string           `json:"sid,omitempty"`
+	Resources    []string         `json:"resource,omitempty"`
 }
 
 func numericDate(t time.Time) *jwt.NumericDate {
@@ -148,6 +158,7 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 		Orgs:         c.Orgs,
 		Staff:        c.Staff,
 		CredentialID: c.CredentialID,
+		Resources:    c.Resources,
 	})
 }
 
@@ -173,6 +184,7 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 		Orgs:         w.Orgs,
 		Staff:        w.Staff,
 		CredentialID: w.CredentialID,
+		Resources:    w.Resources,
 	}
 	return nil
 }
