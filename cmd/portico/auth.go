@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,7 +86,7 @@ type authFlags struct {
 	listen, adminListen, dsn, dataDir, issuer string
 	kekFile, secretKeyFile, trustedProxies    string
 	logLevel, logFormat                       string
-	maxHashes                                 string
+	maxHashes, audiences                      string
 	workload                                  workloadFlags
 	secrets                                   secretFlags
 }
@@ -115,6 +116,7 @@ func runAuth(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	stringFlag(fs, getenv, &f.secretKeyFile, "secret-key-file", "PORTICO_AUTH_SECRET_KEY_FILE", "", "`file` of the TOTP secret key, used when PORTICO_AUTH_SECRET_KEY is unset, outside the data directory; default DATA-DIR/"+authSecretKeyFile+", with --dev-keys-in-data-dir only")
 	stringFlag(fs, getenv, &f.trustedProxies, "trusted-proxies", "PORTICO_AUTH_TRUSTED_PROXIES", "", "comma-separated `CIDRs` of proxies (the gateway) whose X-Forwarded-For is believed for the client address")
 	stringFlag(fs, getenv, &f.maxHashes, "max-concurrent-hashes", "PORTICO_AUTH_MAX_CONCURRENT_HASHES", "0", "most password hashes computed at once (`n`); 0 sizes it from memory: a quarter of GOMEMLIMIT (else of the cgroup's or the machine's memory) over 19 MiB each, between 2 and twice the CPUs")
+	stringFlag(fs, getenv, &f.audiences, "audiences", "PORTICO_AUTH_AUDIENCES", "", "comma-separated `audiences` (API identifiers, RFC 8707 resources) access tokens may be minted for; the first is the default; default "+auth.DefaultAudience)
 	stringFlag(fs, getenv, &f.logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
 	stringFlag(fs, getenv, &f.logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
 	f.workload.define(fs, getenv)
@@ -171,6 +173,9 @@ func (f *authFlags) settings(getenv env) (authSettings, error) {
 	if s.maxConcurrentHashes, err = strconv.Atoi(f.maxHashes); err != nil || s.maxConcurrentHashes < 0 {
 		return authSettings{}, fmt.Errorf("--max-concurrent-hashes: %q is not a number of 0 or more", f.maxHashes)
 	}
+	if s.audiences, err = parseAudiences(f.audiences); err != nil {
+		return authSettings{}, fmt.Errorf("--audiences: %w", err)
+	}
 	s.kekEnv, _ = getenv("PORTICO_AUTH_KEK")
 	s.kekFile = orString(f.kekFile, filepath.Join(f.dataDir, authKEKFile))
 	s.secretKeyEnv, _ = getenv("PORTICO_AUTH_SECRET_KEY")
@@ -216,6 +221,8 @@ type authSettings struct {
 	trustedOrigins []string
 	// trusted are the proxies whose X-Forwarded-For is believed.
 	trusted []netip.Prefix
+	// audiences is auth.Options.Audiences; nil means its default.
+	audiences []string
 	// maxConcurrentHashes is auth.Options.MaxConcurrentHashes; 0 sizes
 	// it from memory.
 	maxConcurrentHashes int
@@ -332,4 +339,30 @@ func orString(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// parseAudiences splits a comma-separated list of audiences: printable
+// ASCII without spaces, no empty entry, no repeat. An empty list is nil,
+// the service's default.
+func parseAudiences(list string) ([]string, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			return nil, fmt.Errorf("empty audience in %q", list)
+		}
+		for _, c := range []byte(a) {
+			if c <= ' ' || c > '~' {
+				return nil, fmt.Errorf("audience %q: only printable ASCII without spaces", a)
+			}
+		}
+		if slices.Contains(out, a) {
+			return nil, fmt.Errorf("audience %q appears twice", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }

@@ -95,6 +95,7 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 		Mailer:    mailer,
 
 		MaxConcurrentHashes: s.maxConcurrentHashes,
+		Audiences:           s.audiences,
 	})
 	if a.bootstrap, err = bootstrapAdmin(ctx, a.svc, store, dir, s.adminEmail, s.adminPassword, logger); err != nil {
 		return nil, err

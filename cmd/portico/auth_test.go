@@ -154,3 +154,25 @@ func TestAuthStartFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestParseAudiences(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    []string
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"  ", nil, false},
+		{"https://api.example.com/analytics", []string{"https://api.example.com/analytics"}, false},
+		{"a, b ,c", []string{"a", "b", "c"}, false},
+		{"a,,b", nil, true},
+		{"a,a", nil, true},
+		{"with space", nil, true},
+		{"naïve", nil, true},
+	} {
+		got, err := parseAudiences(tc.in)
+		if (err != nil) != tc.wantErr || !slices.Equal(got, tc.want) {
+			t.Errorf("parseAudiences(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
