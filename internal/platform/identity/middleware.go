@@ -46,7 +46,7 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 // never repeats the token or the internal error.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r.Header.Get("Authorization"))
+		token, ok := BearerToken(r.Header.Get("Authorization"))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer`)
 			problem.Write(w, r, problem.New(http.StatusUnauthorized, ProblemUnauthenticated,
@@ -70,9 +70,9 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// bearerToken returns the token of an "Authorization: Bearer" header
+// BearerToken returns the token of an "Authorization: Bearer" header
 // value; the scheme is case-insensitive (RFC 9110, section 11.1).
-func bearerToken(h string) (string, bool) {
+func BearerToken(h string) (string, bool) {
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", false

@@ -165,7 +165,7 @@ func (g *Guard) check(r *http.Request, callers []string) (string, *problem.Probl
 	if g.v == nil {
 		return "", errNoIssuer, "no trusted workload issuer configured"
 	}
-	token, ok := bearer(r.Header.Get("Authorization"))
+	token, ok := identity.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		return "", problem.New(http.StatusUnauthorized, ProblemUnauthenticated, "Authentication required",
 			"Internal endpoints need a workload token."), "no workload token"
@@ -183,17 +183,6 @@ func (g *Guard) check(r *http.Request, callers []string) (string, *problem.Probl
 		return truncate(c.Subject), errNotAdmitted, "caller not admitted here"
 	}
 	return caller, nil, ""
-}
-
-// bearer returns the token of an "Authorization: Bearer" value; the scheme
-// is case-insensitive (RFC 9110, section 11.1).
-func bearer(h string) (string, bool) {
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimLeft(token, " ")
-	return token, token != ""
 }
 
 // truncate shortens a subject from a verified token before it is logged.
