@@ -1,0 +1,88 @@
+package configs
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors of the package. Callers test for them with errors.Is.
+var (
+	// ErrInvalid means an argument is malformed or breaks a rule: a domain
+	// with a scheme, a bundle id with one segment, a settings document that
+	// is not valid.
+	ErrInvalid = errors.New("invalid argument")
+	// ErrNotFound means a named thing does not exist, such as a property
+	// of a settings document.
+	ErrNotFound = errors.New("not found")
+)
+
+// Error is a failure the package can explain to whoever asked, in the
+// shape of auth.Error: Code is one of the sentinels above, which the error
+// matches with errors.Is, and Message says what is wrong in words safe to
+// show any client ("remove the port"). Err, the cause, is for logs only.
+type Error struct {
+	// Code is the sentinel the error matches: ErrInvalid or ErrNotFound.
+	Code error
+	// Message is the client-facing explanation: a sentence fragment in
+	// lower case that names the rule, never an internal detail. It may
+	// quote a scheme the package recognised, never free text of the
+	// request.
+	Message string
+	// Err is the cause, or nil; it never reaches a client.
+	Err error
+}
+
+func invalid(msg string) *Error { return &Error{Code: ErrInvalid, Message: msg} }
+
+// Error implements error: the message, then the cause.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(e, e.Code) true.
+func (e *Error) Is(target error) bool { return target == e.Code }
+
+// FieldError is one problem of a JSON document: Pointer locates the value
+// (RFC 6901; "" is the whole document) and Detail says what is wrong with
+// it in words safe to show any client: it names rules and limits from the
+// schema, never the value that was sent.
+type FieldError struct {
+	// Pointer is the JSON Pointer of the offending value, or of where a
+	// missing one belongs.
+	Pointer string `json:"pointer"`
+	// Detail is a lower-case sentence fragment such as "must be at most 1".
+	Detail string `json:"detail"`
+}
+
+// Error implements error: the pointer, then the detail.
+func (e FieldError) Error() string {
+	if e.Pointer == "" {
+		return "document: " + e.Detail
+	}
+	return e.Pointer + ": " + e.Detail
+}
+
+// pointer returns the RFC 6901 pointer of the reference tokens.
+func pointer(tokens ...string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escapeToken(t))
+	}
+	return b.String()
+}
+
+// escapeToken escapes one reference token: ~ as ~0, / as ~1 (in that
+// order, RFC 6901 §3).
+func escapeToken(t string) string {
+	if !strings.ContainsAny(t, "~/") {
+		return t
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+}
