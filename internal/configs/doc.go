@@ -2,7 +2,7 @@
 // organization's integrations (a site or app using the player SDK), their
 // allowed domains and app bundle ids, and their delivery settings.
 //
-// For now it holds the foundation, pure functions with no I/O:
+// It holds the pure functions with no I/O:
 //
 //   - ParseDomain and Domains.AllowsOrigin: the allowed-domain rules (see
 //     ParseDomain for each of them) and the check of an Origin or Referer
@@ -16,11 +16,17 @@
 //     schema cannot make, every problem with its JSON Pointer; and the
 //     settings of one named property, merged over the defaults.
 //
-// Planned, in the three-part shape of internal/auth: the integration and
-// versioned settings types with the service and its Store interface
-// (every change a new immutable version, restore, If-Match concurrency);
-// configsstore, the SQL implementation on SQLite and PostgreSQL with its
-// conformance suite; configshttp, the handlers, including the public,
+// And the records with their Store interface: Integration (an ID from
+// NewIntegrationID, a public delivery key from NewDeliveryKey, with the
+// previous key accepted until its overlap ends after RotateDeliveryKey)
+// and SettingsVersion (immutable, numbered 1, 2, 3... per integration,
+// its ETag `"v<N>"`, appended with an expected version so that a stale
+// If-Match is ErrConflict). configsstore is the SQL implementation on
+// SQLite and PostgreSQL; configstest is the conformance suite it runs on
+// both.
+//
+// Planned: the service type (restore of an old version as a new one) and
+// configshttp, the handlers, including the public,
 // cacheable SDK config endpoint players fetch by delivery key, which will
 // call AllowsOrigin and EffectiveSettings.
 package configs

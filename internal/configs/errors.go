@@ -12,8 +12,13 @@ var (
 	// is not valid.
 	ErrInvalid = errors.New("invalid argument")
 	// ErrNotFound means a named thing does not exist, such as a property
-	// of a settings document.
+	// of a settings document, or is not visible in the organization asked
+	// about.
 	ErrNotFound = errors.New("not found")
+	// ErrConflict means the change lost to another: a delivery key already
+	// in use, or a settings version appended on a version that is no longer
+	// the current one (the HTTP layer answers 412 to a stale If-Match).
+	ErrConflict = errors.New("conflict")
 )
 
 // Error is a failure the package can explain to whoever asked, in the
@@ -21,7 +26,8 @@ var (
 // matches with errors.Is, and Message says what is wrong in words safe to
 // show any client ("remove the port"). Err, the cause, is for logs only.
 type Error struct {
-	// Code is the sentinel the error matches: ErrInvalid or ErrNotFound.
+	// Code is the sentinel the error matches: ErrInvalid, ErrNotFound or
+	// ErrConflict.
 	Code error
 	// Message is the client-facing explanation: a sentence fragment in
 	// lower case that names the rule, never an internal detail. It may
@@ -33,6 +39,19 @@ type Error struct {
 }
 
 func invalid(msg string) *Error { return &Error{Code: ErrInvalid, Message: msg} }
+
+// NewError returns an *Error of code whose Message is msg, a constant
+// that names a rule, never what a client sent or a store returned.
+func NewError(code error, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// SafeMessage returns the Message of the first *Error in err's chain, or ""
+// when it has none.
+func SafeMessage(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Message
+	}
+	return ""
+}
 
 // Error implements error: the message, then the cause.
 func (e *Error) Error() string {
