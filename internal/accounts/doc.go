@@ -8,7 +8,8 @@
 // identity only by its ID, an opaque string, so a change to the shape of
 // identities needs no change here.
 //
-// This is the service's foundation: the domain and its store
-// (accountsstore, with the conformance suite in accountstest). The service
-// type, its HTTP handlers and its subcommand are planned.
+// Service applies the permission rules to the Store for a Principal built
+// from verified internal-token claims; accountsstore is the SQL store (with
+// the conformance suite in accountstest) and accountshttp the HTTP API.
+// The subcommand that wires them is planned.
 package accounts

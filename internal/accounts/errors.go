@@ -21,11 +21,15 @@ var (
 	// ErrLastOwner means the change would leave an organization without
 	// an owner: demoting or removing its only owner.
 	ErrLastOwner = errors.New("last owner")
+	// ErrForbidden means the caller may see the record but not do this to
+	// it: a viewer editing its organization, anyone but staff creating
+	// one, a change to a suspended organization.
+	ErrForbidden = errors.New("forbidden")
 )
 
 // codes are the sentinels Code recognises, in the order it tries them on an
 // error that carries no *Error.
-var codes = []error{ErrLastOwner, ErrNotFound, ErrConflict, ErrInvalid}
+var codes = []error{ErrLastOwner, ErrForbidden, ErrNotFound, ErrConflict, ErrInvalid}
 
 // Error is a failure the service can explain to whoever asked: Code says
 // which kind of failure it is (one of the sentinel errors above, which it
@@ -67,8 +71,8 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool { return target == e.Code }
 
 // Code returns the sentinel that classifies err: the Code of the first
-// *Error in its chain, or else the first of ErrLastOwner, ErrNotFound,
-// ErrConflict and ErrInvalid that err matches; nil when it is none of them
+// *Error in its chain, or else the first of ErrLastOwner, ErrForbidden,
+// ErrNotFound, ErrConflict and ErrInvalid that err matches; nil when it is none of them
 // (an internal failure).
 func Code(err error) error {
 	if e, ok := errors.AsType[*Error](err); ok && e.Code != nil {

@@ -1,0 +1,28 @@
+// Package accountshttp serves the accounts service over HTTP:
+// organizations, their members and people's own profiles under /v1, and
+// under /internal/v1 the memberships of an identity, which the auth
+// service reads to make the claims of its tokens. routes, one function,
+// lists every route with who may call it; api/accounts.yaml describes the
+// same set, and a test checks both ways.
+//
+// Who calls. The service sits behind the gateway, which exchanges the
+// caller's credential with the auth service for a short-lived internal
+// token and forwards it in "Authorization: Bearer". Every /v1 route is
+// wrapped in authed: the token must verify (identity.Verifier.Middleware:
+// 401 without one or with one that does not, 503 while the keys cannot be
+// read), and must speak for a person (kind user; a machine client's or API
+// key's token is 403). Only then does the handler run, with the
+// accounts.Principal; no handler reads a credential itself. The service
+// reads no cookie, so there is no CSRF check here: a browser cannot make
+// the bearer token ride along. /internal/v1 admits only the auth
+// service's workload token (workload.Guard.Admit): the gateway's is 403.
+//
+// Errors are RFC 9457 problem documents. fail maps each accounts error
+// code to one status, and writes only the error's safe message; the wrap
+// chain goes to the log with the request id. ErrLastOwner is 409
+// conflict, with the extension "reason": "last-owner".
+//
+// POST /v1/orgs takes no Idempotency-Key: the Store has no place to keep
+// first answers, so a retried create is a 409 on its slug, which is
+// honest, rather than a replay that would only pretend.
+package accountshttp

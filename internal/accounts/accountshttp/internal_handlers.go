@@ -1,0 +1,35 @@
+package accountshttp
+
+import "net/http"
+
+type identityMembershipJSON struct {
+	OrgID     string `json:"org_id"`
+	Role      string `json:"role"`
+	OrgStatus string `json:"org_status"`
+	Staff     bool   `json:"staff"`
+}
+
+type identityMembershipsJSON struct {
+	IdentityID  string                   `json:"identity_id"`
+	Memberships []identityMembershipJSON `json:"memberships"`
+	// Staff reports whether the identity belongs to the staff
+	// organization: the "staff" claim of its tokens.
+	Staff bool `json:"staff"`
+}
+
+// identityMemberships answers the auth service, which makes the "orgs"
+// and "staff" claims of an identity's tokens from it.
+func (h *Handler) identityMemberships(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("identity")
+	ms, err := h.svc.IdentityMemberships(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := identityMembershipsJSON{IdentityID: id, Memberships: make([]identityMembershipJSON, len(ms))}
+	for i, m := range ms {
+		out.Memberships[i] = identityMembershipJSON{OrgID: m.OrgID, Role: string(m.Role), OrgStatus: string(m.Status), Staff: m.Staff}
+		out.Staff = out.Staff || m.Staff
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,149 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+)
+
+// ListMembers returns one page of an organization's members, to any
+// member and to staff.
+func (s *Service) ListMembers(ctx context.Context, p Principal, orgID string, page PageRequest) (Page[Membership], error) {
+	if _, _, err := s.access(ctx, p, orgID); err != nil {
+		return Page[Membership]{}, err
+	}
+	return s.store.ListMemberships(ctx, orgID, page)
+}
+
+// errNoMember is the answer for a membership that does not exist.
+func errNoMember(cause error) error {
+	return &Error{Code: ErrNotFound, Message: "no such member", Err: cause}
+}
+
+// PutMember makes identityID a member of the organization with role,
+// adding it or changing its role, and reports whether it added it. Owners
+// and admins may; only owners may grant the owner role or change an
+// owner's role. Demoting the last owner is ErrLastOwner.
+func (s *Service) PutMember(ctx context.Context, p Principal, orgID, identityID string, role Role) (Membership, bool, error) {
+	o, caller, err := s.access(ctx, p, orgID)
+	if err != nil {
+		return Membership{}, false, err
+	}
+	if err := writable(p, o); err != nil {
+		return Membership{}, false, err
+	}
+	if !manager(caller) {
+		return Membership{}, false, NewError(ErrForbidden, "only owners and admins manage members")
+	}
+	if !ValidIdentityID(identityID) {
+		return Membership{}, false, NewError(ErrInvalid, "identity id is malformed")
+	}
+	if !role.Valid() {
+		return Membership{}, false, NewError(ErrInvalid, "role must be owner, admin, editor or viewer")
+	}
+	cur, err := s.store.GetMembership(ctx, orgID, identityID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if role == RoleOwner && caller != RoleOwner {
+			return Membership{}, false, NewError(ErrForbidden, "only owners grant the owner role")
+		}
+		now := s.now()
+		m, err := s.store.AddMembership(ctx, Membership{OrgID: orgID, IdentityID: identityID, Role: role, CreatedAt: now, UpdatedAt: now})
+		if Code(err) == ErrConflict {
+			return Membership{}, false, &Error{Code: ErrConflict, Message: "the identity was added meanwhile; retry", Err: err}
+		}
+		return m, err == nil, err
+	case err != nil:
+		return Membership{}, false, err
+	}
+	if cur.Role == role {
+		return cur, false, nil
+	}
+	if (cur.Role == RoleOwner || role == RoleOwner) && caller != RoleOwner {
+		return Membership{}, false, NewError(ErrForbidden, "only owners grant or remove the owner role")
+	}
+	m, err := s.store.ChangeRole(ctx, orgID, identityID, role, s.now())
+	switch Code(err) {
+	case ErrNotFound:
+		return Membership{}, false, errNoMember(err)
+	case ErrLastOwner:
+		return Membership{}, false, lastOwner(err)
+	}
+	return m, false, err
+}
+
+// RemoveMember removes identityID from the organization. Any member may
+// remove themselves; owners and admins may remove others, and only owners
+// remove an owner. Removing the last owner is ErrLastOwner.
+func (s *Service) RemoveMember(ctx context.Context, p Principal, orgID, identityID string) error {
+	o, caller, err := s.access(ctx, p, orgID)
+	if err != nil {
+		return err
+	}
+	if err := writable(p, o); err != nil {
+		return err
+	}
+	self := identityID == p.IdentityID
+	if !self {
+		if !manager(caller) {
+			return NewError(ErrForbidden, "only owners and admins remove other members")
+		}
+		if !ValidIdentityID(identityID) {
+			return errNoMember(nil)
+		}
+		target, err := s.store.GetMembership(ctx, orgID, identityID)
+		if errors.Is(err, ErrNotFound) {
+			return errNoMember(err)
+		}
+		if err != nil {
+			return err
+		}
+		if target.Role == RoleOwner && caller != RoleOwner {
+			return NewError(ErrForbidden, "only owners remove an owner")
+		}
+	}
+	err = s.store.RemoveMembership(ctx, orgID, identityID)
+	switch Code(err) {
+	case ErrNotFound:
+		return errNoMember(err)
+	case ErrLastOwner:
+		return lastOwner(err)
+	}
+	return err
+}
+
+// lastOwner gives a store's ErrLastOwner its safe message.
+func lastOwner(err error) error {
+	return &Error{Code: ErrLastOwner, Message: "the organization must keep at least one owner", Err: err}
+}
+
+// IdentityMembership is one organization of an identity, for the claims
+// of its tokens.
+type IdentityMembership struct {
+	OrgID  string
+	Role   Role
+	Status OrgStatus
+	// Staff marks the operator's staff organization.
+	Staff bool
+}
+
+// IdentityMemberships returns every organization identityID belongs to,
+// ordered by organization ID. It trusts its caller: only the auth
+// service, by its workload token, reaches it.
+func (s *Service) IdentityMemberships(ctx context.Context, identityID string) ([]IdentityMembership, error) {
+	if !ValidIdentityID(identityID) {
+		return nil, NewError(ErrInvalid, "identity id is malformed")
+	}
+	ms, err := s.store.ListIdentityMemberships(ctx, identityID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IdentityMembership, 0, len(ms))
+	for _, m := range ms {
+		o, err := s.store.GetOrganization(ctx, m.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, IdentityMembership{OrgID: m.OrgID, Role: m.Role, Status: o.Status, Staff: o.Staff})
+	}
+	return out, nil
+}
