@@ -1,23 +1,19 @@
 package accounts
 
 import (
-	"encoding/base64"
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
+	"errors"
+
+	"github.com/portico-gw/portico/internal/platform/page"
 )
 
-// Page sizes for the Store's list methods.
+// Page sizes of the Store's list methods: those of platform/page.
 const (
-	// DefaultPageLimit is the page size used when PageRequest.Limit is 0.
-	DefaultPageLimit = 50
-	// MaxPageLimit is the largest page a store returns; the HTTP layer
-	// may cap lower.
-	MaxPageLimit = 1000
+	DefaultPageLimit = page.DefaultLimit
+	MaxPageLimit     = page.MaxLimit
 )
 
-// PageRequest asks for one page of a list ordered newest first.
+// PageRequest asks for one page of a list ordered newest first; see
+// page.Request.
 type PageRequest struct {
 	// Cursor is the NextCursor of the previous page, or empty for the first.
 	Cursor string
@@ -25,81 +21,34 @@ type PageRequest struct {
 	Limit int
 }
 
-// EffectiveLimit returns the page size r asks for, or an error wrapping
+// EffectiveLimit returns the page size r asks for, or an *Error of
 // ErrInvalid if r.Limit is out of range.
 func (r PageRequest) EffectiveLimit() (int, error) {
-	switch {
-	case r.Limit == 0:
-		return DefaultPageLimit, nil
-	case r.Limit < 0 || r.Limit > MaxPageLimit:
-		return 0, &Error{Code: ErrInvalid, Message: fmt.Sprintf("limit must be 1 to %d", MaxPageLimit),
-			Err: fmt.Errorf("page limit %d", r.Limit)}
-	}
-	return r.Limit, nil
+	n, err := page.Request(r).EffectiveLimit()
+	return n, pageError(err)
 }
 
-// Page is one page of a list.
-type Page[T any] struct {
-	// Items are newest first.
-	Items []T
-	// NextCursor fetches the following page; empty on the last page.
-	NextCursor string
-}
+// Page is one page of a list, newest first.
+type Page[T any] = page.Page[T]
 
-// Cursor is a position in a list ordered by (created time, key)
-// descending: the next page holds the records strictly before it. The key
-// is the record's ID, or for memberships the identity's ID.
-type Cursor struct {
-	// At is the creation time of the last record of the previous page,
-	// truncated to microseconds.
-	At time.Time
-	// Key is that record's ID.
-	Key string
-}
-
-// cursorVersion prefixes encoded cursors so the format can change.
-const cursorVersion = "a1"
-
-// maxCursorLen bounds the encoded cursor before it is decoded.
-const maxCursorLen = 160
-
-// base64URL is the alphabet of unpadded base64url.
-const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-// String encodes c as an opaque, URL-safe string.
-func (c Cursor) String() string {
-	raw := cursorVersion + "." + strconv.FormatInt(c.At.UnixMicro(), 10) + "." + c.Key
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
+// Cursor is a position in a list; see page.Cursor.
+type Cursor = page.Cursor
 
 // ParseCursor decodes a cursor made by Cursor.String for a list whose keys
-// validKey accepts. A cursor that is malformed, from another list, or out
-// of range yields an error wrapping ErrInvalid.
+// validKey accepts; a cursor that is malformed, from another list, or out
+// of range yields an *Error of ErrInvalid.
 func ParseCursor(s string, validKey func(string) bool) (Cursor, error) {
-	invalid := func(what string) (Cursor, error) {
-		return Cursor{}, &Error{Code: ErrInvalid, Message: "cursor is not one this list gave",
-			Err: fmt.Errorf("cursor: %s", what)}
+	c, err := page.ParseCursor(s, validKey)
+	return c, pageError(err)
+}
+
+// pageError turns a refusal of platform/page into the package's own
+// vocabulary, keeping its safe message.
+func pageError(err error) error {
+	if pe, ok := errors.AsType[*page.Error](err); ok {
+		return &Error{Code: ErrInvalid, Message: pe.Message, Err: err}
 	}
-	if len(s) > maxCursorLen {
-		return invalid("too long")
-	}
-	// The decoder skips CR and LF; only the alphabet may pass.
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || !isToken(s, base64URL) {
-		return invalid("not base64url")
-	}
-	parts := strings.SplitN(string(raw), ".", 3)
-	if len(parts) != 3 || parts[0] != cursorVersion {
-		return invalid("unknown format")
-	}
-	micros, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || micros < 0 || strconv.FormatInt(micros, 10) != parts[1] {
-		return invalid("bad time")
-	}
-	if !validKey(parts[2]) {
-		return invalid("bad key")
-	}
-	return Cursor{At: time.UnixMicro(micros).UTC(), Key: parts[2]}, nil
+	return err
 }
 
 // ValidOrgID reports whether id is an organization ID; it is the key
