@@ -39,12 +39,16 @@ var (
 	// ErrIdempotencyKeyReused means an idempotency key came back with a
 	// request other than the one it was first used for.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused for another request")
+	// ErrUnavailable means a service auth depends on (the accounts
+	// service, as the Directory) did not answer: the request may succeed
+	// when retried.
+	ErrUnavailable = errors.New("a service auth depends on is unavailable")
 )
 
 // codes are the sentinels Code recognises, in the order it tries them on an
 // error that carries no *Error.
 var codes = []error{
-	ErrThrottled, ErrBusy, ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrConflict,
+	ErrThrottled, ErrBusy, ErrUnavailable, ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrConflict,
 	ErrIdempotencyKeyReused, ErrInvalid,
 }
 
@@ -91,7 +95,7 @@ func (e *Error) Is(target error) bool { return target == e.Code }
 
 // Code returns the sentinel that classifies err: the Code of the first
 // *Error in its chain, or else the first of ErrThrottled, ErrBusy,
-// ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrConflict,
+// ErrUnavailable, ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrConflict,
 // ErrIdempotencyKeyReused and ErrInvalid that err matches; nil when it is
 // none of them (an internal failure).
 func Code(err error) error {

@@ -42,6 +42,9 @@ func problemOf(code error, err error) *problem.Problem {
 	case auth.ErrBusy:
 		p = problem.New(http.StatusServiceUnavailable, "busy", "Busy",
 			"Too many passwords are being checked at once; try again after the time in Retry-After.")
+	case auth.ErrUnavailable:
+		p = problem.New(http.StatusServiceUnavailable, "dependency-unavailable", "Service unavailable",
+			"A service this request depends on did not answer; try again shortly.")
 	case auth.ErrUnauthenticated:
 		return problem.New(http.StatusUnauthorized, "unauthenticated", "Unauthenticated",
 			"The credentials are missing, wrong, expired or revoked.")
@@ -83,6 +86,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if be, ok := errors.AsType[*auth.BusyError](err); ok && code == auth.ErrBusy {
 		retry = be.RetryAfter
+	}
+	if code == auth.ErrUnavailable {
+		retry = time.Second
 	}
 	if retry >= 0 {
 		secs := int(math.Ceil(retry.Seconds()))
