@@ -1,6 +1,8 @@
 package accounts
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
@@ -50,6 +52,60 @@ func TestCanonicalLocale(t *testing.T) {
 	for _, in := range []string{"not a locale", "en_GB_x_y_z_1234567890", "\x00"} {
 		if got, err := CanonicalLocale(in); err == nil {
 			t.Errorf("CanonicalLocale(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+func TestInvitationTokenRoundTrip(t *testing.T) {
+	tok, hash := NewInvitationToken()
+	if len(tok) != InvitationTokenLen {
+		t.Errorf("got token length %d, want %d", len(tok), InvitationTokenLen)
+	}
+	got, err := ParseInvitationToken(tok)
+	if err != nil || got != hash {
+		t.Errorf("ParseInvitationToken(new token) = %x, %v; want %x", got, err, hash)
+	}
+	for _, bad := range []string{"", "pinv_", tok[:len(tok)-1], tok + "A", "xinv_" + tok[5:], tok[:len(tok)-1] + "=", tok[:10] + "\n" + tok[11:]} {
+		if _, err := ParseInvitationToken(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseInvitationToken(%q): got %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func FuzzParseInvitationToken(f *testing.F) {
+	tok, _ := NewInvitationToken()
+	f.Add(tok)
+	f.Add("")
+	f.Add("pinv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB")
+	f.Add("pinv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ParseInvitationToken(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) || SafeMessage(err) == "" {
+				t.Fatalf("got error %v, want ErrInvalid with a safe message", err)
+			}
+			return
+		}
+		// One token, one spelling: only canonical base64url passes.
+		body := s[len(InvitationTokenPrefix):]
+		raw, derr := base64.RawURLEncoding.DecodeString(body)
+		if derr != nil || base64.RawURLEncoding.EncodeToString(raw) != body {
+			t.Fatalf("accepted %q, which is not canonical base64url", s)
+		}
+		if h != sha256.Sum256([]byte(s)) {
+			t.Fatal("hash is not the SHA-256 of the token")
+		}
+	})
+}
+
+func TestValidateEmail(t *testing.T) {
+	for in, want := range map[string]bool{
+		"ada@example.com": true, "Ada.L+x@sub.example.co": true,
+		"": false, "ada": false, "ada@": false, "@example.com": false, " ada@example.com": false,
+		"Ada <ada@example.com>": false, "ada@[127.0.0.1]": false, "a@b@c": false,
+	} {
+		if got := ValidateEmail(in) == nil; got != want {
+			t.Errorf("ValidateEmail(%q) ok = %v, want %v", in, got, want)
 		}
 	}
 }

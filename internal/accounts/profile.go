@@ -67,6 +67,10 @@ func (p Profile) Validate() error {
 	return nil
 }
 
+// ValidDisplayName reports whether name can be a profile's display name:
+// at most MaxDisplayNameLen bytes of printable text.
+func ValidDisplayName(name string) bool { return len(name) <= MaxDisplayNameLen && printable(name) }
+
 // validTimezone reports whether tz is empty or a zone time.LoadLocation
 // knows. "Local", which LoadLocation accepts, names the server's zone, not
 // a person's.

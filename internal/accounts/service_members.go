@@ -51,7 +51,11 @@ func (s *Service) PutMember(ctx context.Context, p Principal, orgID, identityID 
 		if Code(err) == ErrConflict {
 			return Membership{}, false, &Error{Code: ErrConflict, Message: "the identity was added meanwhile; retry", Err: err}
 		}
-		return m, err == nil, err
+		if err != nil {
+			return Membership{}, false, err
+		}
+		s.changed(ctx, MembershipChange{OrgID: orgID, IdentityID: identityID, To: role})
+		return m, true, nil
 	case err != nil:
 		return Membership{}, false, err
 	}
@@ -68,7 +72,11 @@ func (s *Service) PutMember(ctx context.Context, p Principal, orgID, identityID 
 	case ErrLastOwner:
 		return Membership{}, false, lastOwner(err)
 	}
-	return m, false, err
+	if err != nil {
+		return Membership{}, false, err
+	}
+	s.changed(ctx, MembershipChange{OrgID: orgID, IdentityID: identityID, From: cur.Role, To: m.Role})
+	return m, false, nil
 }
 
 // RemoveMember removes identityID from the organization. Any member may
@@ -83,6 +91,7 @@ func (s *Service) RemoveMember(ctx context.Context, p Principal, orgID, identity
 		return err
 	}
 	self := identityID == p.IdentityID
+	var target Membership
 	if !self {
 		if !manager(caller) {
 			return NewError(ErrForbidden, "only owners and admins remove other members")
@@ -90,7 +99,7 @@ func (s *Service) RemoveMember(ctx context.Context, p Principal, orgID, identity
 		if !ValidIdentityID(identityID) {
 			return errNoMember(nil)
 		}
-		target, err := s.store.GetMembership(ctx, orgID, identityID)
+		target, err = s.store.GetMembership(ctx, orgID, identityID)
 		if errors.Is(err, ErrNotFound) {
 			return errNoMember(err)
 		}
@@ -101,6 +110,10 @@ func (s *Service) RemoveMember(ctx context.Context, p Principal, orgID, identity
 			return NewError(ErrForbidden, "only owners remove an owner")
 		}
 	}
+	if self {
+		// The caller's own membership was read by access.
+		target = Membership{Role: caller}
+	}
 	err = s.store.RemoveMembership(ctx, orgID, identityID)
 	switch Code(err) {
 	case ErrNotFound:
@@ -108,7 +121,11 @@ func (s *Service) RemoveMember(ctx context.Context, p Principal, orgID, identity
 	case ErrLastOwner:
 		return lastOwner(err)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	s.changed(ctx, MembershipChange{OrgID: orgID, IdentityID: identityID, From: target.Role})
+	return nil
 }
 
 // lastOwner gives a store's ErrLastOwner its safe message.

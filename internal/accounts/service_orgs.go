@@ -2,9 +2,14 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // NewOrganization is what CreateOrganization needs.
@@ -14,36 +19,118 @@ type NewOrganization struct {
 	Plan Plan
 	// Owner is the identity that becomes the organization's first owner.
 	Owner string
+	// IdempotencyKey, when not empty, makes the request safe to retry:
+	// within IdempotencyLifetime a request of the same caller with the
+	// same key and fields returns the organization the first one created,
+	// and one with other fields is ErrIdempotencyKeyReused.
+	IdempotencyKey string
 }
 
+// fingerprint is the SHA-256 of n's fields, its key excluded.
+func (n NewOrganization) fingerprint() [sha256.Size]byte {
+	b, _ := json.Marshal([]any{n.Name, n.Slug, n.Plan.Name, n.Plan.ViewerCap, n.Owner}) // cannot fail: strings and an int
+	return sha256.Sum256(b)
+}
+
+// idempotencyScopeCreateOrg prefixes the identity ID of the caller in the
+// scope of organization creations.
+const idempotencyScopeCreateOrg = "create-org:"
+
 // CreateOrganization creates an active organization and makes n.Owner its
-// owner. Only staff may. The two writes are not one transaction (the
-// Store has none across records): should the second fail, which only a
-// store failure can cause as both records are validated first, the
-// organization exists without an owner and the internal error, logged,
-// names it for an operator to repair.
-func (s *Service) CreateOrganization(ctx context.Context, p Principal, n NewOrganization) (Organization, error) {
+// owner, in one store transaction. Only staff may. It reports whether the
+// answer repeats an earlier request's (see NewOrganization.IdempotencyKey):
+// the organization is then the one that request created, as it is now.
+func (s *Service) CreateOrganization(ctx context.Context, p Principal, n NewOrganization) (Organization, bool, error) {
 	if !p.Staff {
-		return Organization{}, NewError(ErrForbidden, "only staff create organizations")
+		return Organization{}, false, NewError(ErrForbidden, "only staff create organizations")
+	}
+	if n.IdempotencyKey != "" && !ValidIdempotencyKey(n.IdempotencyKey) {
+		return Organization{}, false, NewError(ErrInvalid, "idempotency key must be 1 to %d printable ASCII characters", MaxIdempotencyKeyLen)
 	}
 	now := s.now()
 	o := Organization{ID: NewID(OrgIDPrefix, now), Name: n.Name, Slug: n.Slug, Plan: n.Plan,
 		Status: OrgActive, CreatedAt: now, UpdatedAt: now}
 	m := Membership{OrgID: o.ID, IdentityID: n.Owner, Role: RoleOwner, CreatedAt: now, UpdatedAt: now}
 	if err := o.Validate(); err != nil {
-		return Organization{}, err
+		return Organization{}, false, err
 	}
 	if !ValidIdentityID(n.Owner) {
+		return Organization{}, false, NewError(ErrInvalid, "owner must be an identity id")
+	}
+	var idem *IdempotencyRecord
+	if n.IdempotencyKey != "" {
+		idem = &IdempotencyRecord{Scope: idempotencyScopeCreateOrg + p.IdentityID, Key: n.IdempotencyKey,
+			Fingerprint: n.fingerprint(), ResourceID: o.ID, CreatedAt: now, ExpiresAt: now.Add(IdempotencyLifetime)}
+		if o, found, err := s.replayOrganization(ctx, idem, now); found {
+			return o, true, err
+		}
+	}
+	created, err := s.store.CreateOrganizationWithOwner(ctx, o, m, idem)
+	if idem != nil && Code(err) == ErrIdempotencyKeyReused {
+		// A concurrent request with the same key won.
+		if o, found, err := s.replayOrganization(ctx, idem, now); found {
+			return o, true, err
+		}
+	}
+	if err != nil {
+		return Organization{}, false, slugConflict(err)
+	}
+	s.changed(ctx, MembershipChange{OrgID: o.ID, IdentityID: n.Owner, To: RoleOwner})
+	return created, false, nil
+}
+
+// replayOrganization answers a request whose key has a record: the
+// organization it created, or ErrIdempotencyKeyReused if the record is of
+// another request. found is false when there is no record.
+func (s *Service) replayOrganization(ctx context.Context, idem *IdempotencyRecord, now time.Time) (o Organization, found bool, err error) {
+	rec, err := s.store.GetIdempotencyRecord(ctx, idem.Scope, idem.Key, now)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Organization{}, false, nil
+	case err != nil:
+		return Organization{}, true, fmt.Errorf("idempotency record: %w", err)
+	}
+	if subtle.ConstantTimeCompare(rec.Fingerprint[:], idem.Fingerprint[:]) != 1 {
+		return Organization{}, true, NewError(ErrIdempotencyKeyReused,
+			"the idempotency key was used before with a different request; use a new key for a new request")
+	}
+	o, err = s.store.GetOrganization(ctx, rec.ResourceID)
+	if err != nil {
+		return Organization{}, true, fmt.Errorf("organization of idempotency record: %w", err)
+	}
+	return o, true, nil
+}
+
+// PruneIdempotencyRecords deletes the idempotency records that have
+// expired and returns how many. Call it periodically (every hour or so)
+// from one place; expired records are ignored whether pruned or not.
+func (s *Service) PruneIdempotencyRecords(ctx context.Context) (int64, error) {
+	return s.store.PruneIdempotencyRecords(ctx, s.now())
+}
+
+// BootstrapStaff makes sure the operator's staff organization exists and
+// that ownerIdentityID belongs to it, and returns it. It is idempotent, to
+// be called at every start with the first administrator's identity: it
+// creates the staff organization (active, plan "staff", with name and slug)
+// if there is none, and makes the identity its owner if it is not a member
+// (a member keeps its role; an existing organization keeps its name and
+// slug). Both happen in one store transaction.
+func (s *Service) BootstrapStaff(ctx context.Context, name, slug, ownerIdentityID string) (Organization, error) {
+	now := s.now()
+	o := Organization{ID: NewID(OrgIDPrefix, now), Name: name, Slug: slug, Plan: Plan{Name: "staff"},
+		Status: OrgActive, Staff: true, CreatedAt: now, UpdatedAt: now}
+	if err := o.Validate(); err != nil {
+		return Organization{}, err
+	}
+	if !ValidIdentityID(ownerIdentityID) {
 		return Organization{}, NewError(ErrInvalid, "owner must be an identity id")
 	}
-	o, err := s.store.CreateOrganization(ctx, o)
+	m := Membership{OrgID: o.ID, IdentityID: ownerIdentityID, Role: RoleOwner, CreatedAt: now, UpdatedAt: now}
+	staff, _, err := s.store.EnsureStaffOrganization(ctx, o, m)
 	if err != nil {
-		return Organization{}, slugConflict(err)
+		return Organization{}, fmt.Errorf("bootstrap staff organization: %w", slugConflict(err))
 	}
-	if _, err := s.store.AddMembership(ctx, m); err != nil {
-		return Organization{}, fmt.Errorf("organization %s created without its owner: %w", o.ID, err)
-	}
-	return o, nil
+	return staff, nil
 }
 
 // slugConflict gives a store's ErrConflict on an organization its safe

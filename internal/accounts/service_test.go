@@ -40,14 +40,14 @@ func newFixture(tb testing.TB) fixture {
 	now := t0
 	svc := accounts.NewService(store, accounts.WithClock(func() time.Time { now = now.Add(time.Millisecond); return now }))
 	ctx := tb.Context()
-	org, err := svc.CreateOrganization(ctx, staff, accounts.NewOrganization{Name: "Acme", Slug: "acme", Plan: accounts.Plan{Name: "starter"}, Owner: "owner1"})
+	org, _, err := svc.CreateOrganization(ctx, staff, accounts.NewOrganization{Name: "Acme", Slug: "acme", Plan: accounts.Plan{Name: "starter"}, Owner: "owner1"})
 	mustNoErr(tb, "create org", err)
 	for id, role := range map[string]accounts.Role{"owner2": accounts.RoleOwner, "admin1": accounts.RoleAdmin,
 		"editor1": accounts.RoleEditor, "viewer1": accounts.RoleViewer, "target1": accounts.RoleEditor} {
 		_, _, err := svc.PutMember(ctx, person("owner1"), org.ID, id, role)
 		mustNoErr(tb, "add "+id, err)
 	}
-	other, err := svc.CreateOrganization(ctx, staff, accounts.NewOrganization{Name: "Other", Slug: "other", Plan: accounts.Plan{Name: "starter"}, Owner: "stranger"})
+	other, _, err := svc.CreateOrganization(ctx, staff, accounts.NewOrganization{Name: "Other", Slug: "other", Plan: accounts.Plan{Name: "starter"}, Owner: "stranger"})
 	mustNoErr(tb, "create other org", err)
 	return fixture{svc: svc, org: org, other: other}
 }
@@ -109,7 +109,7 @@ func TestServiceRules(t *testing.T) {
 			return f.svc.RemoveMember(t.Context(), p, f.org.ID, p.IdentityID)
 		},
 		"create organization": func(f fixture, p accounts.Principal) error {
-			_, err := f.svc.CreateOrganization(t.Context(), p, accounts.NewOrganization{Name: "New", Slug: "new-org", Plan: accounts.Plan{Name: "starter"}, Owner: "someone"})
+			_, _, err := f.svc.CreateOrganization(t.Context(), p, accounts.NewOrganization{Name: "New", Slug: "new-org", Plan: accounts.Plan{Name: "starter"}, Owner: "someone"})
 			return err
 		},
 	}

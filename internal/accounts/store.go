@@ -63,6 +63,71 @@ type Store interface {
 	// are made from.
 	ListIdentityMemberships(ctx context.Context, identityID string) ([]Membership, error)
 
+	// CreateOrganizationWithOwner stores a new organization and its first
+	// owner's membership in one transaction, and with them idem when it
+	// is not nil, and returns the organization as stored. ErrInvalid if a
+	// record fails its Validate; ErrConflict as CreateOrganization says;
+	// ErrIdempotencyKeyReused if a record of idem's scope and key exists
+	// and has not expired (the caller then replays it with
+	// GetIdempotencyRecord), in which case nothing is stored.
+	CreateOrganizationWithOwner(ctx context.Context, o Organization, owner Membership, idem *IdempotencyRecord) (Organization, error)
+	// EnsureStaffOrganization, in one transaction, creates o, which must
+	// be Staff, unless a staff organization exists, and adds owner as a
+	// membership of the staff organization (whichever it is) unless that
+	// identity is already a member, whose role then stays. It returns the
+	// staff organization and whether it was created. ErrInvalid if o is
+	// not Staff or a record fails its Validate; ErrConflict if there is no
+	// staff organization and o's slug is taken. Concurrent calls agree on
+	// one organization.
+	EnsureStaffOrganization(ctx context.Context, o Organization, owner Membership) (Organization, bool, error)
+	// GetIdempotencyRecord returns the record of scope and key that has
+	// not expired at now, or ErrNotFound.
+	GetIdempotencyRecord(ctx context.Context, scope, key string, now time.Time) (IdempotencyRecord, error)
+	// PruneIdempotencyRecords deletes the records expired at now and
+	// returns how many it deleted.
+	PruneIdempotencyRecords(ctx context.Context, now time.Time) (int64, error)
+
+	// CreateInvitation stores a new invitation and returns it as stored.
+	// ErrInvalid if it fails Invitation.Validate or is not pending;
+	// ErrNotFound if its organization does not exist; ErrConflict if the
+	// organization has a pending invitation (expired or not) for the
+	// same address, ignoring case (see EmailKey), or the token hash is
+	// another invitation's.
+	CreateInvitation(ctx context.Context, inv Invitation) (Invitation, error)
+	// GetInvitation returns an organization's invitation, or ErrNotFound.
+	GetInvitation(ctx context.Context, orgID, id string) (Invitation, error)
+	// GetInvitationByToken returns the invitation whose current token has
+	// the given hash, whatever its state, or ErrNotFound.
+	GetInvitationByToken(ctx context.Context, tokenHash [32]byte) (Invitation, error)
+	// ListPendingInvitations returns one page of an organization's
+	// pending invitations, expired or not, keyed by invitation ID.
+	ListPendingInvitations(ctx context.Context, orgID string, page PageRequest) (Page[Invitation], error)
+	// RenewInvitation gives a pending invitation a new token hash, SentAt
+	// and UpdatedAt set to at, and ExpiresAt, and returns it as stored;
+	// the old token stops working at once. ErrNotFound if the
+	// organization has no such invitation; ErrGone if it is not pending;
+	// ErrThrottled if its SentAt is after sentBefore (sent too recently),
+	// checked in the same statement so that concurrent renewals cannot
+	// both pass.
+	RenewInvitation(ctx context.Context, orgID, id string, tokenHash [32]byte, at, expiresAt, sentBefore time.Time) (Invitation, error)
+	// RevokeInvitation marks a pending invitation revoked at at and
+	// returns it as stored; one already revoked is returned as it is.
+	// ErrNotFound if the organization has no such invitation; ErrGone if
+	// it was accepted.
+	RevokeInvitation(ctx context.Context, orgID, id string, at time.Time) (Invitation, error)
+	// AcceptInvitation, in one transaction, makes a.IdentityID a member
+	// of the invitation's organization with its role, marks the
+	// invitation accepted, and stores a.DisplayName, when not empty, in
+	// the identity's profile. It returns the membership and whether it
+	// was created now. When the invitation was already accepted by the
+	// same identity it changes nothing and returns that identity's
+	// current membership (ErrGone if it has since been removed).
+	// ErrNotFound if there is no such invitation; ErrGone if it is
+	// revoked, accepted by another identity, expired at a.At, or its
+	// token is no longer a.TokenHash (it was resent); ErrConflict, with
+	// the invitation left pending, if the identity is already a member.
+	AcceptInvitation(ctx context.Context, a InvitationAcceptance) (Membership, bool, error)
+
 	// GetProfile returns an identity's profile, or ErrNotFound if it has
 	// never been put.
 	GetProfile(ctx context.Context, identityID string) (Profile, error)
@@ -71,4 +136,19 @@ type Store interface {
 	// preferences decoded from JSON). ErrInvalid if it fails
 	// Profile.Validate.
 	PutProfile(ctx context.Context, p Profile) (Profile, error)
+}
+
+// InvitationAcceptance is what Store.AcceptInvitation needs.
+type InvitationAcceptance struct {
+	// InvitationID names the invitation, and TokenHash the token it was
+	// found by.
+	InvitationID string
+	TokenHash    [32]byte
+	// IdentityID is the identity accepting it.
+	IdentityID string
+	// DisplayName, when not empty, becomes the display name of the
+	// identity's profile.
+	DisplayName string
+	// At is the time of acceptance.
+	At time.Time
 }

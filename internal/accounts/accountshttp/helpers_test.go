@@ -33,13 +33,13 @@ type env struct {
 	workload *workload.Issuer
 }
 
-func newEnv(tb testing.TB, o Options) *env {
+func newEnv(tb testing.TB, o Options, svcOpts ...accounts.Option) *env {
 	tb.Helper()
 	store, err := accountsstore.Open(tb.Context(), sqldbtest.Backends(tb)[0].Open(tb))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
-	svc := accounts.NewService(store)
+	svc := accounts.NewService(store, svcOpts...)
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatalf("key: %v", err)
@@ -122,6 +122,12 @@ type response struct {
 // empty).
 func (e *env) do(tb testing.TB, method, path, token, body string) response {
 	tb.Helper()
+	return e.doWith(tb, method, path, token, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (e *env) doWith(tb testing.TB, method, path, token, body string, header http.Header) response {
+	tb.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -132,6 +138,11 @@ func (e *env) do(tb testing.TB, method, path, token, body string) response {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)

@@ -19,19 +19,28 @@ import (
 // decodeJSON reads r's body, application/json of at most MaxBodyBytes,
 // into dst: one JSON object with no unknown fields and nothing after it.
 func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := h.readJSON(w, r)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(body, dst)
+}
+
+// readJSON reads r's body, application/json of at most MaxBodyBytes.
+func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+		return nil, problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
 			"The body must be application/json.")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return problem.BodyTooLarge("The body is too large.")
+			return nil, problem.BodyTooLarge("The body is too large.")
 		}
-		return problem.BadRequest("The body could not be read.")
+		return nil, problem.BadRequest("The body could not be read.")
 	}
-	return decodeStrict(body, dst)
+	return body, nil
 }
 
 // decodeStrict decodes exactly one JSON value with no unknown fields. A

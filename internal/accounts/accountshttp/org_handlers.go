@@ -73,7 +73,15 @@ type newOrgJSON struct {
 	Owner string   `json:"owner"`
 }
 
+// createOrg creates an organization (201); with an Idempotency-Key, a
+// retry answers 201 with the organization the first request created and
+// Idempotent-Replayed: true.
 func (h *Handler) createOrg(w http.ResponseWriter, r *http.Request, p accounts.Principal) {
+	key, err := parseIdempotencyKey(r.Header.Values(IdempotencyKeyHeader))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	var req newOrgJSON
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		h.fail(w, r, err)
@@ -90,13 +98,16 @@ func (h *Handler) createOrg(w http.ResponseWriter, r *http.Request, p accounts.P
 		h.fail(w, r, err)
 		return
 	}
-	o, err := h.svc.CreateOrganization(r.Context(), p, accounts.NewOrganization{Name: req.Name, Slug: req.Slug,
-		Plan: accounts.Plan{Name: req.Plan.Name, ViewerCap: req.Plan.ViewerCap}, Owner: req.Owner})
+	o, replayed, err := h.svc.CreateOrganization(r.Context(), p, accounts.NewOrganization{Name: req.Name, Slug: req.Slug,
+		Plan: accounts.Plan{Name: req.Plan.Name, ViewerCap: req.Plan.ViewerCap}, Owner: req.Owner, IdempotencyKey: key})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/v1/orgs/"+o.ID)
+	if replayed {
+		w.Header().Set(IdempotentReplayedHeader, "true")
+	}
 	writeJSON(w, http.StatusCreated, toOrg(o))
 }
 

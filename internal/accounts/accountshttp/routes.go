@@ -11,15 +11,40 @@ import (
 
 type route struct {
 	pattern string
+	guarded
+}
+
+// guarded is a handler wrapped for who may call it.
+type guarded struct {
+	// access is accessAuthed, accessPublic or accessInternal.
+	access  string
 	handler http.Handler
 }
 
+// Who may call a route.
+const (
+	// accessAuthed routes need the gateway's internal token for a person.
+	accessAuthed = "authed"
+	// accessPublic routes take no credential: the request carries its own
+	// (an invitation's token).
+	accessPublic = "public"
+	// accessInternal routes admit the named workloads only.
+	accessInternal = "internal"
+)
+
 // routes lists every route of the component; api/accounts.yaml describes
 // the same set (a test checks both ways). Each route says who may call
-// it: authed (a person, from the gateway's internal token) or internal
-// (the named workloads).
+// it: authed (a person, from the gateway's internal token), public
+// (anyone: the body carries its own credential) or internal (the named
+// workloads).
 func (h *Handler) routes() []route {
-	authed := h.authed
+	authed := func(f func(http.ResponseWriter, *http.Request, accounts.Principal)) guarded {
+		return guarded{accessAuthed, h.authed(f)}
+	}
+	public := func(f http.HandlerFunc) guarded { return guarded{accessPublic, noStore(f)} }
+	internal := func(f http.HandlerFunc, callers ...string) guarded {
+		return guarded{accessInternal, h.internal(f, callers...)}
+	}
 	return []route{
 		{"GET /v1/orgs", authed(h.listOrgs)},
 		{"POST /v1/orgs", authed(h.createOrg)},
@@ -28,10 +53,17 @@ func (h *Handler) routes() []route {
 		{"GET /v1/orgs/{org}/members", authed(h.listMembers)},
 		{"PUT /v1/orgs/{org}/members/{identity}", authed(h.putMember)},
 		{"DELETE /v1/orgs/{org}/members/{identity}", authed(h.removeMember)},
+		{"GET /v1/orgs/{org}/invitations", authed(h.listInvitations)},
+		{"POST /v1/orgs/{org}/invitations", authed(h.invite)},
+		{"GET /v1/orgs/{org}/invitations/{invitation}", authed(h.getInvitation)},
+		{"DELETE /v1/orgs/{org}/invitations/{invitation}", authed(h.revokeInvitation)},
+		{"POST /v1/orgs/{org}/invitations/{invitation}/resend", authed(h.resendInvitation)},
+		{"POST /v1/invitations/accept", public(h.acceptInvitation)},
+		{"POST /v1/invitations/accept-signed-in", authed(h.acceptInvitationSignedIn)},
 		{"GET /v1/profile", authed(h.getProfile)},
 		{"PUT /v1/profile", authed(h.putProfile)},
 
-		{"GET /internal/v1/identities/{identity}/memberships", h.internal(h.identityMemberships, workload.Auth)},
+		{"GET /internal/v1/identities/{identity}/memberships", internal(h.identityMemberships, workload.Auth)},
 	}
 }
 

@@ -37,6 +37,19 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) accounts.Store) {
 		{"memberships of identity", testIdentityMemberships},
 		{"profile put and get", testProfilePutGet},
 		{"profile invalid", testProfileInvalid},
+		{"organization with owner", testCreateOrganizationWithOwner},
+		{"idempotency records", testIdempotencyRecords},
+		{"staff organization ensured", testEnsureStaffOrganization},
+		{"staff organization slug taken", testEnsureStaffOrganizationSlugTaken},
+		{"staff organization concurrent", testEnsureStaffOrganizationConcurrent},
+		{"invitation create and get", testInvitationCreateGet},
+		{"invitation list pending", testListPendingInvitations},
+		{"invitation renew", testRenewInvitation},
+		{"invitation renew concurrent", testRenewInvitationConcurrent},
+		{"invitation revoke", testRevokeInvitation},
+		{"invitation accept", testAcceptInvitation},
+		{"invitation accept refused", testAcceptInvitationRefused},
+		{"invitation accept concurrent", testAcceptInvitationConcurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}
