@@ -18,15 +18,31 @@
 //
 // And the records with their Store interface: Integration (an ID from
 // NewIntegrationID, a public delivery key from NewDeliveryKey, with the
-// previous key accepted until its overlap ends after RotateDeliveryKey)
-// and SettingsVersion (immutable, numbered 1, 2, 3... per integration,
-// its ETag `"v<N>"`, appended with an expected version so that a stale
-// If-Match is ErrConflict). configsstore is the SQL implementation on
-// SQLite and PostgreSQL; configstest is the conformance suite it runs on
-// both.
+// previous key accepted until its overlap ends after RotateDeliveryKey),
+// SettingsVersion (immutable, numbered 1, 2, 3... per integration, its
+// ETag `"v<N>"`, appended with an expected version so that a stale
+// If-Match fails), AuditEntry (one per change, with its RFC 6902 Diff,
+// written in the change's transaction), IdempotencyRecord (the first
+// answer to a POST with an Idempotency-Key) and the change revision every
+// change increments. configsstore is the SQL implementation on SQLite and
+// PostgreSQL; configstest is the conformance suite it runs on both.
 //
-// Planned: the service type (restore of an old version as a new one) and
-// configshttp, the handlers, including the public,
-// cacheable SDK config endpoint players fetch by delivery key, which will
-// call AllowsOrigin and EffectiveSettings.
+// Service applies the permission rules (see its documentation) to a
+// Principal made from the verified internal token (NewPrincipal): the
+// roles the token carries for people, the one organization and the
+// configs:read and configs:write scopes for machine principals, staff for
+// support. Every query is scoped by organization; an organization the
+// caller is not in is ErrNotFound. Creating an integration also stores
+// DefaultSettings as its version 1, so an integration always has
+// settings; a restore is a new version with an old document.
+//
+// Snapshot is what the public SDK config endpoint serves: every
+// integration by delivery key with the response of each property made
+// ahead (EffectiveSettings, and BypassSettings for a bypassed
+// integration, which turns every peer-to-peer flag the schema knows off),
+// held by the Service behind an atomic pointer. The Service reloads it
+// after each of its own changes and, through RefreshSnapshot, whenever
+// the store's revision moves, so that a request reads memory only.
+//
+// configshttp serves all of it over HTTP.
 package configs

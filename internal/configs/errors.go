@@ -16,24 +16,61 @@ var (
 	// about.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means the change lost to another: a delivery key already
-	// in use, or a settings version appended on a version that is no longer
-	// the current one (the HTTP layer answers 412 to a stale If-Match).
+	// in use, or a settings version appended by a Store on a version that
+	// is no longer the current one (which the Service reports as
+	// ErrStale).
 	ErrConflict = errors.New("conflict")
+	// ErrForbidden means the caller may see the record but not do this to
+	// it: a viewer changing settings, an editor renaming an integration,
+	// anyone but staff bypassing one.
+	ErrForbidden = errors.New("forbidden")
+	// ErrStale means a change named the version it started from, and that
+	// version is no longer the current one (the HTTP layer answers 412 to
+	// the If-Match that named it).
+	ErrStale = errors.New("stale version")
+	// ErrInvalidDocument means a delivery settings document fails
+	// ValidateSettings; the *Error's Fields say where and why.
+	ErrInvalidDocument = errors.New("invalid settings document")
+	// ErrIdempotencyKeyReused means an idempotency key came back with a
+	// request other than the one it was first sent with.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused for another request")
 )
+
+// codes are the sentinels Code recognises, in the order it tries them on
+// an error that carries no *Error.
+var codes = []error{ErrIdempotencyKeyReused, ErrInvalidDocument, ErrStale, ErrForbidden, ErrNotFound, ErrConflict, ErrInvalid}
+
+// Code returns the sentinel that classifies err: the Code of the first
+// *Error in its chain, or else the first sentinel of the package that err
+// matches; nil when it is none of them (an internal failure).
+func Code(err error) error {
+	if e, ok := errors.AsType[*Error](err); ok && e.Code != nil {
+		return e.Code
+	}
+	for _, c := range codes {
+		if errors.Is(err, c) {
+			return c
+		}
+	}
+	return nil
+}
 
 // Error is a failure the package can explain to whoever asked, in the
 // shape of auth.Error: Code is one of the sentinels above, which the error
 // matches with errors.Is, and Message says what is wrong in words safe to
 // show any client ("remove the port"). Err, the cause, is for logs only.
 type Error struct {
-	// Code is the sentinel the error matches: ErrInvalid, ErrNotFound or
-	// ErrConflict.
+	// Code is the sentinel the error matches: one of the package's Err
+	// variables.
 	Code error
 	// Message is the client-facing explanation: a sentence fragment in
 	// lower case that names the rule, never an internal detail. It may
 	// quote a scheme the package recognised, never free text of the
 	// request.
 	Message string
+	// Fields, when not empty, are the invalid fields of the request, each
+	// with its JSON Pointer and a safe detail.
+	Fields []FieldError
 	// Err is the cause, or nil; it never reaches a client.
 	Err error
 }

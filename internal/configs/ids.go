@@ -24,7 +24,10 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 // in milliseconds and the other 16 carry 80 random bits. The code is the
 // accounts service's NewID, repeated because services share no code but
 // platform.
-func NewIntegrationID(now time.Time) string {
+func NewIntegrationID(now time.Time) string { return newID(IntegrationIDPrefix, now) }
+
+// newID returns prefix and the 26 characters of a new time-ordered ID.
+func newID(prefix string, now time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[0:8], uint64(now.UnixMilli())<<16)
 	_, _ = rand.Read(b[6:]) // crypto/rand.Read never returns an error
@@ -37,13 +40,26 @@ func NewIntegrationID(now time.Time) string {
 		lo = lo>>5 | hi<<59
 		hi >>= 5
 	}
-	return IntegrationIDPrefix + string(out[:])
+	return prefix + string(out[:])
 }
 
 // ValidIntegrationID reports whether id is an integration ID as
 // NewIntegrationID makes them.
-func ValidIntegrationID(id string) bool {
-	body, ok := strings.CutPrefix(id, IntegrationIDPrefix)
+func ValidIntegrationID(id string) bool { return validID(IntegrationIDPrefix, id) }
+
+// AuditIDPrefix starts every audit entry ID.
+const AuditIDPrefix = "cau_"
+
+// NewAuditID returns a new random audit entry ID, made like an
+// integration ID.
+func NewAuditID(now time.Time) string { return newID(AuditIDPrefix, now) }
+
+// ValidAuditID reports whether id is an audit entry ID as NewAuditID makes
+// them.
+func ValidAuditID(id string) bool { return validID(AuditIDPrefix, id) }
+
+func validID(prefix, id string) bool {
+	body, ok := strings.CutPrefix(id, prefix)
 	if !ok || len(body) != idBodyLen || body[0] > '7' {
 		return false
 	}

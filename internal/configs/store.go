@@ -10,17 +10,28 @@ import (
 // for the cases each method names, and store times in UTC truncated to
 // microseconds.
 //
-// Every method but GetIntegrationByDeliveryKey takes the organization's ID
-// and only sees that organization's integrations: an integration of
-// another organization, and its versions, are ErrNotFound.
+// Every method but GetIntegrationByDeliveryKey, LoadDeliveryState,
+// Revision and the prune methods takes the organization's ID and only
+// sees that organization's records: an integration of another
+// organization, and its versions, are ErrNotFound.
+//
+// Every method that changes an integration or its settings takes the
+// AuditEntry that records the change, checks it with AuditEntry.Validate
+// (ErrInvalid) and that it names the same organization and integration
+// (ErrInvalid), and writes it, the change and one increment of the
+// revision (see Revision) in one transaction: all or nothing.
 //
 // Lists are newest first and paginated with PageRequest; a malformed
 // cursor is ErrInvalid.
 type Store interface {
-	// CreateIntegration stores a new integration and returns it as
-	// stored. ErrInvalid if it fails Integration.Validate; ErrConflict if
-	// its ID or one of its delivery keys is taken.
-	CreateIntegration(ctx context.Context, in Integration) (Integration, error)
+	// CreateIntegration stores c.Integration, its first settings version
+	// c.Settings (whose IntegrationID and Version, 1, the store sets) and,
+	// when c.Idempotency is not nil, that record (an expired record of the
+	// same key is replaced), and returns the integration and version as
+	// stored. ErrInvalid if one of them fails its Validate; ErrConflict if
+	// the integration's ID or one of its delivery keys is taken, or a live
+	// idempotency record has the same organization, principal and key.
+	CreateIntegration(ctx context.Context, c Creation) (Integration, SettingsVersion, error)
 	// GetIntegration returns the organization's integration with the
 	// given ID, or ErrNotFound.
 	GetIntegration(ctx context.Context, orgID, id string) (Integration, error)
@@ -33,7 +44,11 @@ type Store interface {
 	// RotateDeliveryKey) and CreatedAt never change here. ErrInvalid if in
 	// fails Integration.Validate; ErrNotFound if there is no such
 	// integration in that organization.
-	UpdateIntegration(ctx context.Context, in Integration) (Integration, error)
+	UpdateIntegration(ctx context.Context, in Integration, audit AuditEntry) (Integration, error)
+	// DeleteIntegration deletes the organization's integration and its
+	// settings versions; its audit entries and idempotency records stay.
+	// ErrNotFound if there is no such integration in that organization.
+	DeleteIntegration(ctx context.Context, orgID, id string, audit AuditEntry) error
 	// GetIntegrationByDeliveryKey returns the integration whose current
 	// delivery key is key, or whose previous key is key and expires after
 	// now; previous reports the latter. ErrNotFound otherwise. It is not
@@ -47,7 +62,7 @@ type Store interface {
 	// key, or overlapUntil is zero; ErrNotFound if there is no such
 	// integration in that organization; ErrConflict if newKey is another
 	// integration's current key.
-	RotateDeliveryKey(ctx context.Context, orgID, id, newKey string, overlapUntil time.Time) (Integration, error)
+	RotateDeliveryKey(ctx context.Context, orgID, id, newKey string, overlapUntil time.Time, audit AuditEntry) (Integration, error)
 
 	// AppendSettingsVersion stores v as the next settings version of the
 	// organization's integration, if and only if the current version is
@@ -59,7 +74,7 @@ type Store interface {
 	// ErrConflict if the current version is not expectedVersion, also when
 	// concurrent appends expect the same version: exactly one of them
 	// succeeds.
-	AppendSettingsVersion(ctx context.Context, orgID, integrationID string, expectedVersion int, v SettingsVersion) (SettingsVersion, error)
+	AppendSettingsVersion(ctx context.Context, orgID, integrationID string, expectedVersion int, v SettingsVersion, audit AuditEntry) (SettingsVersion, error)
 	// GetSettingsVersion returns one settings version of the
 	// organization's integration, or ErrNotFound.
 	GetSettingsVersion(ctx context.Context, orgID, integrationID string, version int) (SettingsVersion, error)
@@ -71,4 +86,57 @@ type Store interface {
 	// the organization's integration, highest version first; an
 	// integration that does not exist in that organization has none.
 	ListSettingsVersions(ctx context.Context, orgID, integrationID string, page PageRequest) (Page[SettingsVersion], error)
+
+	// ListAuditEntries returns one page of the organization's audit
+	// trail, ordered by (time, ID), newest first; only the entries of
+	// integrationID when it is not empty.
+	ListAuditEntries(ctx context.Context, orgID, integrationID string, page PageRequest) (Page[AuditEntry], error)
+	// PruneAuditEntries deletes the audit entries older than before and
+	// returns how many it deleted.
+	PruneAuditEntries(ctx context.Context, before time.Time) (int64, error)
+
+	// GetIdempotencyRecord returns the record of the organization's
+	// principal and key if it expires after now; ErrNotFound otherwise.
+	GetIdempotencyRecord(ctx context.Context, orgID, principal, key string, now time.Time) (IdempotencyRecord, error)
+	// PruneIdempotencyRecords deletes the records that expired at or
+	// before now and returns how many it deleted.
+	PruneIdempotencyRecords(ctx context.Context, now time.Time) (int64, error)
+
+	// Revision returns the change revision: a counter that every
+	// transaction changing an integration, its delivery keys or its
+	// settings increments, and nothing else does. It starts at 0 and never
+	// goes down, so a reader that saw revision n has seen every change up
+	// to n once it sees n again.
+	Revision(ctx context.Context) (int64, error)
+	// LoadDeliveryState returns every integration of every organization
+	// with its current settings version, and a revision the state is at
+	// least as new as: the revision is read first, so a change that
+	// commits during the load may be in the state already, and is seen
+	// again at the next revision.
+	LoadDeliveryState(ctx context.Context) (DeliveryState, error)
+}
+
+// Creation is what Store.CreateIntegration writes in one transaction.
+type Creation struct {
+	Integration Integration
+	// Settings is the first settings version.
+	Settings SettingsVersion
+	Audit    AuditEntry
+	// Idempotency is the record of the request's Idempotency-Key, or nil.
+	Idempotency *IdempotencyRecord
+}
+
+// DeliveryState is everything the SDK config endpoint serves: every
+// integration with its current settings, at a revision.
+type DeliveryState struct {
+	Revision     int64
+	Integrations []IntegrationSettings
+}
+
+// IntegrationSettings is an integration with its current settings
+// version; Settings is the zero SettingsVersion for an integration with
+// no version.
+type IntegrationSettings struct {
+	Integration Integration
+	Settings    SettingsVersion
 }

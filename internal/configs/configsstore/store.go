@@ -20,6 +20,18 @@
 // which the store maps to ErrConflict like a failed check. No row lock is
 // taken: the unique index is the lock, and it only ever blocks writers of
 // the same integration and number.
+//
+// # Audit, revision, idempotency
+//
+// Every change runs in one transaction with its audit entry and one
+// increment of the single-row change_revision table (see change), so a
+// change, its record and the signal to other replicas commit together or
+// not at all. On PostgreSQL the increment serialises the service's
+// changes on that row for the moment of their commit: configuration
+// changes are rare, and one counter lets a replica learn with one cheap
+// query that it must reload. An Idempotency-Key record is inserted in the
+// creation's transaction, so concurrent requests with one key create one
+// integration: the others fail on the record's primary key.
 package configsstore
 
 import (

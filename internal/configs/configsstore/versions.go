@@ -33,7 +33,7 @@ func scanVersion(r rowScanner) (configs.SettingsVersion, error) {
 
 // AppendSettingsVersion implements configs.Store; the package
 // documentation says how it holds under concurrent writers.
-func (s *Store) AppendSettingsVersion(ctx context.Context, orgID, integrationID string, expectedVersion int, v configs.SettingsVersion) (configs.SettingsVersion, error) {
+func (s *Store) AppendSettingsVersion(ctx context.Context, orgID, integrationID string, expectedVersion int, v configs.SettingsVersion, audit configs.AuditEntry) (configs.SettingsVersion, error) {
 	if expectedVersion < 0 {
 		return configs.SettingsVersion{}, fmt.Errorf("append settings version: %w",
 			configs.NewError(configs.ErrInvalid, "expected version must not be negative"))
@@ -42,32 +42,37 @@ func (s *Store) AppendSettingsVersion(ctx context.Context, orgID, integrationID 
 	if err := v.Validate(); err != nil {
 		return configs.SettingsVersion{}, fmt.Errorf("append settings version: %w", err)
 	}
-	err := s.db.InTx(ctx, nil, func(tx *sql.Tx) error {
+	err := s.change(ctx, "append settings version", orgID, integrationID, audit, func(tx *sql.Tx) error {
 		var current int64
 		err := tx.QueryRowContext(ctx,
 			`SELECT COALESCE(MAX(v.version), 0) FROM integrations i
 			LEFT JOIN settings_versions v ON v.integration_id = i.id
 			WHERE i.id = $1 AND i.org_id = $2 GROUP BY i.id`, integrationID, orgID).Scan(&current)
 		if err != nil {
-			return notFound("append settings version", err)
+			return notFound("current version", err)
 		}
 		if current != int64(expectedVersion) {
-			return fmt.Errorf("append settings version: current is %d, expected %d: %w", current, expectedVersion,
+			return fmt.Errorf("current is %d, expected %d: %w", current, expectedVersion,
 				configs.NewError(configs.ErrConflict, "the settings changed since the version you started from"))
 		}
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO settings_versions (integration_id, version, document, author, message, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			v.IntegrationID, v.Version, string(v.Document), v.Author, v.Message, toDB(v.CreatedAt)); err != nil {
-			return writeError("append settings version", err)
-		}
-		return nil
+		return insertVersion(ctx, tx, v)
 	})
 	if err != nil {
 		return configs.SettingsVersion{}, err
 	}
 	v.Document = append([]byte(nil), v.Document...)
 	return v, nil
+}
+
+// insertVersion inserts a validated version.
+func insertVersion(ctx context.Context, tx *sql.Tx, v configs.SettingsVersion) error {
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO settings_versions (integration_id, version, document, author, message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		v.IntegrationID, v.Version, string(v.Document), v.Author, v.Message, toDB(v.CreatedAt)); err != nil {
+		return writeError("insert settings version", err)
+	}
+	return nil
 }
 
 // GetSettingsVersion implements configs.Store.

@@ -15,7 +15,7 @@ const (
 
 func testIntegrationCreateGet(t *testing.T, s configs.Store) {
 	in := newIntegration(t, orgA, "Main site", t0)
-	got, err := s.CreateIntegration(ctx(t), in)
+	got, _, err := s.CreateIntegration(ctx(t), creation(in))
 	mustNoErr(t, "create integration", err)
 	want := stored(in)
 	wantEqual(t, "created integration", got, want)
@@ -29,7 +29,7 @@ func testIntegrationCreateGet(t *testing.T, s configs.Store) {
 
 	bare := newIntegration(t, orgA, "No lists", t0)
 	bare.Domains, bare.BundleIDs = nil, nil
-	got, err = s.CreateIntegration(ctx(t), bare)
+	got, _, err = s.CreateIntegration(ctx(t), creation(bare))
 	mustNoErr(t, "create integration without domains", err)
 	wantEqual(t, "integration without domains", got, stored(bare))
 }
@@ -55,7 +55,7 @@ func testIntegrationInvalid(t *testing.T, s configs.Store) {
 	} {
 		in := newIntegration(t, orgA, "Valid", t0)
 		mutate(&in)
-		_, err := s.CreateIntegration(ctx(t), in)
+		_, _, err := s.CreateIntegration(ctx(t), creation(in))
 		wantErr(t, name, err, configs.ErrInvalid)
 		if configs.SafeMessage(err) == "" {
 			t.Errorf("%s: got no safe message in %v", name, err)
@@ -72,12 +72,12 @@ func testIntegrationConflict(t *testing.T, s configs.Store) {
 	first := mustCreate(t, s, orgA, "First", t0)
 	sameID := newIntegration(t, orgA, "Same id", t0)
 	sameID.ID = first.ID
-	_, err := s.CreateIntegration(ctx(t), sameID)
+	_, _, err := s.CreateIntegration(ctx(t), creation(sameID))
 	wantErr(t, "same id", err, configs.ErrConflict)
 
 	sameKey := newIntegration(t, orgB, "Same key", t0)
 	sameKey.DeliveryKey = first.DeliveryKey
-	_, err = s.CreateIntegration(ctx(t), sameKey)
+	_, _, err = s.CreateIntegration(ctx(t), creation(sameKey))
 	wantErr(t, "same delivery key", err, configs.ErrConflict)
 }
 
@@ -95,7 +95,7 @@ func testIntegrationUpdate(t *testing.T, s configs.Store) {
 	change.DeliveryKey = configs.NewDeliveryKey()
 	change.CreatedAt = later
 
-	got, err := s.UpdateIntegration(ctx(t), change)
+	got, err := s.UpdateIntegration(ctx(t), change, auditOf(change.OrgID, change.ID, configs.ActionIntegrationUpdated))
 	mustNoErr(t, "update integration", err)
 	want := in
 	want.Name, want.Environment, want.Status = "Renamed", configs.EnvStaging, configs.StatusBypassed
@@ -107,11 +107,11 @@ func testIntegrationUpdate(t *testing.T, s configs.Store) {
 
 	bad := change
 	bad.Name = ""
-	_, err = s.UpdateIntegration(ctx(t), bad)
+	_, err = s.UpdateIntegration(ctx(t), bad, auditOf(bad.OrgID, bad.ID, configs.ActionIntegrationUpdated))
 	wantErr(t, "update invalid", err, configs.ErrInvalid)
 
 	unknown := newIntegration(t, orgA, "Unknown", t0)
-	_, err = s.UpdateIntegration(ctx(t), unknown)
+	_, err = s.UpdateIntegration(ctx(t), unknown, auditOf(unknown.OrgID, unknown.ID, configs.ActionIntegrationUpdated))
 	wantErr(t, "update unknown", err, configs.ErrNotFound)
 }
 
@@ -122,10 +122,10 @@ func testIntegrationScoped(t *testing.T, s configs.Store) {
 
 	other := in
 	other.OrgID, other.Name = orgB, "Stolen"
-	_, err = s.UpdateIntegration(ctx(t), other)
+	_, err = s.UpdateIntegration(ctx(t), other, auditOf(other.OrgID, other.ID, configs.ActionIntegrationUpdated))
 	wantErr(t, "update from other org", err, configs.ErrNotFound)
 
-	_, err = s.RotateDeliveryKey(ctx(t), orgB, in.ID, configs.NewDeliveryKey(), t0.Add(time.Hour))
+	_, err = s.RotateDeliveryKey(ctx(t), orgB, in.ID, configs.NewDeliveryKey(), t0.Add(time.Hour), auditOf(orgB, in.ID, configs.ActionDeliveryKeyRotated))
 	wantErr(t, "rotate from other org", err, configs.ErrNotFound)
 
 	page, err := s.ListIntegrations(ctx(t), orgB, configs.PageRequest{})
@@ -216,7 +216,7 @@ func testDeliveryKeyLookup(t *testing.T, s configs.Store) {
 
 	old := in.DeliveryKey
 	until := t0.Add(24 * time.Hour)
-	rotated, err := s.RotateDeliveryKey(ctx(t), orgA, in.ID, configs.NewDeliveryKey(), until)
+	rotated, err := s.RotateDeliveryKey(ctx(t), orgA, in.ID, configs.NewDeliveryKey(), until, auditOf(orgA, in.ID, configs.ActionDeliveryKeyRotated))
 	mustNoErr(t, "rotate", err)
 
 	got, previous, err = s.GetIntegrationByDeliveryKey(ctx(t), old, until.Add(-time.Microsecond))
@@ -243,13 +243,13 @@ func testRotateDeliveryKey(t *testing.T, s configs.Store) {
 	first, second := configs.NewDeliveryKey(), configs.NewDeliveryKey()
 	until1, until2 := t0.Add(time.Hour), t0.Add(2*time.Hour+time.Nanosecond)
 
-	got, err := s.RotateDeliveryKey(ctx(t), orgA, in.ID, first, until1)
+	got, err := s.RotateDeliveryKey(ctx(t), orgA, in.ID, first, until1, auditOf(orgA, in.ID, configs.ActionDeliveryKeyRotated))
 	mustNoErr(t, "first rotation", err)
 	want := in
 	want.DeliveryKey, want.PreviousDeliveryKey, want.PreviousKeyExpiresAt = first, in.DeliveryKey, us(until1)
 	wantEqual(t, "after first rotation", got, want)
 
-	got, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, second, until2)
+	got, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, second, until2, auditOf(orgA, in.ID, configs.ActionDeliveryKeyRotated))
 	mustNoErr(t, "second rotation", err)
 	want.DeliveryKey, want.PreviousDeliveryKey, want.PreviousKeyExpiresAt = second, first, us(until2)
 	wantEqual(t, "after second rotation", got, want)
@@ -260,15 +260,16 @@ func testRotateDeliveryKey(t *testing.T, s configs.Store) {
 	_, _, err = s.GetIntegrationByDeliveryKey(ctx(t), in.DeliveryKey, t0)
 	wantErr(t, "lookup key rotated out twice", err, configs.ErrNotFound)
 
-	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, second, until2)
+	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, second, until2, auditOf(orgA, in.ID, configs.ActionDeliveryKeyRotated))
 	wantErr(t, "rotate to the current key", err, configs.ErrInvalid)
-	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, "dk_bad", until2)
+	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, "dk_bad", until2, auditOf(orgA, in.ID, configs.ActionDeliveryKeyRotated))
 	wantErr(t, "rotate to a malformed key", err, configs.ErrInvalid)
-	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, configs.NewDeliveryKey(), time.Time{})
+	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, configs.NewDeliveryKey(), time.Time{}, auditOf(orgA, in.ID, configs.ActionDeliveryKeyRotated))
 	wantErr(t, "rotate without overlap end", err, configs.ErrInvalid)
-	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, other.DeliveryKey, until2)
+	_, err = s.RotateDeliveryKey(ctx(t), orgA, in.ID, other.DeliveryKey, until2, auditOf(orgA, in.ID, configs.ActionDeliveryKeyRotated))
 	wantErr(t, "rotate to another integration's key", err, configs.ErrConflict)
-	_, err = s.RotateDeliveryKey(ctx(t), orgA, configs.NewIntegrationID(t0), configs.NewDeliveryKey(), until2)
+	unknown := configs.NewIntegrationID(t0)
+	_, err = s.RotateDeliveryKey(ctx(t), orgA, unknown, configs.NewDeliveryKey(), until2, auditOf(orgA, unknown, configs.ActionDeliveryKeyRotated))
 	wantErr(t, "rotate unknown integration", err, configs.ErrNotFound)
 
 	read, err = s.GetIntegration(ctx(t), orgA, in.ID)

@@ -35,6 +35,17 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) configs.Store) {
 		{"settings scoped by organization", testVersionsScoped},
 		{"settings list pages", testListVersions},
 		{"settings concurrent append", testAppendConcurrent},
+		{"integration delete", testDeleteIntegration},
+		{"audit written with each change", testAuditWritten},
+		{"audit invalid refuses the change", testAuditInvalid},
+		{"audit list pages and filter", testListAudit},
+		{"audit scoped by organization", testAuditScoped},
+		{"audit prune", testPruneAudit},
+		{"idempotency record", testIdempotencyRecord},
+		{"idempotency concurrent creates", testIdempotencyConcurrent},
+		{"revision counts changes", testRevision},
+		{"revision concurrent changes", testRevisionConcurrent},
+		{"delivery state", testDeliveryState},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}
@@ -133,9 +144,30 @@ func stored(in configs.Integration) configs.Integration {
 
 func mustCreate(t *testing.T, s configs.Store, orgID, name string, at time.Time) configs.Integration {
 	t.Helper()
-	in, err := s.CreateIntegration(ctx(t), newIntegration(t, orgID, name, at))
+	in, _, err := s.CreateIntegration(ctx(t), creation(newIntegration(t, orgID, name, at)))
 	mustNoErr(t, "create integration "+name, err)
 	return in
+}
+
+// firstDoc is the document of the first version of every integration the
+// suite creates.
+var firstDoc = []byte(`{"activation_ratio": 1}`)
+
+// creation returns what creates in, with its first version and audit
+// entry.
+func creation(in configs.Integration) configs.Creation {
+	return configs.Creation{
+		Integration: in,
+		Settings:    configs.SettingsVersion{Document: firstDoc, Author: "usr_author", Message: "created", CreatedAt: in.CreatedAt},
+		Audit:       auditOf(in.OrgID, in.ID, configs.ActionIntegrationCreated),
+	}
+}
+
+// auditOf returns a valid audit entry of a change to the integration id.
+func auditOf(orgID, id string, action configs.AuditAction) configs.AuditEntry {
+	return configs.AuditEntry{ID: configs.NewAuditID(t0), OrgID: orgID, IntegrationID: id,
+		Actor: configs.Actor{Kind: "user", ID: "usr_author", CredentialID: "ses_1"}, Action: action,
+		Message: string(action), Diff: []byte(`[]`), CreatedAt: t0}
 }
 
 // doc returns a valid settings document that differs by n.
