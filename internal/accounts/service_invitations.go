@@ -106,7 +106,7 @@ func (s *Service) canMail() error {
 // mail sends inv's mail with its current token; a failure is ErrNotSent.
 func (s *Service) mail(ctx context.Context, p Principal, o Organization, inv Invitation, token string) error {
 	link := *s.acceptURL
-	link.Fragment, link.RawFragment = "token="+token, ""
+	link.Fragment, link.RawFragment = token, ""
 	var inviterName string
 	if pr, err := s.store.GetProfile(ctx, p.IdentityID); err == nil {
 		inviterName = pr.DisplayName

@@ -36,8 +36,10 @@ func (n NewOrganization) fingerprint() [sha256.Size]byte {
 // scope of organization creations.
 const idempotencyScopeCreateOrg = "create-org:"
 
-// CreateOrganization creates an active organization and makes n.Owner its
-// owner, in one store transaction. Only staff may. It reports whether the
+// CreateOrganization creates an active organization and makes n.Owner,
+// when set, its owner, in one store transaction; without one the
+// organization has no member until an invitation (staff may invite its
+// first owner) is accepted. Only staff may. It reports whether the
 // answer repeats an earlier request's (see NewOrganization.IdempotencyKey):
 // the organization is then the one that request created, as it is now.
 func (s *Service) CreateOrganization(ctx context.Context, p Principal, n NewOrganization) (Organization, bool, error) {
@@ -50,12 +52,15 @@ func (s *Service) CreateOrganization(ctx context.Context, p Principal, n NewOrga
 	now := s.now()
 	o := Organization{ID: NewID(OrgIDPrefix, now), Name: n.Name, Slug: n.Slug, Plan: n.Plan,
 		Status: OrgActive, CreatedAt: now, UpdatedAt: now}
-	m := Membership{OrgID: o.ID, IdentityID: n.Owner, Role: RoleOwner, CreatedAt: now, UpdatedAt: now}
 	if err := o.Validate(); err != nil {
 		return Organization{}, false, err
 	}
-	if !ValidIdentityID(n.Owner) {
-		return Organization{}, false, NewError(ErrInvalid, "owner must be an identity id")
+	var m *Membership
+	if n.Owner != "" {
+		if !ValidIdentityID(n.Owner) {
+			return Organization{}, false, NewError(ErrInvalid, "owner must be an identity id")
+		}
+		m = &Membership{OrgID: o.ID, IdentityID: n.Owner, Role: RoleOwner, CreatedAt: now, UpdatedAt: now}
 	}
 	var idem *IdempotencyRecord
 	if n.IdempotencyKey != "" {
@@ -75,7 +80,9 @@ func (s *Service) CreateOrganization(ctx context.Context, p Principal, n NewOrga
 	if err != nil {
 		return Organization{}, false, slugConflict(err)
 	}
-	s.changed(ctx, MembershipChange{OrgID: o.ID, IdentityID: n.Owner, To: RoleOwner})
+	if m != nil {
+		s.changed(ctx, MembershipChange{OrgID: o.ID, IdentityID: n.Owner, To: RoleOwner})
+	}
 	return created, false, nil
 }
 

@@ -65,12 +65,14 @@ type Store interface {
 
 	// CreateOrganizationWithOwner stores a new organization and its first
 	// owner's membership in one transaction, and with them idem when it
-	// is not nil, and returns the organization as stored. ErrInvalid if a
+	// is not nil, and returns the organization as stored. A nil owner
+	// stores the organization without members: its first owner comes by
+	// an invitation. ErrInvalid if a
 	// record fails its Validate; ErrConflict as CreateOrganization says;
 	// ErrIdempotencyKeyReused if a record of idem's scope and key exists
 	// and has not expired (the caller then replays it with
 	// GetIdempotencyRecord), in which case nothing is stored.
-	CreateOrganizationWithOwner(ctx context.Context, o Organization, owner Membership, idem *IdempotencyRecord) (Organization, error)
+	CreateOrganizationWithOwner(ctx context.Context, o Organization, owner *Membership, idem *IdempotencyRecord) (Organization, error)
 	// EnsureStaffOrganization, in one transaction, creates o, which must
 	// be Staff, unless a staff organization exists, and adds owner as a
 	// membership of the staff organization (whichever it is) unless that

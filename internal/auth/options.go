@@ -46,7 +46,7 @@ type Options struct {
 	// minutes.
 	ResetTokenLifetime time.Duration
 	// ResetURL is the page a reset mail links to; the token is appended
-	// as the fragment "#token=...", which browsers never send to servers
+	// as the fragment "#reset_code=...", which browsers never send to servers
 	// or in Referer headers. Default "http://localhost:8080/reset-password".
 	ResetURL string
 	// APIKeyMaxLifetime caps the expiry of new API keys; a request without

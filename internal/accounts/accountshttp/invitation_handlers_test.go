@@ -38,7 +38,7 @@ func (o *outbox) lastToken(tb testing.TB) string {
 	if len(o.mails) == 0 {
 		tb.Fatal("no mail sent")
 	}
-	_, tok, _ := strings.Cut(o.mails[len(o.mails)-1].AcceptURL, "#token=")
+	_, tok, _ := strings.Cut(o.mails[len(o.mails)-1].AcceptURL, "#")
 	return tok
 }
 

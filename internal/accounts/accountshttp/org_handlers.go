@@ -91,7 +91,7 @@ func (h *Handler) createOrg(w http.ResponseWriter, r *http.Request, p accounts.P
 	checkName(&fe, req.Name)
 	checkSlug(&fe, req.Slug)
 	checkPlan(&fe, req.Plan)
-	if !accounts.ValidIdentityID(req.Owner) {
+	if req.Owner != "" && !accounts.ValidIdentityID(req.Owner) {
 		fe.add("/owner", "must be an identity id")
 	}
 	if err := fe.err(); err != nil {

@@ -12,14 +12,16 @@ import (
 // record first, so that of two requests with one key the second fails on
 // it (after waiting for the first to commit, on PostgreSQL) before it
 // writes anything, then the organization and its owner.
-func (s *Store) CreateOrganizationWithOwner(ctx context.Context, o accounts.Organization, owner accounts.Membership, idem *accounts.IdempotencyRecord) (accounts.Organization, error) {
+func (s *Store) CreateOrganizationWithOwner(ctx context.Context, o accounts.Organization, owner *accounts.Membership, idem *accounts.IdempotencyRecord) (accounts.Organization, error) {
 	if err := o.Validate(); err != nil {
 		return accounts.Organization{}, fmt.Errorf("create organization: %w", err)
 	}
-	if err := owner.Validate(); err != nil {
-		return accounts.Organization{}, fmt.Errorf("create organization: owner: %w", err)
+	if owner != nil {
+		if err := owner.Validate(); err != nil {
+			return accounts.Organization{}, fmt.Errorf("create organization: owner: %w", err)
+		}
 	}
-	if owner.OrgID != o.ID {
+	if owner != nil && owner.OrgID != o.ID {
 		return accounts.Organization{}, fmt.Errorf("create organization: %w",
 			accounts.NewError(accounts.ErrInvalid, "the owner's membership must be of the organization"))
 	}
@@ -38,7 +40,10 @@ func (s *Store) CreateOrganizationWithOwner(ctx context.Context, o accounts.Orga
 		if err := insertOrganization(ctx, tx, o); err != nil {
 			return insertError("create organization", err)
 		}
-		if err := insertMembership(ctx, tx, owner); err != nil {
+		if owner == nil {
+			return nil
+		}
+		if err := insertMembership(ctx, tx, *owner); err != nil {
 			return insertError("create organization: owner", err)
 		}
 		return nil

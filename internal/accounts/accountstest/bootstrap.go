@@ -9,8 +9,8 @@ import (
 	"github.com/portico-gw/portico/internal/accounts"
 )
 
-func owner(o accounts.Organization, id string, at time.Time) accounts.Membership {
-	return accounts.Membership{OrgID: o.ID, IdentityID: id, Role: accounts.RoleOwner, CreatedAt: at, UpdatedAt: at}
+func owner(o accounts.Organization, id string, at time.Time) *accounts.Membership {
+	return &accounts.Membership{OrgID: o.ID, IdentityID: id, Role: accounts.RoleOwner, CreatedAt: at, UpdatedAt: at}
 }
 
 func testCreateOrganizationWithOwner(t *testing.T, s accounts.Store) {
@@ -38,6 +38,17 @@ func testCreateOrganizationWithOwner(t *testing.T, s accounts.Store) {
 	wantErr(t, "owner of another organization", err, accounts.ErrInvalid)
 	_, err = s.GetOrganization(ctx(t), bad.ID)
 	wantErr(t, "refused organization", err, accounts.ErrNotFound)
+
+	// Without an owner the organization has no member until an invitation
+	// is accepted.
+	pending := newOrg("initech", t0)
+	_, err = s.CreateOrganizationWithOwner(ctx(t), pending, nil, nil)
+	mustNoErr(t, "create without owner", err)
+	ms, err := s.ListMemberships(ctx(t), pending.ID, accounts.PageRequest{})
+	mustNoErr(t, "members", err)
+	if len(ms.Items) != 0 {
+		t.Errorf("organization created without owner has members %+v", ms.Items)
+	}
 }
 
 func testIdempotencyRecords(t *testing.T, s accounts.Store) {
@@ -94,7 +105,7 @@ func testEnsureStaffOrganization(t *testing.T, s accounts.Store) {
 		return o
 	}
 	o := staff("operator")
-	got, created, err := s.EnsureStaffOrganization(ctx(t), o, owner(o, "usr_admin", t0))
+	got, created, err := s.EnsureStaffOrganization(ctx(t), o, *owner(o, "usr_admin", t0))
 	mustNoErr(t, "ensure", err)
 	if !created || got.ID != o.ID || !got.Staff {
 		t.Errorf("first ensure: got %+v, created %v", got, created)
@@ -102,7 +113,7 @@ func testEnsureStaffOrganization(t *testing.T, s accounts.Store) {
 	// Again, with another candidate and another identity: the same
 	// organization, and the identity joins it as owner.
 	o2 := staff("operator-2")
-	again, created, err := s.EnsureStaffOrganization(ctx(t), o2, owner(o2, "usr_second", t0))
+	again, created, err := s.EnsureStaffOrganization(ctx(t), o2, *owner(o2, "usr_second", t0))
 	mustNoErr(t, "ensure again", err)
 	if created || again.ID != o.ID {
 		t.Errorf("second ensure: got %s created %v, want %s not created", again.ID, created, o.ID)
@@ -115,7 +126,7 @@ func testEnsureStaffOrganization(t *testing.T, s accounts.Store) {
 	// A member keeps their role.
 	_, err = s.ChangeRole(ctx(t), o.ID, "usr_second", accounts.RoleViewer, t0)
 	mustNoErr(t, "demote", err)
-	_, _, err = s.EnsureStaffOrganization(ctx(t), o2, owner(o2, "usr_second", t0))
+	_, _, err = s.EnsureStaffOrganization(ctx(t), o2, *owner(o2, "usr_second", t0))
 	mustNoErr(t, "ensure for a member", err)
 	m, err = s.GetMembership(ctx(t), o.ID, "usr_second")
 	mustNoErr(t, "get member", err)
@@ -124,7 +135,7 @@ func testEnsureStaffOrganization(t *testing.T, s accounts.Store) {
 	}
 
 	notStaff := newOrg("plain", t0)
-	_, _, err = s.EnsureStaffOrganization(ctx(t), notStaff, owner(notStaff, "usr_admin", t0))
+	_, _, err = s.EnsureStaffOrganization(ctx(t), notStaff, *owner(notStaff, "usr_admin", t0))
 	wantErr(t, "not staff", err, accounts.ErrInvalid)
 }
 
@@ -132,7 +143,7 @@ func testEnsureStaffOrganizationSlugTaken(t *testing.T, s accounts.Store) {
 	mustCreateOrg(t, s, "operator", t0)
 	o := newOrg("operator", t0)
 	o.Staff = true
-	_, _, err := s.EnsureStaffOrganization(ctx(t), o, owner(o, "usr_admin", t0))
+	_, _, err := s.EnsureStaffOrganization(ctx(t), o, *owner(o, "usr_admin", t0))
 	wantErr(t, "slug taken", err, accounts.ErrConflict)
 }
 
@@ -146,7 +157,7 @@ func testEnsureStaffOrganizationConcurrent(t *testing.T, s accounts.Store) {
 		wg.Go(func() {
 			o := newOrg("operator-"+string(rune('a'+i)), t0)
 			o.Staff = true
-			got, _, err := s.EnsureStaffOrganization(ctx(t), o, owner(o, "usr_admin", t0))
+			got, _, err := s.EnsureStaffOrganization(ctx(t), o, *owner(o, "usr_admin", t0))
 			if err != nil {
 				t.Errorf("ensure %d: %v", i, err)
 				return
