@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/accounts"
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/configs/configshttp"
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/platform/identity"
 	"github.com/portico-gw/portico/internal/platform/observability"
@@ -75,6 +77,19 @@ type allOptions struct {
 	// workload mints every component's workload tokens; services trust
 	// it through its JWKS on loopback.
 	workload *workload.Issuer
+	// urls are the services' loopback base URLs, by name.
+	urls map[string]string
+	// shared carries what one service's start learns for those started
+	// after it.
+	shared *allShared
+}
+
+// allShared is what services of portico all learn from each other at
+// start.
+type allShared struct {
+	// adminID is the first administrator's identity, which auth knows
+	// and accounts makes an owner of the staff organization.
+	adminID string
 }
 
 // startedService is a service that listens and waits to serve.
@@ -91,6 +106,8 @@ type startedService struct {
 func allServices() []allService {
 	return []allService{
 		{name: "auth", start: startAllAuth},
+		{name: "accounts", start: startAllAccounts},
+		{name: "configs", start: startAllConfigs},
 	}
 }
 
@@ -191,7 +208,12 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		cfg.Server.Listen = held
 	}
 
-	o := allOptions{dataDir: dataDir, publicURL: publicURL, getenv: getenv, logger: logger, workload: issuer}
+	urls := make(map[string]string, len(services))
+	for _, s := range services {
+		urls[s.name] = vars["PORTICO_"+strings.ToUpper(s.name)+"_URL"]
+	}
+	o := allOptions{dataDir: dataDir, publicURL: publicURL, getenv: getenv, logger: logger, workload: issuer,
+		urls: urls, shared: &allShared{}}
 	started := make([]*startedService, 0, len(services))
 	for i, s := range services {
 		st, err := s.start(ctx, listeners[i], o)
@@ -246,9 +268,7 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 		ln.Close()
 		return nil, fmt.Errorf("PORTICO_AUTH_TRUSTED_ORIGINS: %w", err)
 	}
-	smtp, err := smtpMailer(envValue(o.getenv, "PORTICO_SMTP_ADDR"), envValue(o.getenv, "PORTICO_SMTP_FROM"),
-		envValue(o.getenv, "PORTICO_SMTP_USERNAME"), envValue(o.getenv, "PORTICO_SMTP_PASSWORD"),
-		envValue(o.getenv, "PORTICO_SMTP_PASSWORD_FILE"), envValue(o.getenv, "PORTICO_SMTP_CA_FILE"))
+	smtp, err := allSMTP(o.getenv)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -260,15 +280,17 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 	a, err := startAuth(ctx, authSettings{
 		ln: ln, adminListen: "127.0.0.1:0", publicName: "auth", adminName: "auth-admin",
 		dsn: "sqlite:" + filepath.Join(o.dataDir, authDBFile), dataDir: o.dataDir,
-		issuer:        o.publicURL,
-		kekEnv:        envValue(o.getenv, "PORTICO_AUTH_KEK"),
-		kekFile:       filepath.Join(o.dataDir, authKEKFile),
-		secretKeyEnv:  envValue(o.getenv, "PORTICO_AUTH_SECRET_KEY"),
-		secretKeyFile: filepath.Join(o.dataDir, authSecretKeyFile),
-		trusted:       []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
-		adminEmail:    orString(envValue(o.getenv, "PORTICO_ADMIN_EMAIL"), defaultAdminEmail),
-		adminPassword: envValue(o.getenv, "PORTICO_ADMIN_PASSWORD"),
-		workload:      guard,
+		issuer:         o.publicURL,
+		kekEnv:         envValue(o.getenv, "PORTICO_AUTH_KEK"),
+		kekFile:        filepath.Join(o.dataDir, authKEKFile),
+		secretKeyEnv:   envValue(o.getenv, "PORTICO_AUTH_SECRET_KEY"),
+		secretKeyFile:  filepath.Join(o.dataDir, authSecretKeyFile),
+		trusted:        []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		adminEmail:     orString(envValue(o.getenv, "PORTICO_ADMIN_EMAIL"), defaultAdminEmail),
+		adminPassword:  envValue(o.getenv, "PORTICO_ADMIN_PASSWORD"),
+		workload:       guard,
+		accountsURL:    o.urls["accounts"],
+		accountsClient: workloadClient(o.workload.Source(workload.Auth, workload.Accounts)),
 		// portico all is the local, first-run command: the conveniences
 		// portico auth refuses without a flag are on, with warnings.
 		devKeysInDataDir: true,
@@ -281,8 +303,93 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 		return nil, err
 	}
 	a.announce()
+	o.shared.adminID = a.bootstrap.identityID
 	lines := a.bootstrap.lines("")
 	return &startedService{serve: a.serve, close: a.close, banner: lines[2:]}, nil
+}
+
+// allServiceSettings are the settings of a service of portico all: its
+// database in the data directory, internal tokens verified against auth's
+// key set over loopback, workload tokens against the process's issuer.
+func (o allOptions) serviceSettings(name, dbFile string, ln net.Listener, logger *slog.Logger) (serviceSettings, error) {
+	guard, err := o.workloadGuard(name, logger)
+	if err != nil {
+		return serviceSettings{}, err
+	}
+	return serviceSettings{
+		name: name, ln: ln, adminListen: "127.0.0.1:0", publicName: name, adminName: name + "-admin",
+		dsn: "sqlite:" + filepath.Join(o.dataDir, dbFile), dataDir: o.dataDir,
+		authIssuer: o.publicURL, authJWKSURL: o.urls["auth"] + jwksPath,
+		workload: guard,
+	}, nil
+}
+
+// startAllAccounts starts the accounts service of portico all: the staff
+// organization owned by the first administrator, invitations accepted at
+// the public URL, their mail in the log unless PORTICO_SMTP_ADDR is set.
+func startAllAccounts(ctx context.Context, ln net.Listener, o allOptions) (*startedService, error) {
+	logger := o.logger.With("component", "accounts")
+	s, err := o.serviceSettings(workload.Accounts, accountsDBFile, ln, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	ao := accountsOptions{
+		authURL: o.urls["auth"], authClient: workloadClient(o.workload.Source(workload.Accounts, workload.Auth)),
+		invitationTTL: accounts.DefaultInvitationTTL, staffOwner: o.shared.adminID, logger: logger,
+	}
+	if ao.acceptURL, err = parseAcceptURL(strings.TrimSuffix(o.publicURL, "/") + "/accept-invitation"); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if ao.mailer, err = allInvitationMailer(o.getenv, logger); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	c, err := startService(ctx, s, logger, accountsBuild(ao))
+	if err != nil {
+		return nil, err
+	}
+	c.announce()
+	return &startedService{serve: c.serve, close: c.close}, nil
+}
+
+// allInvitationMailer is the invitation mailer of portico all: SMTP when
+// PORTICO_SMTP_ADDR is set, the log otherwise (with a warning).
+func allInvitationMailer(getenv env, logger *slog.Logger) (accounts.Mailer, error) {
+	smtp, err := allSMTP(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if smtp != nil {
+		return invitationMailer{smtp}, nil
+	}
+	logger.Warn("invitation mail is written to the log, accept links included: anyone who reads the log can accept an invitation; set PORTICO_SMTP_ADDR to send it")
+	return accounts.NewLogMailer(logger), nil
+}
+
+// allSMTP is the SMTP mailer of portico all's services, from the
+// PORTICO_SMTP_ variables of 'portico auth'; nil without PORTICO_SMTP_ADDR.
+func allSMTP(getenv env) (*auth.SMTPMailer, error) {
+	return smtpMailer(envValue(getenv, "PORTICO_SMTP_ADDR"), envValue(getenv, "PORTICO_SMTP_FROM"),
+		envValue(getenv, "PORTICO_SMTP_USERNAME"), envValue(getenv, "PORTICO_SMTP_PASSWORD"),
+		envValue(getenv, "PORTICO_SMTP_PASSWORD_FILE"), envValue(getenv, "PORTICO_SMTP_CA_FILE"))
+}
+
+// startAllConfigs starts the configs service of portico all.
+func startAllConfigs(ctx context.Context, ln net.Listener, o allOptions) (*startedService, error) {
+	logger := o.logger.With("component", "configs")
+	s, err := o.serviceSettings(workload.Configs, configsDBFile, ln, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	c, err := startService(ctx, s, logger, configsBuild(configsOptions{pollInterval: configshttp.DefaultPollInterval}))
+	if err != nil {
+		return nil, err
+	}
+	c.announce()
+	return &startedService{serve: c.serve, close: c.close}, nil
 }
 
 // serveAll runs the services and the gateway until ctx ends or one of them

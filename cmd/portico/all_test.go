@@ -199,62 +199,70 @@ routes:
 func allConfigEnv(name string) (string, bool) {
 	v, ok := map[string]string{
 		"PORTICO_LISTEN": ":8080", "PORTICO_ADMIN_LISTEN": "127.0.0.1:9090", "PORTICO_AUTH_URL": "http://127.0.0.1:8081",
+		"PORTICO_ACCOUNTS_URL": "http://127.0.0.1:8082", "PORTICO_CONFIGS_URL": "http://127.0.0.1:8083",
 		"PORTICO_AUTH_ISSUER": "http://localhost:8080",
 	}[name]
 	return v, ok
 }
 
-func TestAllGatewayConfigRoutesThePublicAuthAPI(t *testing.T) {
+// TestAllGatewayConfigRoutesEveryPublicAPI holds the built-in gateway
+// configuration to the services' OpenAPI documents: every public
+// operation of api/<service>.yaml is routed to that service (or composed
+// from it), no internal one is, and only the operations of callers who
+// have no session yet, or who authenticate themselves, are public.
+func TestAllGatewayConfigRoutesEveryPublicAPI(t *testing.T) {
 	cfg, err := config.Parse(allGatewayConfigName, allGatewayConfig, allConfigEnv)
 	if err != nil {
 		t.Fatalf("built-in gateway config: %v", err)
 	}
-	raw, err := os.ReadFile(filepath.Join("..", "..", "api", "auth.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	wantPublic := func(path string) bool {
+		return strings.HasPrefix(path, "/oauth2/") || strings.HasPrefix(path, "/.well-known/") ||
+			slices.Contains([]string{"/v1/login", "/v1/login/second-factor", "/v1/password/reset-request",
+				"/v1/password/reset", "/v1/invitations/accept", "/v1/sdk/config/{key}"}, path)
 	}
-	var doc struct {
-		Paths map[string]map[string]any `yaml:"paths"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("api/auth.yaml: %v", err)
-	}
+	// routed maps "service METHOD /path" to the routes that reach it.
 	routed := map[string]bool{}
 	for _, r := range cfg.Routes {
-		if r.Service != "auth" {
-			t.Errorf("route %s goes to %q, want auth", r.Name, r.Service)
-		}
 		if strings.HasPrefix(r.Path, "/internal/") || len(r.Methods) == 0 {
 			t.Errorf("route %s: %v %s, want an explicit public route", r.Name, r.Methods, r.Path)
 		}
-		// The gateway authenticates every route but those that serve
-		// callers who have no session yet, or that authenticate themselves.
-		wantPublic := strings.HasPrefix(r.Path, "/oauth2/") || strings.HasPrefix(r.Path, "/.well-known/") ||
-			slices.Contains([]string{"/v1/login", "/v1/login/second-factor", "/v1/password/reset-request", "/v1/password/reset"}, r.Path)
-		if r.Public != wantPublic {
-			t.Errorf("route %s: public %v, want %v", r.Name, r.Public, wantPublic)
+		if r.Public != wantPublic(r.Path) {
+			t.Errorf("route %s: public %v, want %v", r.Name, r.Public, wantPublic(r.Path))
 		}
 		for _, m := range r.Methods {
-			routed[m+" "+r.Path] = true
-		}
-	}
-	for path, ops := range doc.Paths {
-		for method := range ops {
-			op := strings.ToUpper(method) + " " + path
-			if method == "parameters" {
+			if r.Aggregate == nil {
+				routed[r.Service+" "+m+" "+r.Path] = true
 				continue
 			}
-			switch internal := strings.HasPrefix(path, "/internal/"); {
-			case internal && routed[op]:
-				t.Errorf("%s is routed; internal routes must not be public", op)
-			case !internal && !routed[op]:
-				t.Errorf("%s is not routed by the built-in gateway config", op)
+			for _, st := range r.Aggregate.Steps {
+				routed[st.Service+" "+orString(st.Method, http.MethodGet)+" "+st.Path] = true
 			}
 		}
 	}
-	for _, op := range []string{"GET /.well-known/jwks.json", "GET /.well-known/openid-configuration"} {
-		if !routed[op] {
-			t.Errorf("%s is not routed", op)
+	for _, svc := range []string{"auth", "accounts", "configs"} {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "api", svc+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Paths map[string]map[string]any `yaml:"paths"`
+		}
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("api/%s.yaml: %v", svc, err)
+		}
+		for path, ops := range doc.Paths {
+			for method := range ops {
+				if method == "parameters" {
+					continue
+				}
+				op := svc + " " + strings.ToUpper(method) + " " + path
+				switch internal := strings.HasPrefix(path, "/internal/"); {
+				case internal && routed[op]:
+					t.Errorf("%s is routed; internal routes must not be public", op)
+				case !internal && !routed[op]:
+					t.Errorf("%s is not routed by the built-in gateway config", op)
+				}
+			}
 		}
 	}
 }

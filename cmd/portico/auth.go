@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -87,6 +88,7 @@ type authFlags struct {
 	kekFile, secretKeyFile, trustedProxies    string
 	logLevel, logFormat                       string
 	maxHashes, audiences                      string
+	accountsURL, accountsTokenFile            string
 	workload                                  workloadFlags
 	secrets                                   secretFlags
 }
@@ -119,6 +121,8 @@ func runAuth(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	stringFlag(fs, getenv, &f.audiences, "audiences", "PORTICO_AUTH_AUDIENCES", "", "comma-separated `audiences` (API identifiers, RFC 8707 resources) access tokens may be minted for; the first is the default; default "+auth.DefaultAudience)
 	stringFlag(fs, getenv, &f.logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
 	stringFlag(fs, getenv, &f.logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
+	stringFlag(fs, getenv, &f.accountsURL, "accounts-url", "PORTICO_ACCOUNTS_URL", "", "base `URL` of the accounts service, asked for an identity's organizations and roles when a token is issued; unset, nobody belongs to any organization and the first administrator is staff")
+	stringFlag(fs, getenv, &f.accountsTokenFile, "accounts-token-file", "PORTICO_AUTH_ACCOUNTS_TOKEN_FILE", "", "`file` of auth's workload token for the accounts service (audience portico-accounts), re-read when it changes")
 	f.workload.define(fs, getenv)
 	if err := f.secrets.define(fs, getenv); err != nil {
 		fmt.Fprintln(stderr, "portico auth:", err)
@@ -186,6 +190,12 @@ func (f *authFlags) settings(getenv env) (authSettings, error) {
 	if err := f.secrets.apply(&s, getenv); err != nil {
 		return authSettings{}, err
 	}
+	if s.accountsURL = f.accountsURL; s.accountsURL != "" {
+		if f.accountsTokenFile == "" {
+			return authSettings{}, errors.New("--accounts-url needs --accounts-token-file: the accounts service admits auth by its workload token")
+		}
+		s.accountsClient = workloadClient(workload.NewFileSource(f.accountsTokenFile, 0))
+	}
 	return s, nil
 }
 
@@ -229,6 +239,12 @@ type authSettings struct {
 	// adminEmail and adminPassword are the first administrator's; an
 	// empty password is generated.
 	adminEmail, adminPassword string
+	// accountsURL is the accounts service, auth's Directory; "" keeps
+	// memberships in memory (nobody belongs to any organization, the
+	// first administrator is staff). accountsClient presents auth's
+	// workload token to it.
+	accountsURL    string
+	accountsClient *http.Client
 	// workload admits callers of the /internal/ endpoints: the gateway to
 	// the credential exchange, accounts to identity creation. A guard
 	// that trusts no issuer refuses them all.

@@ -87,7 +87,19 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 	if err != nil {
 		return nil, err
 	}
-	dir := auth.NewStaticDirectory()
+	// Without the accounts service nobody belongs to any organization and
+	// the first administrator is staff, decided here at every start.
+	var dir auth.Directory
+	static := auth.NewStaticDirectory()
+	if s.accountsURL != "" {
+		if dir, err = auth.NewHTTPDirectory(auth.HTTPDirectoryOptions{URL: s.accountsURL, Client: s.accountsClient}); err != nil {
+			return nil, err
+		}
+		static = nil
+	} else {
+		logger.Warn("no accounts service (--accounts-url): nobody belongs to any organization, and the first administrator is staff")
+		dir = static
+	}
 	a.svc = auth.NewService(store, issuer, dir, auth.Options{
 		SecretKey: secretKey,
 		ResetURL:  strings.TrimSuffix(a.issuer, "/") + "/reset-password",
@@ -97,7 +109,7 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 		MaxConcurrentHashes: s.maxConcurrentHashes,
 		Audiences:           s.audiences,
 	})
-	if a.bootstrap, err = bootstrapAdmin(ctx, a.svc, store, dir, s.adminEmail, s.adminPassword, logger); err != nil {
+	if a.bootstrap, err = bootstrapAdmin(ctx, a.svc, store, static, s.adminEmail, s.adminPassword, logger); err != nil {
 		return nil, err
 	}
 
@@ -224,6 +236,9 @@ func (a *authComponent) close() {
 // bootstrapResult says how the first administrator came to be.
 type bootstrapResult struct {
 	email string
+	// identityID is the administrator's identity, "" when no identity has
+	// the administrator's address.
+	identityID string
 	// created is true on the start that created the administrator;
 	// password is then the generated password, or "" when it came from
 	// PORTICO_ADMIN_PASSWORD.
@@ -252,7 +267,9 @@ func (b bootstrapResult) lines(title string) []string {
 
 // bootstrapAdmin creates the first administrator when there is no identity
 // yet, and makes the identity with the administrator's address staff in dir
-// (which lives in memory, so this runs at every start).
+// (which lives in memory, so this runs at every start) unless dir is nil:
+// with the accounts service, staff are the members of its staff
+// organization.
 func bootstrapAdmin(ctx context.Context, svc *auth.Service, store *authstore.Store, dir *auth.StaticDirectory,
 	email, password string, logger *slog.Logger) (bootstrapResult, error) {
 	res := bootstrapResult{email: email}
@@ -263,7 +280,6 @@ func bootstrapAdmin(ctx context.Context, svc *auth.Service, store *authstore.Sto
 		if password == "" {
 			res.password = generated
 		}
-		logger.Info("first administrator created", slog.String("email", email))
 	case errors.Is(err, auth.ErrConflict):
 		id, err = store.GetIdentityByEmail(ctx, email)
 		if errors.Is(err, auth.ErrNotFound) {
@@ -276,6 +292,10 @@ func bootstrapAdmin(ctx context.Context, svc *auth.Service, store *authstore.Sto
 	default:
 		return res, fmt.Errorf("create administrator: %w", err)
 	}
-	dir.SetStaff(id.ID, true)
+	res.identityID = id.ID
+	logger.Info("first administrator", slog.String("email", email), slog.String("identity", id.ID), slog.Bool("created", res.created))
+	if dir != nil {
+		dir.SetStaff(id.ID, true)
+	}
 	return res, nil
 }

@@ -22,26 +22,45 @@ import (
 // come from and where its mail goes; docs/security.md ("Secrets") says why
 // each default is what it is.
 type secretFlags struct {
-	smtpAddr, smtpFrom, smtpUsername, smtpPasswordFile, smtpCAFile string
-	trustedOrigins                                                 string
-	devLogMail, devKeysInDataDir                                   bool
+	mail             mailFlags
+	trustedOrigins   string
+	devKeysInDataDir bool
 }
 
 // define adds the flags to fs; an environment variable that is not a
 // boolean where one is wanted is an error.
 func (f *secretFlags) define(fs *flag.FlagSet, getenv env) error {
-	stringFlag(fs, getenv, &f.smtpAddr, "smtp-addr", "PORTICO_SMTP_ADDR", "", "`host:port` of the SMTP server password reset mail goes through, always with STARTTLS (usually port 587)")
+	stringFlag(fs, getenv, &f.trustedOrigins, "trusted-origins", "PORTICO_AUTH_TRUSTED_ORIGINS", "", "comma-separated `origins` (https://dash.example.com) browsers may send unsafe /v1 requests from; default the issuer's origin")
+	return errors.Join(
+		f.mail.define(fs, getenv, "password reset mail"),
+		boolFlag(fs, getenv, &f.devKeysInDataDir, "dev-keys-in-data-dir", "PORTICO_DEV_KEYS_IN_DATA_DIR",
+			"development only: allow the key-encryption key and the TOTP secret key files in the data directory, beside the database they protect"),
+	)
+}
+
+// mailFlags say how a service sends mail: through an SMTP server, or, in
+// development, to its log.
+type mailFlags struct {
+	smtpAddr, smtpFrom, smtpUsername, smtpPasswordFile, smtpCAFile string
+	devLogMail                                                     bool
+}
+
+// define adds the flags to fs; what names the mail in their usage.
+func (f *mailFlags) define(fs *flag.FlagSet, getenv env, what string) error {
+	stringFlag(fs, getenv, &f.smtpAddr, "smtp-addr", "PORTICO_SMTP_ADDR", "", "`host:port` of the SMTP server "+what+" goes through, always with STARTTLS (usually port 587)")
 	stringFlag(fs, getenv, &f.smtpFrom, "smtp-from", "PORTICO_SMTP_FROM", "", "sender `address` of the mail")
 	stringFlag(fs, getenv, &f.smtpUsername, "smtp-username", "PORTICO_SMTP_USERNAME", "", "`user` to authenticate to the SMTP server as, after STARTTLS; the password is PORTICO_SMTP_PASSWORD or --smtp-password-file")
 	stringFlag(fs, getenv, &f.smtpPasswordFile, "smtp-password-file", "PORTICO_SMTP_PASSWORD_FILE", "", "`file` holding the SMTP password, such as a mounted Secret; used when PORTICO_SMTP_PASSWORD is unset")
 	stringFlag(fs, getenv, &f.smtpCAFile, "smtp-ca-file", "PORTICO_SMTP_CA_FILE", "", "PEM `file` of the CAs the SMTP server's certificate is checked against; default the system's")
-	stringFlag(fs, getenv, &f.trustedOrigins, "trusted-origins", "PORTICO_AUTH_TRUSTED_ORIGINS", "", "comma-separated `origins` (https://dash.example.com) browsers may send unsafe /v1 requests from; default the issuer's origin")
-	return errors.Join(
-		boolFlag(fs, getenv, &f.devLogMail, "dev-log-mail", "PORTICO_DEV_LOG_MAIL",
-			"development only: write password reset mail, link included, to the log instead of sending it"),
-		boolFlag(fs, getenv, &f.devKeysInDataDir, "dev-keys-in-data-dir", "PORTICO_DEV_KEYS_IN_DATA_DIR",
-			"development only: allow the key-encryption key and the TOTP secret key files in the data directory, beside the database they protect"),
-	)
+	return boolFlag(fs, getenv, &f.devLogMail, "dev-log-mail", "PORTICO_DEV_LOG_MAIL",
+		"development only: write "+what+", link included, to the log instead of sending it")
+}
+
+// smtp returns the SMTP mailer the flags describe, nil when there is no
+// --smtp-addr.
+func (f *mailFlags) smtp(getenv env) (*auth.SMTPMailer, error) {
+	password, _ := getenv("PORTICO_SMTP_PASSWORD")
+	return smtpMailer(f.smtpAddr, f.smtpFrom, f.smtpUsername, password, f.smtpPasswordFile, f.smtpCAFile)
 }
 
 // boolFlag defines a boolean flag whose default comes from the environment
@@ -67,15 +86,14 @@ func (f *secretFlags) apply(s *authSettings, getenv env) error {
 	if s.trustedOrigins, err = parseOrigins(f.trustedOrigins); err != nil {
 		return fmt.Errorf("--trusted-origins: %w", err)
 	}
-	password, _ := getenv("PORTICO_SMTP_PASSWORD")
-	m, err := smtpMailer(f.smtpAddr, f.smtpFrom, f.smtpUsername, password, f.smtpPasswordFile, f.smtpCAFile)
+	m, err := f.mail.smtp(getenv)
 	if err != nil {
 		return err
 	}
 	if m != nil {
 		s.mailer = m
 	}
-	s.devLogMail = f.devLogMail
+	s.devLogMail = f.mail.devLogMail
 	if s.mailer == nil && !s.devLogMail {
 		return errors.New("no way to send password reset mail: set --smtp-addr and --smtp-from (PORTICO_SMTP_ADDR, PORTICO_SMTP_FROM), " +
 			"or, for development only, --dev-log-mail to write the links to the log")

@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/platform/identity"
 	"github.com/portico-gw/portico/internal/platform/workload"
@@ -61,4 +63,18 @@ func (f *workloadFlags) guard(name string, logger *slog.Logger) (*workload.Guard
 		slog.String("jwks_url", jwksURL), slog.String("audience", workload.Audience(name)),
 		slog.String("subject_prefix", f.subjectPrefix))
 	return workload.NewGuard(o)
+}
+
+// workloadClient returns an HTTP client for calls from one component to
+// another's /internal/ endpoints: each request carries a workload token
+// from src and takes at most 30 seconds.
+func workloadClient(src workload.TokenSource) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return &http.Client{
+		Transport: workload.Transport(t, src), Timeout: 30 * time.Second,
+		// An internal endpoint never redirects; a redirect is answered as
+		// it came, and the token goes nowhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }

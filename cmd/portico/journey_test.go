@@ -1,0 +1,203 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/internal/auth/authhttp"
+)
+
+// call sends a request with c (the session's cookie jar) and returns the
+// status, the header and the body. header is name, value pairs; a body
+// is sent as JSON.
+func call(t *testing.T, c *http.Client, method, url, body string, header ...string) (int, http.Header, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		req.Header.Set(authhttp.CSRFHeader, "1")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// mustCall is call that fails the test unless the status is want, and
+// decodes the JSON body into v when v is not nil.
+func mustCall(t *testing.T, c *http.Client, want int, v any, method, url, body string, header ...string) http.Header {
+	t.Helper()
+	status, h, got := call(t, c, method, url, body, header...)
+	if status != want {
+		t.Fatalf("%s %s = %d %s, want %d", method, url, status, got, want)
+	}
+	if v != nil {
+		if err := json.Unmarshal([]byte(got), v); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, url, got, err)
+		}
+	}
+	return h
+}
+
+// TestAllCustomerJourney walks the story the dashboard is for, through
+// portico all's gateway only: an administrator creates a customer
+// organization and invites its owner; the owner accepts, signs in, creates
+// an integration and changes its settings; a player fetches them from an
+// allowed origin and is refused from another.
+func TestAllCustomerJourney(t *testing.T) {
+	const adminPassword = "correct horse battery staple"
+	data := filepath.Join(t.TempDir(), "data")
+	p, _ := mustStartEnv(t, []string{"PORTICO_ADMIN_PASSWORD=" + adminPassword},
+		"all", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", data)
+	gw := p.url("public", "")
+
+	admin, _ := mustLogin(t, gw, defaultAdminEmail, adminPassword)
+	var me struct {
+		IdentityID    string `json:"identity_id"`
+		Staff         bool   `json:"staff"`
+		Orgs          []struct{ ID, Role string }
+		Profile       map[string]any `json:"profile"`
+		Organizations []struct {
+			ID    string `json:"id"`
+			Slug  string `json:"slug"`
+			Staff bool   `json:"staff"`
+		} `json:"organizations"`
+	}
+	mustCall(t, admin, http.StatusOK, &me, http.MethodGet, gw+"/v1/me", "")
+	if !me.Staff || len(me.Orgs) != 1 || me.Orgs[0].Role != "owner" || me.Profile == nil ||
+		len(me.Organizations) != 1 || !me.Organizations[0].Staff {
+		t.Fatalf("administrator's /v1/me = %+v, want staff, owner of the staff organization, a profile", me)
+	}
+	staffOrg := me.Organizations[0].ID
+
+	// The customer organization, created once whatever the retries.
+	var org struct {
+		ID string `json:"id"`
+	}
+	orgBody := `{"name":"Acme Streaming","slug":"acme","plan":{"name":"pro","viewer_cap":5000}}`
+	mustCall(t, admin, http.StatusCreated, &org, http.MethodPost, gw+"/v1/orgs", orgBody, "Idempotency-Key", "journey-org-1")
+	var again struct {
+		ID string `json:"id"`
+	}
+	h := mustCall(t, admin, http.StatusCreated, &again, http.MethodPost, gw+"/v1/orgs", orgBody, "Idempotency-Key", "journey-org-1")
+	if again.ID != org.ID || h.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retried creation = %s (replayed %q), want %s replayed", again.ID, h.Get("Idempotent-Replayed"), org.ID)
+	}
+
+	// The owner's invitation; its link arrives in the log (development
+	// mail), the token in its fragment.
+	const ownerEmail, ownerPassword = "owner@acme.example", "the owner's own long passphrase"
+	logged := p.logCount()
+	mustCall(t, admin, http.StatusCreated, nil, http.MethodPost, gw+"/v1/orgs/"+org.ID+"/invitations",
+		`{"email":"`+ownerEmail+`","role":"owner"}`)
+	rec := p.waitLog(t, "mail not sent, logged instead (local use only)", logged)
+	for rec["to"] != ownerEmail {
+		logged = p.logCount()
+		rec = p.waitLog(t, "mail not sent, logged instead (local use only)", logged)
+	}
+	link, err := url.Parse(rec["accept_url"].(string))
+	if err != nil || !strings.HasPrefix(link.String(), gw+"/accept-invitation#pinv_") {
+		t.Fatalf("accept link %v (%v), want one on the gateway's URL", rec["accept_url"], err)
+	}
+	token := link.Fragment
+
+	// Accepting creates the account; accepting again changes nothing.
+	anon := &http.Client{Timeout: 10 * time.Second}
+	accept := `{"token":"` + token + `","password":"` + ownerPassword + `","display_name":"Olive Owner"}`
+	status, _, got := call(t, anon, http.MethodPost, gw+"/v1/invitations/accept", accept)
+	if status != http.StatusCreated && status != http.StatusOK {
+		t.Fatalf("accept = %d %s", status, got)
+	}
+	if status, _, got := call(t, anon, http.MethodPost, gw+"/v1/invitations/accept", accept); status != http.StatusOK {
+		t.Fatalf("accept again = %d %s, want 200 with the same membership", status, got)
+	}
+
+	owner, _ := mustLogin(t, gw, ownerEmail, ownerPassword)
+	mustCall(t, owner, http.StatusOK, &me, http.MethodGet, gw+"/v1/me", "")
+	if me.Staff || len(me.Orgs) != 1 || me.Orgs[0].ID != org.ID || me.Orgs[0].Role != "owner" || me.Profile["display_name"] != "Olive Owner" {
+		t.Fatalf("owner's /v1/me = %+v, want owner of %s, display name from the invitation", me, org.ID)
+	}
+
+	// The integration and a change of its settings.
+	var in struct {
+		ID          string `json:"id"`
+		DeliveryKey string `json:"delivery_key"`
+	}
+	mustCall(t, owner, http.StatusCreated, &in, http.MethodPost, gw+"/v1/orgs/"+org.ID+"/integrations",
+		`{"name":"Acme web player","environment":"production","domains":["acme.example","*.cdn.acme.example"]}`)
+	base := gw + "/v1/orgs/" + org.ID + "/integrations/" + in.ID
+	var settings struct {
+		Document map[string]any `json:"document"`
+	}
+	h = mustCall(t, owner, http.StatusOK, &settings, http.MethodGet, base+"/settings", "")
+	etag := h.Get("ETag")
+	change := `{"document":{"activation_ratio":0.25,"activation_threshold":3,"content_id":{"source":"url_without_query"},` +
+		`"p2p":{"cellular":{"download":true,"upload":false},"wifi_ethernet":{"download":true,"upload":true}}},"message":"roll out to a quarter"}`
+	if status, _, got := call(t, owner, http.MethodPut, base+"/settings", change); status != http.StatusPreconditionRequired {
+		t.Fatalf("PUT settings without If-Match = %d %s, want 428", status, got)
+	}
+	mustCall(t, owner, http.StatusOK, nil, http.MethodPut, base+"/settings", change, "If-Match", etag)
+	if status, _, got := call(t, owner, http.MethodPut, base+"/settings", change, "If-Match", etag); status != http.StatusPreconditionFailed {
+		t.Fatalf("PUT settings with the old ETag = %d %s, want 412", status, got)
+	}
+
+	// Another customer's member sees nothing of it.
+	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/integrations", ""); status != http.StatusForbidden && status != http.StatusNotFound {
+		t.Fatalf("owner listing another organization's integrations = %d, want 403 or 404", status)
+	}
+
+	// The player: the new settings from an allowed origin, nothing from
+	// another.
+	player := func(origin string) (int, http.Header, string) {
+		return call(t, anon, http.MethodGet, gw+"/v1/sdk/config/"+in.DeliveryKey, "", "Origin", origin)
+	}
+	var cfg struct {
+		IntegrationID string `json:"integration_id"`
+		Settings      struct {
+			ActivationRatio float64 `json:"activation_ratio"`
+		} `json:"settings"`
+	}
+	for _, origin := range []string{"https://www.acme.example", "https://eu.cdn.acme.example", "http://localhost:3000"} {
+		status, h, got := player(origin)
+		if status != http.StatusOK {
+			t.Fatalf("SDK config from %s = %d %s, want 200", origin, status, got)
+		}
+		if err := json.Unmarshal([]byte(got), &cfg); err != nil || cfg.IntegrationID != in.ID || cfg.Settings.ActivationRatio != 0.25 {
+			t.Fatalf("SDK config from %s = %s (%v), want the changed settings of %s", origin, got, err, in.ID)
+		}
+		if h.Get("Access-Control-Allow-Origin") != origin || h.Get("ETag") == "" {
+			t.Errorf("SDK config from %s: CORS %q, ETag %q", origin, h.Get("Access-Control-Allow-Origin"), h.Get("ETag"))
+		}
+	}
+	for _, origin := range []string{"https://acme.example.evil.example", "https://evil.example", "https://cdn.acme.example.com"} {
+		status, _, got := player(origin)
+		if status != http.StatusForbidden || !strings.Contains(got, `"reason":"origin-not-allowed"`) {
+			t.Errorf("SDK config from %s = %d %s, want 403 origin-not-allowed", origin, status, got)
+		}
+	}
+	// The internal delivery-key lookup is not reachable from outside.
+	if status, _, _ := call(t, anon, http.MethodGet, gw+"/internal/v1/delivery-keys/"+in.DeliveryKey, ""); status != http.StatusNotFound {
+		t.Errorf("internal delivery-key lookup through the gateway = %d, want 404", status)
+	}
+}
