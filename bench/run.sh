@@ -13,7 +13,10 @@
 #                   which targets to measure, in order: compose is a route
 #                   composing three calls of ~1 KB; compose-slow the same
 #                   against calls that take 20 ms each, and direct-slow one
-#                   such call made directly, both at one connection
+#                   such call made directly, both at one connection;
+#                   sdkconfig and sdkconfig-304 (not in the default list)
+#                   are players fetching their SDK config from `portico
+#                   all` through its gateway, answered 200 and 304
 #   ROUNDS=1        measure the targets this many times, interleaved
 #   PROXY_CPU=0 LOAD_CPU=1  cores for the proxy, and for wrk + upstream
 #   PORT_BASE=18380 upstream on PORT_BASE, proxy on +1, gateway admin on +2
@@ -123,7 +126,7 @@ seconds() {
 load() {
 	local pid rc=0
 	timeout "$(($(seconds "$2") + 30))" \
-		taskset -c "$LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency "$3" &
+		taskset -c "$LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency ${wrk_headers[@]+"${wrk_headers[@]}"} "$3" &
 	pid=$!
 	pids+=("$pid")
 	wait "$pid" || rc=$?
@@ -153,6 +156,7 @@ busy() {
 }
 
 rows=()
+wrk_headers=() # -H arguments of every wrk run of the current target
 metrics= # the gateway's /metrics URL while a gateway target runs
 
 # mallocs: the gateway's heap allocations so far, from its Go runtime metrics.
@@ -234,8 +238,11 @@ note "building into $work"
 	cd "$root"
 	go build -o "$work/upstream" ./bench/upstream
 	go build -o "$work/minproxy" ./bench/minproxy
-	if [[ " $TARGETS " == *" portico "* || " $TARGETS " == *" compose"* ]]; then
+	if [[ " $TARGETS " == *" portico "* || " $TARGETS " == *" compose"* || " $TARGETS " == *" sdkconfig"* ]]; then
 		go build -o "$work/portico" ./cmd/portico
+	fi
+	if [[ " $TARGETS " == *" sdkconfig"* ]]; then
+		go build -o "$work/sdksetup" ./bench/sdksetup
 	fi
 )
 
@@ -293,15 +300,42 @@ run_direct-slow() {
 	measure direct-slow "" "http://$upstream_addr/v1/delay/20/items/42" 1
 }
 
+# run_sdk NAME STATUS: players fetching their SDK config through the
+# gateway of `portico all` (every component in that one process, on the
+# proxy core), answered STATUS: 200, or 304 to a current If-None-Match.
+run_sdk() {
+	local name=$1 status=$2 data=$work/all-data pid key etag
+	local password="bench admin passphrase"
+	rm -rf "$data"
+	PORTICO_ADMIN_PASSWORD=$password start "$PROXY_CPU" "$work/portico" all \
+		--data-dir "$data" --listen "$proxy_addr" --admin-listen "$admin_addr" >/dev/null 2>"$work/all.log"
+	pid=$started
+	wait_ready "$pid" "http://$proxy_addr/.well-known/jwks.json" || {
+		tail -n 20 "$work/all.log" >&2
+		die "portico all did not start"
+	}
+	read -r key etag < <("$work/sdksetup" -gateway "http://$proxy_addr" -log "$work/all.log" \
+		-admin-password "$password" -origin https://www.bench.example) || die "$name: setup failed"
+	wrk_headers=(-H "Origin: https://www.bench.example")
+	[[ $status == 304 ]] && wrk_headers+=(-H "If-None-Match: $etag")
+	metrics=http://$admin_addr/metrics
+	passes "$name" "$pid" "http://$proxy_addr/v1/sdk/config/$key"
+	metrics=
+	wrk_headers=()
+	stop "$pid"
+}
+
 run_portico() { run_gateway portico "$loaded_path"; }
+run_sdkconfig() { run_sdk sdkconfig 200; }
+run_sdkconfig-304() { run_sdk sdkconfig-304 304; }
 run_compose() { run_gateway compose /v1/overview/42; }
 run_compose-slow() { run_gateway compose-slow /v1/overview-slow/42 1; }
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	for target in $TARGETS; do
 		case $target in
-		direct | minproxy | portico | compose | direct-slow | compose-slow) "run_$target" ;;
-		*) die "unknown target $target; use direct, minproxy, portico, compose, direct-slow or compose-slow" ;;
+		direct | minproxy | portico | compose | direct-slow | compose-slow | sdkconfig | sdkconfig-304) "run_$target" ;;
+		*) die "unknown target $target; use direct, minproxy, portico, compose, direct-slow, compose-slow, sdkconfig or sdkconfig-304" ;;
 		esac
 	done
 done
