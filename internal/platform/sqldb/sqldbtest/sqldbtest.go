@@ -101,6 +101,27 @@ func (b Backend) Require(t testing.TB) {
 
 func (b Backend) openPostgres(t testing.TB) *sqldb.DB {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	dsn := b.DSN(t)
+	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	if err != nil {
+		t.Fatalf("sqldbtest: open postgres: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// DSN returns the data source name of a new, empty database on the
+// backend, for a program the test starts: "sqlite:" and a file under the
+// test's temporary directory, or the PostgreSQL server with a new schema
+// as its search_path, dropped when the test ends. It skips or fails as
+// Require does.
+func (b Backend) DSN(t testing.TB) string {
+	t.Helper()
+	if b.Dialect == sqldb.SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+	}
 	b.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
@@ -121,12 +142,7 @@ func (b Backend) openPostgres(t testing.TB) *sqldb.DB {
 	if err != nil {
 		t.Fatalf("sqldbtest: %v", err)
 	}
-	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
-	if err != nil {
-		t.Fatalf("sqldbtest: open postgres schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return dsn
 }
 
 // withSearchPath adds search_path as a connection run-time parameter, so

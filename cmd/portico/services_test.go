@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portico-gw/portico/internal/platform/identity"
+	"github.com/portico-gw/portico/internal/platform/sqldb/sqldbtest"
+	"github.com/portico-gw/portico/internal/platform/workload"
+)
+
+// TestConfigsAlone runs `portico configs` as production does, on each
+// database backend by --db: internal tokens verified against auth's key
+// set (a stand-in auth here), the delivery-key lookup admitted for the
+// analytics workload only, the SDK config answered to anyone from an
+// allowed origin.
+func TestConfigsAlone(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			dsn := b.DSN(t)
+			iss := mustWorkloadIssuer(t, nil)
+			auth := newFakeAuth(t, iss)
+			p := mustStart(t, "configs", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+				"--data-dir", filepath.Join(t.TempDir(), "data"), "--db", dsn,
+				"--auth-issuer", fakeIssuer, "--auth-jwks-url", auth.srv.URL+"/.well-known/jwks.json",
+				"--workload-issuer", iss.URL(), "--workload-jwks-url", iss.JWKSURL())
+			const org = "org_01JDQ0N4Y3T2ZB8VJX6K9M4R7A"
+			owner := auth.sign(t, auth.trusted, "trusted", identity.InternalTokenType, func(c *identity.Claims) {
+				c.Subject = "usr_01JDQ0N4Y3T2ZB8VJX6K9M4R7P"
+				c.Orgs = []identity.OrgRole{{ID: org, Role: "owner"}}
+			})
+
+			if code, body := mustGet(t, p.url("admin", "/readyz")); code != http.StatusOK {
+				t.Fatalf("/readyz = %d %s", code, body)
+			}
+			status, body := postJSON(t, p.url("public", "/v1/orgs/"+org+"/integrations"), owner,
+				`{"name":"Web","environment":"production","domains":["example.com"]}`)
+			if status != http.StatusCreated {
+				t.Fatalf("create integration = %d %s", status, body)
+			}
+			var in struct {
+				DeliveryKey string `json:"delivery_key"`
+			}
+			if err := json.Unmarshal([]byte(body), &in); err != nil {
+				t.Fatal(err)
+			}
+			forged := auth.sign(t, auth.untrusted, "trusted", identity.InternalTokenType, func(c *identity.Claims) {
+				c.Subject = "usr_01JDQ0N4Y3T2ZB8VJX6K9M4R7P"
+				c.Orgs = []identity.OrgRole{{ID: org, Role: "owner"}}
+			})
+			if status, body := getWith(t, p.url("public", "/v1/orgs/"+org+"/integrations"), forged); status != http.StatusUnauthorized {
+				t.Errorf("list with a forged token = %d %s, want 401", status, body)
+			}
+
+			sdk := p.url("public", "/v1/sdk/config/"+in.DeliveryKey)
+			if status, body := getWith(t, sdk, "", "Origin", "https://www.example.com"); status != http.StatusOK {
+				t.Errorf("SDK config from an allowed origin = %d %s", status, body)
+			}
+			if status, body := getWith(t, sdk, "", "Origin", "https://example.org"); status != http.StatusForbidden {
+				t.Errorf("SDK config from another origin = %d %s, want 403", status, body)
+			}
+
+			lookup := p.url("public", "/internal/v1/delivery-keys/"+in.DeliveryKey)
+			for _, tc := range []struct {
+				name, token string
+				want        int
+			}{
+				{"analytics", mustMintWorkload(t, iss, workload.Analytics, workload.Configs), http.StatusOK},
+				{"the gateway", mustMintWorkload(t, iss, workload.Gateway, workload.Configs), http.StatusForbidden},
+				{"analytics, for another callee", mustMintWorkload(t, iss, workload.Analytics, workload.Auth), http.StatusUnauthorized},
+				{"no token", "", http.StatusUnauthorized},
+			} {
+				if status, body := getWith(t, lookup, tc.token); status != tc.want {
+					t.Errorf("delivery-key lookup by %s = %d %s, want %d", tc.name, status, body, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestServicesRefuseIncompleteSettings checks the settings portico
+// accounts and portico configs refuse before they open anything.
+func TestServicesRefuseIncompleteSettings(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"configs", "--data-dir", dir}, "--auth-issuer"},
+		{[]string{"accounts", "--data-dir", dir}, "--auth-issuer"},
+		{[]string{"accounts", "--data-dir", dir, "--auth-issuer", "https://p.example"}, "no way to send invitation mail"},
+		{[]string{"accounts", "--data-dir", dir, "--auth-issuer", "https://p.example", "--dev-log-mail",
+			"--auth-url", "http://auth:8081"}, "--auth-token-file"},
+		{[]string{"accounts", "--data-dir", dir, "--auth-issuer", "https://p.example", "--dev-log-mail",
+			"--accept-url", "https://p.example/accept#x"}, "--accept-url"},
+		{[]string{"configs", "--data-dir", dir, "--auth-issuer", "https://p.example", "--poll-interval", "0s"}, "--poll-interval"},
+		{[]string{"auth", "--data-dir", dir, "--dev-log-mail", "--dev-keys-in-data-dir", "--accounts-url", "http://accounts:8082"}, "--accounts-token-file"},
+	} {
+		var out, errOut strings.Builder
+		code := run(t.Context(), tc.args, mapEnv(nil), &out, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("portico %s: exit %d, stderr %q; want 1 naming %s", strings.Join(tc.args, " "), code, errOut.String(), tc.want)
+		}
+	}
+}
+
+// getWith gets url with the bearer token (none when "") and header pairs,
+// and returns the status and the body.
+func getWith(t *testing.T, url, token string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
