@@ -44,13 +44,14 @@ and a ready gateway configuration routes the public auth API; print it with
 component (a --gateway-config file's log section is ignored).
 
 On the first start it creates the first administrator (PORTICO_ADMIN_EMAIL,
-default admin@localhost) and prints a generated password once to standard
-output, unless PORTICO_ADMIN_PASSWORD is set. PORTICO_AUTH_KEK and
+default admin@localhost), the owner of the staff organization, and prints a
+generated password once to standard output, unless PORTICO_ADMIN_PASSWORD is
+set. PORTICO_AUTH_KEK and
 PORTICO_AUTH_SECRET_KEY are honoured as by 'portico auth'; without them the
 keys are kept in the data directory, and password reset mail is written to
 the log unless PORTICO_SMTP_ADDR (and the other PORTICO_SMTP_ variables of
-'portico auth') is set: both are development conveniences, and each says so
-in a warning at start. Browsers may send unsafe requests from the public
+'portico auth') is set, and so is invitation mail: both are development
+conveniences, and each says so in a warning at start. Browsers may send unsafe requests from the public
 URL's origin only (PORTICO_AUTH_TRUSTED_ORIGINS replaces it). Logs go to
 standard error; Ctrl-C stops everything gracefully.
 

@@ -41,8 +41,13 @@ func TestAllFirstRunAndRestart(t *testing.T) {
 				t.Errorf("%s: got mode %#o, want %#o", filepath.Join("data", name), got, want)
 			}
 		}
-		if _, err := os.Stat(filepath.Join(data, authDBFile)); err != nil {
-			t.Errorf("auth database: %v", err)
+		for _, db := range []string{authDBFile, accountsDBFile, configsDBFile} {
+			info, err := os.Stat(filepath.Join(data, db))
+			if err != nil {
+				t.Errorf("database: %v", err)
+			} else if got := info.Mode().Perm(); got != 0o600 {
+				t.Errorf("%s: got mode %#o, want 0600", db, got)
+			}
 		}
 	})
 	t.Run("development conveniences are announced", func(t *testing.T) {
