@@ -1,6 +1,10 @@
 package accountshttp
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/portico-gw/portico/internal/platform/httpjson"
+)
 
 type identityMembershipJSON struct {
 	OrgID     string `json:"org_id"`
@@ -31,5 +35,5 @@ func (h *Handler) identityMemberships(w http.ResponseWriter, r *http.Request) {
 		out.Memberships[i] = identityMembershipJSON{OrgID: m.OrgID, Role: string(m.Role), OrgStatus: string(m.Status), Staff: m.Staff}
 		out.Staff = out.Staff || m.Staff
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/accounts"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type invitationJSON struct {
@@ -48,7 +49,7 @@ func (h *Handler) listInvitations(w http.ResponseWriter, r *http.Request, p acco
 		return
 	}
 	now := h.svc.Now()
-	writeJSON(w, http.StatusOK, toPage(invs, func(i accounts.Invitation) invitationJSON { return toInvitation(i, now) }))
+	httpjson.Write(w, http.StatusOK, httpjson.ToPage(invs, func(i accounts.Invitation) invitationJSON { return toInvitation(i, now) }))
 }
 
 type newInvitationJSON struct {
@@ -82,7 +83,7 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request, p accounts.Prin
 		return
 	}
 	w.Header().Set("Location", invitationLocation(inv))
-	writeJSON(w, http.StatusCreated, toInvitation(inv, h.svc.Now()))
+	httpjson.Write(w, http.StatusCreated, toInvitation(inv, h.svc.Now()))
 }
 
 // failSaved writes err; when the invitation was saved although the
@@ -101,7 +102,7 @@ func (h *Handler) getInvitation(w http.ResponseWriter, r *http.Request, p accoun
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toInvitation(inv, h.svc.Now()))
+	httpjson.Write(w, http.StatusOK, toInvitation(inv, h.svc.Now()))
 }
 
 func (h *Handler) revokeInvitation(w http.ResponseWriter, r *http.Request, p accounts.Principal) {
@@ -120,7 +121,7 @@ func (h *Handler) resendInvitation(w http.ResponseWriter, r *http.Request, p acc
 		h.failSaved(w, r, err, inv)
 		return
 	}
-	writeJSON(w, http.StatusOK, toInvitation(inv, h.svc.Now()))
+	httpjson.Write(w, http.StatusOK, toInvitation(inv, h.svc.Now()))
 }
 
 // acceptInvitation accepts an invitation for a person without an
@@ -172,5 +173,5 @@ func writeAccepted(w http.ResponseWriter, m accounts.Membership, created bool) {
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, toMember(m))
+	httpjson.Write(w, status, toMember(m))
 }

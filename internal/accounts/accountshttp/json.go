@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/accounts"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
@@ -101,51 +101,17 @@ func (fe fieldErrors) err() error {
 		"Fields of the request are invalid; see errors.").With("errors", []fieldError(fe))
 }
 
-// writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		body = []byte(`{}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
-
-// pageRequest reads ?cursor= and ?limit= within MaxPageLimit; no limit
-// means MaxPageLimit.
-func (h *Handler) pageRequest(r *http.Request) (accounts.PageRequest, error) {
-	q := r.URL.Query()
-	req := accounts.PageRequest{Cursor: q.Get("cursor"), Limit: h.o.MaxPageLimit}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > h.o.MaxPageLimit {
-			return accounts.PageRequest{}, problem.New(http.StatusBadRequest, "invalid-argument", "Invalid argument",
-				fmt.Sprintf("limit must be 1 to %d.", h.o.MaxPageLimit))
-		}
-		req.Limit = n
-	}
-	return req, nil
-}
-
-type pageJSON[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-func toPage[T, J any](p accounts.Page[T], conv func(T) J) pageJSON[J] {
-	out := pageJSON[J]{Items: make([]J, len(p.Items)), NextCursor: p.NextCursor}
-	for i, it := range p.Items {
-		out.Items[i] = conv(it)
-	}
-	return out
-}
-
 // timeOrNil returns t, or nil for the zero time so that it is left out.
 func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
 	return &t
+}
+
+// pageRequest reads ?cursor= and ?limit= within MaxPageLimit; no limit
+// means MaxPageLimit.
+func (h *Handler) pageRequest(r *http.Request) (accounts.PageRequest, error) {
+	cursor, limit, err := httpjson.PageParams(r, h.o.MaxPageLimit)
+	return accounts.PageRequest{Cursor: cursor, Limit: limit}, err
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/accounts"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type memberJSON struct {
@@ -30,7 +31,7 @@ func (h *Handler) listMembers(w http.ResponseWriter, r *http.Request, p accounts
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(ms, toMember))
+	httpjson.Write(w, http.StatusOK, httpjson.ToPage(ms, toMember))
 }
 
 type putMemberJSON struct {
@@ -61,7 +62,7 @@ func (h *Handler) putMember(w http.ResponseWriter, r *http.Request, p accounts.P
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, toMember(m))
+	httpjson.Write(w, status, toMember(m))
 }
 
 func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, p accounts.Principal) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/accounts"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type planJSON struct {
@@ -63,7 +64,7 @@ func (h *Handler) listOrgs(w http.ResponseWriter, r *http.Request, p accounts.Pr
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(orgs, toOrg))
+	httpjson.Write(w, http.StatusOK, httpjson.ToPage(orgs, toOrg))
 }
 
 type newOrgJSON struct {
@@ -108,7 +109,7 @@ func (h *Handler) createOrg(w http.ResponseWriter, r *http.Request, p accounts.P
 	if replayed {
 		w.Header().Set(IdempotentReplayedHeader, "true")
 	}
-	writeJSON(w, http.StatusCreated, toOrg(o))
+	httpjson.Write(w, http.StatusCreated, toOrg(o))
 }
 
 func (h *Handler) getOrg(w http.ResponseWriter, r *http.Request, p accounts.Principal) {
@@ -117,7 +118,7 @@ func (h *Handler) getOrg(w http.ResponseWriter, r *http.Request, p accounts.Prin
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toOrg(o))
+	httpjson.Write(w, http.StatusOK, toOrg(o))
 }
 
 type orgPatchJSON struct {
@@ -163,5 +164,5 @@ func (h *Handler) patchOrg(w http.ResponseWriter, r *http.Request, p accounts.Pr
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toOrg(o))
+	httpjson.Write(w, http.StatusOK, toOrg(o))
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/accounts"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type profileJSON struct {
@@ -31,7 +32,7 @@ func (h *Handler) getProfile(w http.ResponseWriter, r *http.Request, p accounts.
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toProfile(pr))
+	httpjson.Write(w, http.StatusOK, toProfile(pr))
 }
 
 type putProfileJSON struct {
@@ -64,5 +65,5 @@ func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request, p accounts.
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toProfile(pr))
+	httpjson.Write(w, http.StatusOK, toProfile(pr))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
@@ -55,7 +56,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, exchangeResponse{Token: ex.Token, ExpiresAt: ex.ExpiresAt, Subject: ex.Subject,
+	httpjson.Write(w, http.StatusOK, exchangeResponse{Token: ex.Token, ExpiresAt: ex.ExpiresAt, Subject: ex.Subject,
 		Kind: string(ex.Kind), CacheTTLSeconds: int(ex.CacheTTL / time.Second)})
 }
 

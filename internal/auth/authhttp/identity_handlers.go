@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type identityJSON struct {
@@ -28,7 +29,7 @@ func writeCreated(w http.ResponseWriter, c auth.CreatedIdentity) {
 	if c.Replayed {
 		w.Header().Set(IdempotentReplayedHeader, "true")
 	}
-	writeJSON(w, http.StatusCreated, toIdentityJSON(c.Identity))
+	httpjson.Write(w, http.StatusCreated, toIdentityJSON(c.Identity))
 }
 
 func (h *Handler) createIdentity(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -67,7 +68,7 @@ func (h *Handler) listIdentities(w http.ResponseWriter, r *http.Request, p auth.
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(ids, toIdentityJSON))
+	httpjson.Write(w, http.StatusOK, toPage(ids, toIdentityJSON))
 }
 
 func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -76,7 +77,7 @@ func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request, p auth.Pri
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toIdentityJSON(i))
+	httpjson.Write(w, http.StatusOK, toIdentityJSON(i))
 }
 
 func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -99,7 +100,7 @@ func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request, p auth.P
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toIdentityJSON(i))
+	httpjson.Write(w, http.StatusOK, toIdentityJSON(i))
 }
 
 // acceptInvitation creates the identity of an accepted invitation, for the

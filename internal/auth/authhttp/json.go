@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
@@ -63,35 +63,13 @@ func jsonProblem(err error) string {
 	return "malformed"
 }
 
-// writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		body = []byte(`{}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
+// pageJSON is one page of a list, as every service answers it.
+type pageJSON[T any] = httpjson.Page[T]
 
 // pageRequest reads ?cursor= and ?limit= within MaxPageLimit.
 func (h *Handler) pageRequest(r *http.Request) (auth.PageRequest, error) {
-	q := r.URL.Query()
-	req := auth.PageRequest{Cursor: q.Get("cursor"), Limit: h.o.MaxPageLimit}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > h.o.MaxPageLimit {
-			return auth.PageRequest{}, problem.BadRequest(fmt.Sprintf("limit must be 1 to %d.", h.o.MaxPageLimit))
-		}
-		req.Limit = n
-	}
-	return req, nil
-}
-
-type pageJSON[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
+	cursor, limit, err := httpjson.PageParams(r, h.o.MaxPageLimit)
+	return auth.PageRequest{Cursor: cursor, Limit: limit}, err
 }
 
 func toPage[T, J any](p auth.Page[T], conv func(T) J) pageJSON[J] {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/requestid"
 )
 
@@ -38,7 +39,7 @@ func (h *Handler) oauthFail(w http.ResponseWriter, r *http.Request, err error) {
 			"path", r.URL.Path, "error", err)
 		status, out = http.StatusInternalServerError, oauthErrorJSON{"server_error", "the server failed; the request id identifies it in the logs"}
 	}
-	writeJSON(w, status, out)
+	httpjson.Write(w, status, out)
 }
 
 // oauthRequest reads a form body and authenticates its client.
@@ -95,7 +96,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: resp.AccessToken, TokenType: "Bearer",
+	httpjson.Write(w, http.StatusOK, tokenResponse{AccessToken: resp.AccessToken, TokenType: "Bearer",
 		ExpiresIn: int(resp.ExpiresIn / time.Second), RefreshToken: resp.RefreshToken, Scope: strings.Join(resp.Scopes, " ")})
 }
 
@@ -152,7 +153,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 			OrgID: in.OrgID, Scope: strings.Join(in.Scopes, " "), IssuedAt: unix(in.IssuedAt), ExpiresAt: unix(in.ExpiresAt)}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func unix(t time.Time) int64 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type apiKeyJSON struct {
@@ -49,7 +50,7 @@ func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	out := toAPIKeyJSON(k)
 	out.Key = key
-	writeJSON(w, http.StatusCreated, out)
+	httpjson.Write(w, http.StatusCreated, out)
 }
 
 func (h *Handler) listAPIKeys(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -63,7 +64,7 @@ func (h *Handler) listAPIKeys(w http.ResponseWriter, r *http.Request, p auth.Pri
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(keys, toAPIKeyJSON))
+	httpjson.Write(w, http.StatusOK, toPage(keys, toAPIKeyJSON))
 }
 
 func (h *Handler) revokeAPIKey(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -115,7 +116,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, p auth.Pr
 	}
 	out := toClientJSON(c)
 	out.ClientSecret = secret
-	writeJSON(w, http.StatusCreated, out)
+	httpjson.Write(w, http.StatusCreated, out)
 }
 
 func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -129,7 +130,7 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, p auth.Pri
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(clients, toClientJSON))
+	httpjson.Write(w, http.StatusOK, toPage(clients, toClientJSON))
 }
 
 func (h *Handler) revokeClient(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -165,5 +166,5 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, p auth.Princ
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(events, toAuditJSON))
+	httpjson.Write(w, http.StatusOK, toPage(events, toAuditJSON))
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/identity"
 )
 
@@ -49,12 +50,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Session == nil {
-		writeJSON(w, http.StatusOK, loginResponse{SecondFactorRequired: true, Challenge: res.Challenge, ChallengeExpiresAt: &res.ChallengeExpiresAt})
+		httpjson.Write(w, http.StatusOK, loginResponse{SecondFactorRequired: true, Challenge: res.Challenge, ChallengeExpiresAt: &res.ChallengeExpiresAt})
 		return
 	}
 	h.setSessionCookie(w, *res.Session)
 	s := toSessionJSON(res.Session.Session, res.Session.Session.ID)
-	writeJSON(w, http.StatusOK, loginResponse{Session: &s})
+	httpjson.Write(w, http.StatusOK, loginResponse{Session: &s})
 }
 
 type secondFactorRequest struct {
@@ -77,7 +78,7 @@ func (h *Handler) loginSecondFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setSessionCookie(w, ns)
 	s := toSessionJSON(ns.Session, ns.Session.ID)
-	writeJSON(w, http.StatusOK, loginResponse{Session: &s})
+	httpjson.Write(w, http.StatusOK, loginResponse{Session: &s})
 }
 
 // logout revokes the session the internal token names (its "sid") and
@@ -103,7 +104,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if orgs == nil {
 		orgs = []identity.OrgRole{}
 	}
-	writeJSON(w, http.StatusOK, meResponse{IdentityID: p.IdentityID, SessionID: p.SessionID, Orgs: orgs, Staff: p.Staff})
+	httpjson.Write(w, http.StatusOK, meResponse{IdentityID: p.IdentityID, SessionID: p.SessionID, Orgs: orgs, Staff: p.Staff})
 }
 
 func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -117,7 +118,7 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, p auth.Pr
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(sessions, func(s auth.Session) sessionJSON { return toSessionJSON(s, p.SessionID) }))
+	httpjson.Write(w, http.StatusOK, toPage(sessions, func(s auth.Session) sessionJSON { return toSessionJSON(s, p.SessionID) }))
 }
 
 func (h *Handler) revokeSession(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -139,7 +140,7 @@ func (h *Handler) enrolTOTP(w http.ResponseWriter, r *http.Request, p auth.Princ
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, totpEnrolResponse{Secret: en.Secret, URL: en.URL})
+	httpjson.Write(w, http.StatusCreated, totpEnrolResponse{Secret: en.Secret, URL: en.URL})
 }
 
 type codeRequest struct {
@@ -161,7 +162,7 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, p auth.Pri
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, recoveryCodesResponse{RecoveryCodes: codes})
+	httpjson.Write(w, http.StatusOK, recoveryCodesResponse{RecoveryCodes: codes})
 }
 
 func (h *Handler) disableTOTP(w http.ResponseWriter, r *http.Request, p auth.Principal) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/configs"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type actorJSON struct {
@@ -43,5 +44,5 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, p configs.Pr
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(es, toAudit))
+	httpjson.Write(w, http.StatusOK, httpjson.ToPage(es, toAudit))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/configs"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
 type integrationJSON struct {
@@ -52,7 +53,7 @@ func (h *Handler) listIntegrations(w http.ResponseWriter, r *http.Request, p con
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(ins, toIntegration))
+	httpjson.Write(w, http.StatusOK, httpjson.ToPage(ins, toIntegration))
 }
 
 type newIntegrationJSON struct {
@@ -86,7 +87,7 @@ func (h *Handler) createIntegration(w http.ResponseWriter, r *http.Request, p co
 	if c.Replayed {
 		w.Header().Set(IdempotentReplayedHeader, "true")
 	}
-	writeJSON(w, http.StatusCreated, toIntegration(c.Integration))
+	httpjson.Write(w, http.StatusCreated, toIntegration(c.Integration))
 }
 
 func (h *Handler) getIntegration(w http.ResponseWriter, r *http.Request, p configs.Principal) {
@@ -95,7 +96,7 @@ func (h *Handler) getIntegration(w http.ResponseWriter, r *http.Request, p confi
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toIntegration(in))
+	httpjson.Write(w, http.StatusOK, toIntegration(in))
 }
 
 type patchIntegrationJSON struct {
@@ -126,7 +127,7 @@ func (h *Handler) patchIntegration(w http.ResponseWriter, r *http.Request, p con
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toIntegration(in))
+	httpjson.Write(w, http.StatusOK, toIntegration(in))
 }
 
 func (h *Handler) deleteIntegration(w http.ResponseWriter, r *http.Request, p configs.Principal) {
@@ -169,5 +170,5 @@ func (h *Handler) rotateDeliveryKey(w http.ResponseWriter, r *http.Request, p co
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toIntegration(in))
+	httpjson.Write(w, http.StatusOK, toIntegration(in))
 }

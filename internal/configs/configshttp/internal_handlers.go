@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/configs"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
@@ -26,6 +27,12 @@ type deliveryKeyJSON struct {
 	// accepted until PreviousKeyExpiresAt.
 	Previous             bool       `json:"previous"`
 	PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at,omitempty"`
+	// Domains and BundleIDs are the integration's allowed origins and
+	// apps in their canonical form (Domain.String, as stored), so that
+	// analytics checks a beacon batch's origin as the SDK config
+	// endpoint does. Never null: an empty list allows loopback only.
+	Domains   []string `json:"domains"`
+	BundleIDs []string `json:"bundle_ids"`
 }
 
 // deliveryKey answers the analytics service, which checks the delivery
@@ -41,13 +48,20 @@ func (h *Handler) deliveryKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := deliveryKeyJSON{IntegrationID: in.ID, OrgID: in.OrgID, Status: string(in.Status),
-		Environment: string(in.Environment), Previous: previous}
+		Environment: string(in.Environment), Previous: previous,
+		Domains: make([]string, len(in.Domains)), BundleIDs: make([]string, len(in.BundleIDs))}
+	for i, d := range in.Domains {
+		out.Domains[i] = d.String()
+	}
+	for i, b := range in.BundleIDs {
+		out.BundleIDs[i] = string(b)
+	}
 	if previous {
 		t := in.PreviousKeyExpiresAt
 		out.PreviousKeyExpiresAt = &t
 	}
 	w.Header().Set("Cache-Control", deliveryKeyCacheControl)
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // writeCacheableProblem writes p like problem.Write, but cacheable for

@@ -2,6 +2,7 @@ package configshttp
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,6 +28,21 @@ func TestInternalDeliveryKey(t *testing.T) {
 	}
 	if _, ok := r.body["previous_key_expires_at"]; ok {
 		t.Errorf("current key has an expiry: %s", r.raw)
+	}
+	// mustIntegration gave "example.com", "*.cdn.example.net" and
+	// "com.example.player": analytics gets them as stored.
+	if got, want := fmt.Sprint(r.body["domains"]), "[example.com *.cdn.example.net]"; got != want {
+		t.Errorf("domains: got %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(r.body["bundle_ids"]), "[com.example.player]"; got != want {
+		t.Errorf("bundle_ids: got %s, want %s", got, want)
+	}
+	// Canonical forms, and an empty list is [] (never null).
+	wantStatus(t, "patch", e.do(t, "PATCH", integrationsPath(orgA)+"/"+id, e.admin(t),
+		`{"domains":["www.Example.org"],"bundle_ids":[]}`), http.StatusOK)
+	r = e.do(t, "GET", path, analytics, "")
+	if !strings.Contains(r.raw, `"domains":["example.org"]`) || !strings.Contains(r.raw, `"bundle_ids":[]`) {
+		t.Errorf("after patch: got %s", r.raw)
 	}
 	wantStatus(t, "rotate", e.do(t, "POST", integrationsPath(orgA)+"/"+id+"/delivery-key/rotate", e.admin(t), `{"overlap_seconds":60}`), http.StatusOK)
 	r = e.do(t, "GET", path, analytics, "")

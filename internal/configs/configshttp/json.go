@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/configs"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
@@ -85,43 +85,9 @@ func fieldsProblem(fields ...configs.FieldError) error {
 		"Fields of the request are invalid; see errors.").With("errors", fields)
 }
 
-// writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		body = []byte(`{}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
-
 // pageRequest reads ?cursor= and ?limit= within MaxPageLimit; no limit
 // means MaxPageLimit.
 func (h *Handler) pageRequest(r *http.Request) (configs.PageRequest, error) {
-	q := r.URL.Query()
-	req := configs.PageRequest{Cursor: q.Get("cursor"), Limit: h.o.MaxPageLimit}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > h.o.MaxPageLimit {
-			return configs.PageRequest{}, problem.New(http.StatusBadRequest, "invalid-argument", "Invalid argument",
-				fmt.Sprintf("limit must be 1 to %d.", h.o.MaxPageLimit))
-		}
-		req.Limit = n
-	}
-	return req, nil
-}
-
-type pageJSON[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-func toPage[T, J any](p configs.Page[T], conv func(T) J) pageJSON[J] {
-	out := pageJSON[J]{Items: make([]J, len(p.Items)), NextCursor: p.NextCursor}
-	for i, it := range p.Items {
-		out.Items[i] = conv(it)
-	}
-	return out
+	cursor, limit, err := httpjson.PageParams(r, h.o.MaxPageLimit)
+	return configs.PageRequest{Cursor: cursor, Limit: limit}, err
 }

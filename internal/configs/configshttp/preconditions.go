@@ -1,22 +1,23 @@
 package configshttp
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/configs"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
-// Idempotency headers, as the auth service names them.
+// Idempotency headers, as every service names them.
 const (
 	// IdempotencyKeyHeader makes POST /v1/orgs/{org}/integrations safe to
-	// retry. Its value is the key bare or as a structured-field string in
-	// double quotes; both name the same key.
-	IdempotencyKeyHeader = "Idempotency-Key"
+	// retry; httpjson.IdempotencyKey says what it may hold.
+	IdempotencyKeyHeader = httpjson.IdempotencyKeyHeader
 	// IdempotentReplayedHeader is "true" on an answer repeated for a
 	// retried request rather than made afresh.
-	IdempotentReplayedHeader = "Idempotent-Replayed"
+	IdempotentReplayedHeader = httpjson.IdempotentReplayedHeader
 )
 
 // errPreconditionRequired answers a change of settings sent without
@@ -72,49 +73,9 @@ func validEntityTag(s string) bool {
 }
 
 // parseIdempotencyKey returns the key of the Idempotency-Key values, ""
-// when there is none.
+// when there is none; a key outside configs.ValidIdempotencyKey is a bad
+// request.
 func parseIdempotencyKey(values []string) (string, error) {
-	switch len(values) {
-	case 0:
-		return "", nil
-	case 1:
-	default:
-		return "", problem.BadRequest("Send at most one " + IdempotencyKeyHeader + " header.")
-	}
-	key := values[0]
-	if strings.HasPrefix(key, `"`) {
-		var ok bool
-		if key, ok = unquoteSFString(key); !ok {
-			return "", problem.BadRequest(IdempotencyKeyHeader + " is not a valid quoted string.")
-		}
-	}
-	if !configs.ValidIdempotencyKey(key) {
-		return "", problem.BadRequest(IdempotencyKeyHeader + " must be 1 to 255 printable ASCII characters.")
-	}
-	return key, nil
-}
-
-// unquoteSFString decodes an RFC 8941 string: printable ASCII in double
-// quotes, where only \" and \\ are escapes.
-func unquoteSFString(s string) (string, bool) {
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return "", false
-	}
-	var b strings.Builder
-	for i := 1; i < len(s)-1; i++ {
-		c := s[i]
-		switch {
-		case c == '\\':
-			i++
-			if i == len(s)-1 || (s[i] != '"' && s[i] != '\\') {
-				return "", false
-			}
-			b.WriteByte(s[i])
-		case c == '"' || c < 0x20 || c > 0x7e:
-			return "", false
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String(), true
+	return httpjson.IdempotencyKey(values, configs.ValidIdempotencyKey,
+		fmt.Sprintf("1 to %d printable ASCII characters", configs.MaxIdempotencyKeyLen))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/configs"
+	"github.com/portico-gw/portico/internal/platform/httpjson"
 	"github.com/portico-gw/portico/internal/platform/problem"
 )
 
@@ -43,7 +44,7 @@ func toVersionSummary(v configs.SettingsVersion) versionSummaryJSON {
 // writeVersion answers with a version and its ETag.
 func writeVersion(w http.ResponseWriter, status int, v configs.SettingsVersion) {
 	w.Header().Set("ETag", v.ETag())
-	writeJSON(w, status, toVersion(v))
+	httpjson.Write(w, status, toVersion(v))
 }
 
 func (h *Handler) getSettings(w http.ResponseWriter, r *http.Request, p configs.Principal) {
@@ -110,7 +111,7 @@ func (h *Handler) validateSettings(w http.ResponseWriter, r *http.Request, p con
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, validationJSON{Valid: true, Effective: eff})
+	httpjson.Write(w, http.StatusOK, validationJSON{Valid: true, Effective: eff})
 }
 
 func (h *Handler) listVersions(w http.ResponseWriter, r *http.Request, p configs.Principal) {
@@ -124,7 +125,7 @@ func (h *Handler) listVersions(w http.ResponseWriter, r *http.Request, p configs
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPage(vs, toVersionSummary))
+	httpjson.Write(w, http.StatusOK, httpjson.ToPage(vs, toVersionSummary))
 }
 
 // versionNumber parses a version number of the path or the query: a
@@ -215,5 +216,5 @@ func (h *Handler) diffSettings(w http.ResponseWriter, r *http.Request, p configs
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, diffJSON{From: from, To: to, Patch: patch})
+	httpjson.Write(w, http.StatusOK, diffJSON{From: from, To: to, Patch: patch})
 }
