@@ -1,10 +1,14 @@
 package accountshttp
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/portico-gw/portico/internal/platform/identity"
 	"github.com/portico-gw/portico/internal/platform/workload"
@@ -72,6 +76,41 @@ func TestAuthentication(t *testing.T) {
 				wantStatus(t, string(k), e.do(t, method, path, e.token(t, "owner1", k, true), ""), http.StatusForbidden)
 			}
 		})
+	}
+}
+
+// unavailableKeys is a key source that cannot be read.
+type unavailableKeys struct{}
+
+func (unavailableKeys) Key(context.Context, string) (jose.JSONWebKey, error) {
+	return jose.JSONWebKey{}, identity.ErrKeysUnavailable
+}
+
+// TestKeysUnavailable checks that every authed route answers 503 with
+// Retry-After while the internal token's keys cannot be read: api/accounts.yaml
+// says so of each.
+func TestKeysUnavailable(t *testing.T) {
+	e := newEnv(t, Options{})
+	org := e.mustOrg(t, "acme", "owner1")
+	v, err := identity.NewVerifier(identity.VerifierOptions{Keys: unavailableKeys{}, Issuer: testIssuer, Audience: identity.InternalAudience})
+	if err != nil {
+		t.Fatalf("verifier: %v", err)
+	}
+	if e.h, err = NewHandler(e.svc, Options{Verifier: v, Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatalf("handler: %v", err)
+	}
+	token := e.user(t, "owner1")
+	for _, rt := range e.h.routes() {
+		if rt.access != accessAuthed {
+			continue
+		}
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		path = strings.NewReplacer("{org}", org, "{identity}", "owner1", "{invitation}", "inv_01JDQ0N4Y3T2ZB8VJX6K9M4R7P").Replace(path)
+		r := e.do(t, method, path, token, "")
+		wantStatus(t, rt.pattern, r, http.StatusServiceUnavailable)
+		if got := r.body["type"]; got != "https://portico.dev/problems/keys-unavailable" {
+			t.Errorf("%s: got type %v, want keys-unavailable", rt.pattern, got)
+		}
 	}
 }
 

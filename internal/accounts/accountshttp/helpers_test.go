@@ -18,6 +18,7 @@ import (
 	"github.com/portico-gw/portico/internal/accounts"
 	"github.com/portico-gw/portico/internal/accounts/accountsstore"
 	"github.com/portico-gw/portico/internal/platform/identity"
+	"github.com/portico-gw/portico/internal/platform/openapitest"
 	"github.com/portico-gw/portico/internal/platform/sqldb/sqldbtest"
 	"github.com/portico-gw/portico/internal/platform/workload"
 )
@@ -25,12 +26,14 @@ import (
 const testIssuer = "https://auth.portico.test"
 
 // env is a Handler on a real SQLite store, a signer of internal tokens
-// its verifier trusts, and a workload issuer its guard trusts.
+// its verifier trusts, and a workload issuer its guard trusts. Every
+// response of do is checked against api/accounts.yaml.
 type env struct {
 	svc      *accounts.Service
 	h        *Handler
 	signer   jose.Signer
 	workload *workload.Issuer
+	api      *openapitest.Doc
 }
 
 func newEnv(tb testing.TB, o Options, svcOpts ...accounts.Option) *env {
@@ -71,7 +74,7 @@ func newEnv(tb testing.TB, o Options, svcOpts ...accounts.Option) *env {
 	if err != nil {
 		tb.Fatalf("handler: %v", err)
 	}
-	return &env{svc: svc, h: h, signer: signer, workload: wi}
+	return &env{svc: svc, h: h, signer: signer, workload: wi, api: loadOpenAPI(tb)}
 }
 
 // token returns an internal token for sub of the given kind.
@@ -125,7 +128,8 @@ func (e *env) do(tb testing.TB, method, path, token, body string) response {
 	return e.doWith(tb, method, path, token, body, nil)
 }
 
-// doWith is do with extra request headers.
+// doWith is do with extra request headers. It checks the answer against
+// api/accounts.yaml.
 func (e *env) doWith(tb testing.TB, method, path, token, body string, header http.Header) response {
 	tb.Helper()
 	var rd io.Reader
@@ -144,8 +148,13 @@ func (e *env) doWith(tb testing.TB, method, path, token, body string, header htt
 			req.Header.Add(k, v)
 		}
 	}
+	_, pattern := e.h.mux.Handler(req)
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
+	if pattern != "" {
+		_, route, _ := strings.Cut(pattern, " ")
+		e.api.CheckResponse(tb, method, route, rec.Code, rec.Header(), rec.Body.Bytes())
+	}
 	res := response{status: rec.Code, header: rec.Header(), raw: rec.Body.String()}
 	if rec.Body.Len() > 0 {
 		if err := json.Unmarshal(rec.Body.Bytes(), &res.body); err != nil {

@@ -1,6 +1,7 @@
 package authhttp
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -116,8 +117,17 @@ func mustExchange(tb testing.TB, s *testServer, credential string) string {
 // (401) and one of a machine client (403); every /internal/ route refuses
 // one without a workload token (401); the documents are served to anyone.
 func TestEveryRouteChecksItsCaller(t *testing.T) {
-	doc := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(r.URL.Path)) })
-	s := newTestServer(t, auth.Options{}, Options{JWKS: doc, Discovery: doc})
+	// Each document names the path it was served for, in a member
+	// api/auth.yaml allows.
+	jwks := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		fmt.Fprintf(w, `{"keys":[],"served":%q}`, r.URL.Path)
+	})
+	discovery := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer":"https://auth.portico.test","jwks_uri":"https://auth.portico.test/.well-known/jwks.json","token_endpoint":"https://auth.portico.test/oauth2/token","served":%q}`, r.URL.Path)
+	})
+	s := newTestServer(t, auth.Options{}, Options{JWKS: jwks, Discovery: discovery})
 	b, _ := s.signedIn(t, "adm@example.com", "org_acme")
 	cid, secret := s.mustCreateClient(t, b, "org_acme", false, "analytics:read")
 	clientToken := mustExchange(t, s, s.mustToken(t, cid, secret, url.Values{"grant_type": {"client_credentials"}}).AccessToken)
@@ -145,7 +155,7 @@ func TestEveryRouteChecksItsCaller(t *testing.T) {
 			case strings.HasPrefix(path, "/.well-known/"):
 				r := s.do(t, nil, method, path, nil)
 				wantStatus(t, "document", r, http.StatusOK)
-				if string(r.body) != path {
+				if !strings.Contains(string(r.body), `"served":"`+path+`"`) {
 					t.Errorf("got %q, want the handler for %s", r.body, path)
 				}
 			default:
@@ -169,7 +179,7 @@ func TestNoVerifierRefusesEveryone(t *testing.T) {
 	req := httptest.NewRequestWithContext(t.Context(), "GET", "/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer "+b.token)
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	checked(t, h).ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != "Bearer" {
 		t.Errorf("got status %d, WWW-Authenticate %q; want 401 with a Bearer challenge", rec.Code, rec.Header().Get("WWW-Authenticate"))
 	}

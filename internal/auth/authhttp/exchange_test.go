@@ -165,7 +165,7 @@ func TestInternalEndpointsClosedByDefault(t *testing.T) {
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", s.as(t, caller)[1])
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			checked(t, h).ServeHTTP(rec, req)
 			if rec.Code != http.StatusForbidden {
 				t.Errorf("%s as %s: got status %d, want 403", path, caller, rec.Code)
 			}

@@ -54,7 +54,7 @@ func newTestServer(tb testing.TB, ao auth.Options, o Options) *testServer {
 		o.Workload = mustGuard(tb, workload.GuardOptions{Name: workload.Auth, Issuer: s.wl.URL(), Keys: s.wl.Keys(),
 			Logger: o.Logger, Now: s.wclock.Now})
 	}
-	s.srv = httptest.NewTLSServer(NewHandler(env.Service, o))
+	s.srv = httptest.NewTLSServer(checked(tb, NewHandler(env.Service, o)))
 	tb.Cleanup(s.srv.Close)
 	return s
 }

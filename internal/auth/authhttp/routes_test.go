@@ -1,58 +1,78 @@
 package authhttp
 
 import (
-	"os"
+	"bytes"
+	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/platform/openapitest"
 )
+
+// loadOpenAPI returns api/auth.yaml, for checking that what is served is
+// what is described: the routes (TestRoutesMatchOpenAPI) and every
+// response the tests see (checked wraps every handler they call).
+func loadOpenAPI(tb testing.TB) *openapitest.Doc {
+	tb.Helper()
+	return openapitest.Load(tb, filepath.Join("..", "..", "..", "api", "auth.yaml"))
+}
 
 // TestRoutesMatchOpenAPI checks that api/auth.yaml describes exactly the
 // routes the handler serves.
 func TestRoutesMatchOpenAPI(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "api", "auth.yaml"))
-	if err != nil {
-		t.Fatalf("read openapi: %v", err)
-	}
-	var doc struct {
-		OpenAPI string                          `yaml:"openapi"`
-		Paths   map[string]map[string]yaml.Node `yaml:"paths"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("parse openapi: %v", err)
-	}
-	if doc.OpenAPI != "3.1.0" {
-		t.Errorf("got openapi %q, want 3.1.0", doc.OpenAPI)
-	}
-	var described []string
-	for path, ops := range doc.Paths {
-		for method := range ops {
-			switch method {
-			case "get", "post", "put", "patch", "delete":
-				described = append(described, strings.ToUpper(method)+" "+path)
-			}
-		}
-	}
 	env := newTestServer(t, auth.Options{}, Options{})
 	var served []string
 	for _, rt := range NewHandler(env.Service, Options{}).routes() {
 		served = append(served, rt.pattern)
 	}
-	slices.Sort(described)
-	slices.Sort(served)
-	for _, s := range served {
-		if !slices.Contains(described, s) {
-			t.Errorf("route %q is served but not in api/auth.yaml", s)
-		}
-	}
-	for _, d := range described {
-		if !slices.Contains(served, d) {
-			t.Errorf("route %q is in api/auth.yaml but not served", d)
-		}
-	}
+	loadOpenAPI(t).CheckRoutes(t, served)
 }
+
+// checked serves h, checking every answer of a route against
+// api/auth.yaml. It reports with Errorf only, so it may serve on the
+// goroutines of an httptest.Server.
+func checked(tb testing.TB, h *Handler) http.Handler {
+	tb.Helper()
+	api := loadOpenAPI(tb)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := h.mux.Handler(r)
+		rec := &recordingWriter{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if pattern == "" {
+			return
+		}
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		_, path, _ := strings.Cut(pattern, " ")
+		api.CheckResponse(tb, r.Method, path, status, w.Header(), rec.body.Bytes())
+	})
+}
+
+// recordingWriter keeps the status and body it writes through.
+type recordingWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *recordingWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *recordingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/internal/configs"
 	"github.com/portico-gw/portico/internal/configs/configsstore"
 	"github.com/portico-gw/portico/internal/platform/identity"
+	"github.com/portico-gw/portico/internal/platform/openapitest"
 	"github.com/portico-gw/portico/internal/platform/sqldb/sqldbtest"
 	"github.com/portico-gw/portico/internal/platform/workload"
 )
@@ -40,7 +41,7 @@ type env struct {
 	h        *Handler
 	signer   jose.Signer
 	workload *workload.Issuer
-	api      *openAPI
+	api      *openapitest.Doc
 }
 
 func newEnv(tb testing.TB, o Options, opts ...configs.Option) *env {
@@ -180,7 +181,8 @@ func (e *env) send(tb testing.TB, r req) response {
 		}
 	}
 	if pattern != "" {
-		e.api.check(tb, pattern, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
+		_, path, _ := strings.Cut(pattern, " ")
+		e.api.CheckResponse(tb, hr.Method, path, rec.Code, rec.Header(), rec.Body.Bytes())
 	}
 	return res
 }
