@@ -1,5 +1,5 @@
-// Command portico runs Portico's components: the gateway, and (as they
-// arrive) the services behind it. See README.md.
+// Command portico runs Portico's components: the gateway and the services
+// behind it. See README.md.
 package main
 
 import (
@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Time zones are compiled in, so that a profile's time zone and an
+	// analytics query's day buckets work in a container without zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {
