@@ -164,3 +164,19 @@ func (s *Service) IdentityMemberships(ctx context.Context, identityID string) ([
 	}
 	return out, nil
 }
+
+// InternalOrganization returns the organization with the given ID, or
+// ErrNotFound, for the auth service, which refuses the machine
+// credentials of a suspended organization and lets the staff
+// organization's clients introspect any credential. It trusts its caller:
+// only the auth service, by its workload token, reaches it.
+func (s *Service) InternalOrganization(ctx context.Context, orgID string) (Organization, error) {
+	if !ValidOrgID(orgID) {
+		return Organization{}, NewError(ErrNotFound, "no such organization")
+	}
+	o, err := s.store.GetOrganization(ctx, orgID)
+	if errors.Is(err, ErrNotFound) {
+		return Organization{}, &Error{Code: ErrNotFound, Message: "no such organization", Err: err}
+	}
+	return o, err
+}

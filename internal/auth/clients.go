@@ -89,10 +89,32 @@ func (s *Service) AuthenticateClient(ctx context.Context, clientID, secret strin
 }
 
 // clientUsable returns an error wrapping ErrUnauthenticated unless the
-// client is not revoked and the identity that created it is active.
+// client is not revoked, the identity that created it is active and its
+// organization is active.
 func (s *Service) clientUsable(ctx context.Context, c Client) error {
 	if !c.Active() {
 		return fmt.Errorf("client revoked: %w", ErrUnauthenticated)
 	}
-	return s.creatorActive(ctx, c.CreatedBy)
+	if err := s.creatorActive(ctx, c.CreatedBy); err != nil {
+		return err
+	}
+	return s.orgActive(ctx, c.OrgID)
+}
+
+// orgActive returns an error wrapping ErrUnauthenticated when the
+// organization a machine credential (an API key, a client) belongs to is
+// suspended or no longer exists, so that suspending an organization stops
+// its machines as it stops its members; the directory's own failure
+// (ErrUnavailable) is returned as it is.
+func (s *Service) orgActive(ctx context.Context, orgID string) error {
+	info, err := s.dir.Organization(ctx, orgID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("organization unknown: %w", ErrUnauthenticated)
+	case err != nil:
+		return fmt.Errorf("organization: %w", err)
+	case !info.Active:
+		return fmt.Errorf("organization suspended: %w", ErrUnauthenticated)
+	}
+	return nil
 }

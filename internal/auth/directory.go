@@ -37,14 +37,27 @@ type Directory interface {
 	Memberships(ctx context.Context, identityID string) ([]Membership, error)
 	// IsStaff reports whether an identity is one of the operator's staff.
 	IsStaff(ctx context.Context, identityID string) (bool, error)
+	// Organization describes an organization: whether it is active (a
+	// suspended organization's API keys and clients are refused) and
+	// whether it is the staff organization (whose clients may introspect
+	// any credential). ErrNotFound when there is no such organization.
+	Organization(ctx context.Context, orgID string) (OrgInfo, error)
+}
+
+// OrgInfo is what auth needs to know of an organization.
+type OrgInfo struct {
+	Active bool
+	Staff  bool
 }
 
 // StaticDirectory is a Directory kept in memory. Its zero value is an empty
 // directory ready to use; it is safe for concurrent use.
 type StaticDirectory struct {
-	mu      sync.RWMutex
-	members map[string][]Membership
-	staff   map[string]bool
+	mu        sync.RWMutex
+	members   map[string][]Membership
+	staff     map[string]bool
+	suspended map[string]bool
+	staffOrgs map[string]bool
 }
 
 // NewStaticDirectory returns an empty StaticDirectory.
@@ -72,6 +85,25 @@ func (d *StaticDirectory) SetStaff(identityID string, staff bool) {
 	} else {
 		delete(d.staff, identityID)
 	}
+}
+
+// SetOrganization records an organization's state; organizations never
+// set are active and not staff.
+func (d *StaticDirectory) SetOrganization(orgID string, info OrgInfo) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.suspended == nil {
+		d.suspended, d.staffOrgs = map[string]bool{}, map[string]bool{}
+	}
+	d.suspended[orgID], d.staffOrgs[orgID] = !info.Active, info.Staff
+}
+
+// Organization implements Directory: every organization exists, active
+// unless SetOrganization said otherwise.
+func (d *StaticDirectory) Organization(_ context.Context, orgID string) (OrgInfo, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return OrgInfo{Active: !d.suspended[orgID], Staff: d.staffOrgs[orgID]}, nil
 }
 
 // Memberships implements Directory.

@@ -66,6 +66,13 @@ type HTTPDirectory struct {
 	group singleflight.Group
 	mu    sync.Mutex
 	cache map[string]directoryEntry
+	orgs  map[string]orgEntry
+}
+
+// orgEntry is one organization's answer and when it was fetched.
+type orgEntry struct {
+	info OrgInfo
+	at   time.Time
 }
 
 // directoryEntry is one identity's answer and when it was fetched.
@@ -95,7 +102,7 @@ func NewHTTPDirectory(o HTTPDirectoryOptions) (*HTTPDirectory, error) {
 		o.MaxEntries = DefaultDirectoryMaxEntries
 	}
 	return &HTTPDirectory{base: strings.TrimSuffix(o.URL, "/"), client: o.Client, o: o, now: time.Now,
-		cache: map[string]directoryEntry{}}, nil
+		cache: map[string]directoryEntry{}, orgs: map[string]orgEntry{}}, nil
 }
 
 // Memberships implements Directory.
@@ -111,6 +118,65 @@ func (d *HTTPDirectory) Memberships(ctx context.Context, identityID string) ([]M
 func (d *HTTPDirectory) IsStaff(ctx context.Context, identityID string) (bool, error) {
 	e, err := d.lookup(ctx, identityID)
 	return e.staff, err
+}
+
+// Organization implements Directory: GET
+// /internal/v1/orgs/{org}, its answer reused for CacheTTL like an
+// identity's. An organization the accounts service does not know is
+// ErrNotFound (and not cached).
+func (d *HTTPDirectory) Organization(ctx context.Context, orgID string) (OrgInfo, error) {
+	if d.o.CacheTTL > 0 {
+		d.mu.Lock()
+		e, ok := d.orgs[orgID]
+		d.mu.Unlock()
+		if ok && d.now().Sub(e.at) < d.o.CacheTTL {
+			return e.info, nil
+		}
+	}
+	v, err, _ := d.group.Do("org "+orgID, func() (any, error) {
+		info, err := d.fetchOrg(ctx, orgID)
+		if err != nil {
+			return OrgInfo{}, err
+		}
+		if d.o.CacheTTL > 0 {
+			d.mu.Lock()
+			if len(d.orgs) >= d.o.MaxEntries {
+				clear(d.orgs)
+			}
+			d.orgs[orgID] = orgEntry{info: info, at: d.now()}
+			d.mu.Unlock()
+		}
+		return info, nil
+	})
+	if err != nil {
+		return OrgInfo{}, err
+	}
+	return v.(OrgInfo), nil
+}
+
+// fetchOrg asks the accounts service about an organization.
+func (d *HTTPDirectory) fetchOrg(ctx context.Context, orgID string) (OrgInfo, error) {
+	if !ValidID(orgIDPrefix, orgID) {
+		return OrgInfo{}, NewError(ErrNotFound, "no such organization")
+	}
+	body, status, err := d.get(ctx, "/internal/v1/orgs/"+url.PathEscape(orgID))
+	switch {
+	case err != nil:
+		return OrgInfo{}, err
+	case status == http.StatusNotFound:
+		return OrgInfo{}, NewError(ErrNotFound, "no such organization")
+	case status != http.StatusOK:
+		return OrgInfo{}, unavailable("accounts directory: status %d: %s", status, snippet(body))
+	}
+	var a struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Staff  bool   `json:"staff"`
+	}
+	if err := json.Unmarshal(body, &a); err != nil || a.ID != orgID || (a.Status != "active" && a.Status != "suspended") {
+		return OrgInfo{}, unavailable("accounts directory: organization answer is not the JSON expected")
+	}
+	return OrgInfo{Active: a.Status == "active", Staff: a.Staff}, nil
 }
 
 // Forget drops the cached answer for an identity, so that the next token
@@ -178,28 +244,12 @@ func (d *HTTPDirectory) fetch(ctx context.Context, identityID string) (directory
 	if !ValidID(IdentityIDPrefix, identityID) {
 		return directoryEntry{}, NewError(ErrInvalid, "identity id is malformed")
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		d.base+"/internal/v1/identities/"+url.PathEscape(identityID)+"/memberships", nil)
+	body, status, err := d.get(ctx, "/internal/v1/identities/"+url.PathEscape(identityID)+"/memberships")
 	if err != nil {
-		return directoryEntry{}, unavailable("accounts directory: %w", err)
+		return directoryEntry{}, err
 	}
-	req.Header.Set("Accept", "application/json")
-	res, err := d.client.Do(req)
-	if err != nil {
-		return directoryEntry{}, unavailable("accounts directory: %w", err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxDirectoryBody+1))
-	if err != nil {
-		return directoryEntry{}, unavailable("accounts directory: read answer: %w", err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return directoryEntry{}, unavailable("accounts directory: status %d: %s", res.StatusCode, snippet(body))
-	}
-	if len(body) > maxDirectoryBody {
-		return directoryEntry{}, unavailable("accounts directory: answer larger than %d bytes", maxDirectoryBody)
+	if status != http.StatusOK {
+		return directoryEntry{}, unavailable("accounts directory: status %d: %s", status, snippet(body))
 	}
 	var a directoryAnswer
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -220,6 +270,32 @@ func (d *HTTPDirectory) fetch(ctx context.Context, identityID string) (directory
 		e.memberships = append(e.memberships, Membership{OrgID: m.OrgID, Role: m.Role})
 	}
 	return e, nil
+}
+
+// get asks the accounts service for path and returns the answer's body
+// (at most maxDirectoryBody bytes) and status; a failed call is
+// ErrUnavailable.
+func (d *HTTPDirectory) get(ctx context.Context, path string) ([]byte, int, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.base+path, nil)
+	if err != nil {
+		return nil, 0, unavailable("accounts directory: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := d.client.Do(req)
+	if err != nil {
+		return nil, 0, unavailable("accounts directory: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxDirectoryBody+1))
+	if err != nil {
+		return nil, 0, unavailable("accounts directory: read answer: %w", err)
+	}
+	if len(body) > maxDirectoryBody {
+		return nil, 0, unavailable("accounts directory: answer larger than %d bytes", maxDirectoryBody)
+	}
+	return body, res.StatusCode, nil
 }
 
 // validRole reports whether r is a member's role.

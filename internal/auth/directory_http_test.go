@@ -195,3 +195,52 @@ func TestNewHTTPDirectoryRefusesBadURL(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPDirectoryOrganization(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.Header.Get("Authorization") != "Bearer workload" {
+			http.Error(w, "no workload token", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/internal/v1/orgs/" + dirOrgA:
+			fmt.Fprint(w, `{"id":"`+dirOrgA+`","status":"suspended","staff":false}`)
+		case "/internal/v1/orgs/" + dirOrgB:
+			fmt.Fprint(w, `{"id":"`+dirOrgB+`","status":"active","staff":true}`)
+		case "/internal/v1/orgs/org_01JDQ0N4Y3T2ZB8VJX6K9M4R7C":
+			fmt.Fprint(w, `{"id":"org_01JDQ0N4Y3T2ZB8VJX6K9M4R7A","status":"active","staff":true}`) // about another
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"type":"https://portico.dev/problems/not-found","status":404}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	d := newDir(t, srv.URL, time.Minute)
+
+	info, err := d.Organization(t.Context(), dirOrgA)
+	mustNoErr(t, "suspended organization", err)
+	if info != (auth.OrgInfo{Active: false, Staff: false}) {
+		t.Errorf("suspended organization = %+v", info)
+	}
+	info, err = d.Organization(t.Context(), dirOrgB)
+	mustNoErr(t, "staff organization", err)
+	if info != (auth.OrgInfo{Active: true, Staff: true}) {
+		t.Errorf("staff organization = %+v", info)
+	}
+	before := calls.Load()
+	if _, err := d.Organization(t.Context(), dirOrgB); err != nil || calls.Load() != before {
+		t.Errorf("second lookup: err %v, %d more calls; want the cached answer", err, calls.Load()-before)
+	}
+	_, err = d.Organization(t.Context(), "org_01JDQ0N4Y3T2ZB8VJX6K9M4R7D")
+	wantErr(t, "unknown organization", err, auth.ErrNotFound)
+	_, err = d.Organization(t.Context(), "org_01JDQ0N4Y3T2ZB8VJX6K9M4R7C")
+	wantErr(t, "answer about another organization", err, auth.ErrUnavailable)
+	before = calls.Load()
+	_, err = d.Organization(t.Context(), "../identities")
+	if !errors.Is(err, auth.ErrNotFound) || calls.Load() != before {
+		t.Errorf("malformed id: err %v, %d calls; want ErrNotFound and no call", err, calls.Load()-before)
+	}
+}

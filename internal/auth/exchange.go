@@ -65,6 +65,9 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 		if err := s.creatorActive(ctx, k.IdentityID); err != nil {
 			return Exchanged{}, fmt.Errorf("exchange: api key: %w", err)
 		}
+		if err := s.orgActive(ctx, k.OrgID); err != nil {
+			return Exchanged{}, fmt.Errorf("exchange: api key: %w", err)
+		}
 		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= apiKeyTouchEvery {
 			if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
 				return Exchanged{}, fmt.Errorf("exchange: %w", err)

@@ -24,7 +24,8 @@ type Introspection struct {
 
 // Introspect describes a credential for a client allowed to: one with
 // Options.IntrospectScope among its scopes (ErrForbidden otherwise). A
-// client of Options.StaffOrgID may introspect every credential; any other
+// client of the staff organization (Options.StaffOrgID, or the one the
+// Directory says is staff) may introspect every credential; any other
 // only its own organization's API keys, access and refresh tokens, and
 // gets an inactive answer for anything else (another organization's
 // credential, a session), so the scope, which any administrator of an
@@ -40,6 +41,13 @@ func (s *Service) Introspect(ctx context.Context, c Client, token, hint string) 
 		return Introspection{}, err
 	}
 	staff := s.o.StaffOrgID != "" && c.OrgID == s.o.StaffOrgID
+	if !staff {
+		info, err := s.dir.Organization(ctx, c.OrgID)
+		if err != nil {
+			return Introspection{}, fmt.Errorf("introspect: %w", err)
+		}
+		staff = info.Staff
+	}
 	if !staff && (in.OrgID == "" || in.OrgID != c.OrgID) {
 		return Introspection{}, nil
 	}
@@ -56,6 +64,9 @@ func (s *Service) introspect(ctx context.Context, token, hint string) (Introspec
 			return Introspection{}, inactive(err)
 		}
 		if err := s.creatorActive(ctx, k.IdentityID); err != nil {
+			return Introspection{}, inactive(err)
+		}
+		if err := s.orgActive(ctx, k.OrgID); err != nil {
 			return Introspection{}, inactive(err)
 		}
 		in := Introspection{Active: true, TokenType: CredentialAPIKey, Subject: k.ID, OrgID: k.OrgID, Scopes: k.Scopes, IssuedAt: k.CreatedAt}

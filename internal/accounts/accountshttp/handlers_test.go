@@ -236,6 +236,26 @@ func TestInternalMemberships(t *testing.T) {
 	}
 }
 
+func TestInternalOrganization(t *testing.T) {
+	e := newEnv(t, Options{})
+	org := e.mustOrg(t, "acme", "owner1")
+	path := "/internal/v1/orgs/" + org
+	wantStatus(t, "no token", e.do(t, "GET", path, "", ""), http.StatusUnauthorized)
+	wantStatus(t, "gateway", e.do(t, "GET", path, e.workloadToken(t, workload.Gateway), ""), http.StatusForbidden)
+	auth := e.workloadToken(t, workload.Auth)
+	r := e.do(t, "GET", path, auth, "")
+	wantStatus(t, "auth", r, http.StatusOK)
+	if r.body["id"] != org || r.body["status"] != "active" || r.body["staff"] != false {
+		t.Errorf("got %s, want %s active, not staff", r.raw, org)
+	}
+	wantStatus(t, "suspend", e.do(t, "PATCH", "/v1/orgs/"+org, e.staff(t, "staff1"), `{"status":"suspended"}`), http.StatusOK)
+	if r := e.do(t, "GET", path, auth, ""); r.body["status"] != "suspended" {
+		t.Errorf("after suspension got %s", r.raw)
+	}
+	wantStatus(t, "unknown", e.do(t, "GET", "/internal/v1/orgs/org_01JDQ0N4Y3T2ZB8VJX6K9M4R7Z", auth, ""), http.StatusNotFound)
+	wantStatus(t, "malformed", e.do(t, "GET", "/internal/v1/orgs/nope", auth, ""), http.StatusNotFound)
+}
+
 func TestSuspendedIsReadOnly(t *testing.T) {
 	e := newEnv(t, Options{})
 	org := e.mustOrg(t, "acme", "owner1")
