@@ -71,7 +71,7 @@ func TestExchangeRefusesRevokedAndUnknown(t *testing.T) {
 	for name, c := range map[string]authn.Credential{
 		"logged-out session": session,
 		"unknown session":    {Kind: authn.KindSession, Value: strings.Repeat("a", 43)},
-		"wrong api key":      {Kind: authn.KindAPIKey, Value: key.Value[:len(key.Value)-1] + "x"},
+		"wrong api key":      {Kind: authn.KindAPIKey, Value: alteredKey(key.Value)},
 		"garbage bearer":     {Kind: authn.KindBearer, Value: "not-a-token"},
 	} {
 		_, err := x.Exchange(t.Context(), c)

@@ -125,7 +125,7 @@ func TestGatewayWithRealAuth(t *testing.T) {
 		for name, c := range map[string]authn.Credential{
 			"unknown session": {Kind: authn.KindSession, Value: strings.Repeat("a", 43)},
 			"garbage bearer":  {Kind: authn.KindBearer, Value: "not-a-token"},
-			"wrong api key":   {Kind: authn.KindAPIKey, Value: key.Value[:len(key.Value)-1] + "x"},
+			"wrong api key":   {Kind: authn.KindAPIKey, Value: alteredKey(key.Value)},
 		} {
 			resp, body := get(t, "/me", c)
 			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "/problems/unauthenticated") {

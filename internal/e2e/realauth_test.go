@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,4 +222,14 @@ func wantStatus(tb testing.TB, what string, r response, want int) {
 	if r.status != want {
 		tb.Fatalf("%s: got status %d, want %d; body %s", what, r.status, want, r.body)
 	}
+}
+
+// alteredKey returns key with its last character changed: a key auth
+// never issued, whatever the last character was.
+func alteredKey(key string) string {
+	last := "x"
+	if strings.HasSuffix(key, last) {
+		last = "y"
+	}
+	return key[:len(key)-1] + last
 }
