@@ -1,0 +1,101 @@
+-- Raw beacons in one table: SQLite has no partitions, so retention deletes
+-- old rows in bounded chunks (DropRawBefore). The unique key is the
+-- beacon's identity; a retry or duplicate is ignored by ON CONFLICT.
+CREATE TABLE beacons (
+	org_id TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	sequence BIGINT NOT NULL,
+	t BIGINT NOT NULL,
+	integration_id TEXT NOT NULL,
+	content_id TEXT NOT NULL,
+	stream_type TEXT NOT NULL,
+	platform TEXT NOT NULL,
+	country TEXT NOT NULL,
+	isp TEXT NOT NULL,
+	player TEXT NOT NULL,
+	sdk_version TEXT NOT NULL,
+	network TEXT NOT NULL,
+	cdn_bytes BIGINT NOT NULL,
+	p2p_bytes BIGINT NOT NULL,
+	upload_bytes BIGINT NOT NULL,
+	played_ms BIGINT NOT NULL,
+	buffered_ms BIGINT NOT NULL,
+	startup_ms BIGINT NOT NULL,
+	error_code TEXT NOT NULL,
+	received_at BIGINT NOT NULL,
+	UNIQUE (org_id, session_id, sequence)
+);
+CREATE INDEX beacons_org_t ON beacons (org_id, t);
+CREATE INDEX beacons_t ON beacons (t);
+
+CREATE TABLE rollup_minute (
+	org_id TEXT NOT NULL,
+	bucket BIGINT NOT NULL,
+	integration_id TEXT NOT NULL,
+	content_id TEXT NOT NULL,
+	stream_type TEXT NOT NULL,
+	platform TEXT NOT NULL,
+	country TEXT NOT NULL,
+	isp TEXT NOT NULL,
+	beacons BIGINT NOT NULL,
+	cdn_bytes BIGINT NOT NULL,
+	p2p_bytes BIGINT NOT NULL,
+	upload_bytes BIGINT NOT NULL,
+	played_ms BIGINT NOT NULL,
+	buffered_ms BIGINT NOT NULL,
+	startups BIGINT NOT NULL,
+	startup_ms_sum BIGINT NOT NULL,
+	error_beacons BIGINT NOT NULL,
+	startup_hist BLOB NOT NULL,
+	sessions BLOB NOT NULL,
+	error_sessions BLOB NOT NULL,
+	PRIMARY KEY (org_id, bucket, integration_id, content_id, stream_type, platform, country, isp)
+);
+
+CREATE TABLE rollup_hour (
+	org_id TEXT NOT NULL,
+	bucket BIGINT NOT NULL,
+	integration_id TEXT NOT NULL,
+	content_id TEXT NOT NULL,
+	stream_type TEXT NOT NULL,
+	platform TEXT NOT NULL,
+	country TEXT NOT NULL,
+	isp TEXT NOT NULL,
+	beacons BIGINT NOT NULL,
+	cdn_bytes BIGINT NOT NULL,
+	p2p_bytes BIGINT NOT NULL,
+	upload_bytes BIGINT NOT NULL,
+	played_ms BIGINT NOT NULL,
+	buffered_ms BIGINT NOT NULL,
+	startups BIGINT NOT NULL,
+	startup_ms_sum BIGINT NOT NULL,
+	error_beacons BIGINT NOT NULL,
+	startup_hist BLOB NOT NULL,
+	sessions BLOB NOT NULL,
+	error_sessions BLOB NOT NULL,
+	PRIMARY KEY (org_id, bucket, integration_id, content_id, stream_type, platform, country, isp)
+);
+
+CREATE TABLE rollup_day (
+	org_id TEXT NOT NULL,
+	bucket BIGINT NOT NULL,
+	integration_id TEXT NOT NULL,
+	content_id TEXT NOT NULL,
+	stream_type TEXT NOT NULL,
+	platform TEXT NOT NULL,
+	country TEXT NOT NULL,
+	isp TEXT NOT NULL,
+	beacons BIGINT NOT NULL,
+	cdn_bytes BIGINT NOT NULL,
+	p2p_bytes BIGINT NOT NULL,
+	upload_bytes BIGINT NOT NULL,
+	played_ms BIGINT NOT NULL,
+	buffered_ms BIGINT NOT NULL,
+	startups BIGINT NOT NULL,
+	startup_ms_sum BIGINT NOT NULL,
+	error_beacons BIGINT NOT NULL,
+	startup_hist BLOB NOT NULL,
+	sessions BLOB NOT NULL,
+	error_sessions BLOB NOT NULL,
+	PRIMARY KEY (org_id, bucket, integration_id, content_id, stream_type, platform, country, isp)
+);
