@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/accounts"
+	"github.com/portico-gw/portico/internal/analytics"
+	"github.com/portico-gw/portico/internal/analytics/analyticshttp"
 	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/configs/configshttp"
 	"github.com/portico-gw/portico/internal/gateway/config"
@@ -109,6 +111,7 @@ func allServices() []allService {
 		{name: "auth", start: startAllAuth},
 		{name: "accounts", start: startAllAccounts},
 		{name: "configs", start: startAllConfigs},
+		{name: "analytics", start: startAllAnalytics},
 	}
 }
 
@@ -386,6 +389,27 @@ func startAllConfigs(ctx context.Context, ln net.Listener, o allOptions) (*start
 		return nil, err
 	}
 	c, err := startService(ctx, s, logger, configsBuild(configsOptions{pollInterval: configshttp.DefaultPollInterval}))
+	if err != nil {
+		return nil, err
+	}
+	c.announce()
+	return &startedService{serve: c.serve, close: c.close}, nil
+}
+
+// startAllAnalytics starts the analytics service of portico all: delivery
+// keys resolved at configs over loopback.
+func startAllAnalytics(ctx context.Context, ln net.Listener, o allOptions) (*startedService, error) {
+	logger := o.logger.With("component", "analytics")
+	s, err := o.serviceSettings(workload.Analytics, analyticsDBFile, ln, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	c, err := startService(ctx, s, logger, analyticsBuild(analyticsOptions{
+		configsURL: o.urls["configs"], configsClient: workloadClient(o.workload.Source(workload.Analytics, workload.Configs)),
+		rawRetention: analytics.DefaultRawRetention, lateWindow: analytics.DefaultLateWindow,
+		countryHeader: analyticshttp.DefaultCountryHeader, ispHeader: analyticshttp.DefaultISPHeader,
+	}))
 	if err != nil {
 		return nil, err
 	}

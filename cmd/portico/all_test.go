@@ -41,7 +41,7 @@ func TestAllFirstRunAndRestart(t *testing.T) {
 				t.Errorf("%s: got mode %#o, want %#o", filepath.Join("data", name), got, want)
 			}
 		}
-		for _, db := range []string{authDBFile, accountsDBFile, configsDBFile} {
+		for _, db := range []string{authDBFile, accountsDBFile, configsDBFile, analyticsDBFile} {
 			info, err := os.Stat(filepath.Join(data, db))
 			if err != nil {
 				t.Errorf("database: %v", err)
@@ -205,7 +205,8 @@ func allConfigEnv(name string) (string, bool) {
 	v, ok := map[string]string{
 		"PORTICO_LISTEN": ":8080", "PORTICO_ADMIN_LISTEN": "127.0.0.1:9090", "PORTICO_AUTH_URL": "http://127.0.0.1:8081",
 		"PORTICO_ACCOUNTS_URL": "http://127.0.0.1:8082", "PORTICO_CONFIGS_URL": "http://127.0.0.1:8083",
-		"PORTICO_AUTH_ISSUER": "http://localhost:8080",
+		"PORTICO_ANALYTICS_URL": "http://127.0.0.1:8084",
+		"PORTICO_AUTH_ISSUER":   "http://localhost:8080",
 	}[name]
 	return v, ok
 }
@@ -223,7 +224,7 @@ func TestAllGatewayConfigRoutesEveryPublicAPI(t *testing.T) {
 	wantPublic := func(path string) bool {
 		return strings.HasPrefix(path, "/oauth2/") || strings.HasPrefix(path, "/.well-known/") ||
 			slices.Contains([]string{"/v1/login", "/v1/login/second-factor", "/v1/password/reset-request",
-				"/v1/password/reset", "/v1/invitations/accept", "/v1/sdk/config/{key}"}, path)
+				"/v1/password/reset", "/v1/invitations/accept", "/v1/sdk/config/{key}", "/v1/beacons"}, path)
 	}
 	// routed maps "service METHOD /path" to the routes that reach it.
 	routed := map[string]bool{}
@@ -244,7 +245,7 @@ func TestAllGatewayConfigRoutesEveryPublicAPI(t *testing.T) {
 			}
 		}
 	}
-	for _, svc := range []string{"auth", "accounts", "configs"} {
+	for _, svc := range []string{"auth", "accounts", "configs", "analytics"} {
 		raw, err := os.ReadFile(filepath.Join("..", "..", "api", svc+".yaml"))
 		if err != nil {
 			t.Fatal(err)

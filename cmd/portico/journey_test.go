@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -196,6 +197,64 @@ func TestAllCustomerJourney(t *testing.T) {
 			t.Errorf("SDK config from %s = %d %s, want 403 origin-not-allowed", origin, status, got)
 		}
 	}
+
+	// The player's heartbeats, then what the owner reads of them: two
+	// sessions, one beacon sent twice (counted once), one refused.
+	now := time.Now().UnixMilli()
+	beacons := fmt.Sprintf(`{"beacons":[`+
+		`{"session_id":"s1","seq":0,"time":%d,"content_id":"live-1","stream_type":"live","platform":"web","cdn_bytes":1000,"p2p_bytes":3000,"played_ms":10000,"startup_ms":800},`+
+		`{"session_id":"s1","seq":1,"time":%d,"content_id":"live-1","stream_type":"live","platform":"web","cdn_bytes":500,"p2p_bytes":500,"played_ms":10000},`+
+		`{"session_id":"s2","seq":0,"time":%d,"content_id":"live-1","stream_type":"live","platform":"web","cdn_bytes":2000,"played_ms":5000},`+
+		`{"session_id":"s3","seq":0,"time":%d,"content_id":"live-1","stream_type":"live","platform":"web","cdn_bytes":-1}]}`,
+		now-20000, now-10000, now-10000, now)
+	post := func(origin string) (int, string) {
+		status, _, got := call(t, anon, http.MethodPost, gw+"/v1/beacons", beacons,
+			"Portico-Delivery-Key", in.DeliveryKey, "Origin", origin, "X-Client-Country", "FR")
+		return status, got
+	}
+	if status, got := post("https://evil.example"); status != http.StatusForbidden {
+		t.Fatalf("beacons from a refused origin = %d %s, want 403", status, got)
+	}
+	var ingest struct {
+		Accepted, Duplicates int
+		Refused              []struct{ Index int }
+	}
+	status, got = post("https://www.acme.example")
+	if err := json.Unmarshal([]byte(got), &ingest); status != http.StatusOK || err != nil ||
+		ingest.Accepted != 3 || len(ingest.Refused) != 1 || ingest.Refused[0].Index != 3 {
+		t.Fatalf("beacons = %d %s, want 3 accepted and the fourth refused", status, got)
+	}
+	if status, got := post("https://www.acme.example"); status != http.StatusOK || !strings.Contains(got, `"duplicates":3`) {
+		t.Fatalf("beacons again = %d %s, want 3 duplicates", status, got)
+	}
+	var overall struct {
+		Data struct {
+			Value float64 `json:"value"`
+		} `json:"data"`
+	}
+	for metric, want := range map[string]float64{"viewers": 2, "cdn_bytes": 3500, "p2p_bytes": 3500, "offload_ratio": 0.5} {
+		mustCall(t, owner, http.StatusOK, &overall, http.MethodGet,
+			gw+"/v1/orgs/"+org.ID+"/analytics/overall?metric="+metric+"&timeframe[]=1h", "")
+		if overall.Data.Value != want {
+			t.Errorf("%s over the last hour = %v, want %v", metric, overall.Data.Value, want)
+		}
+	}
+	var countries struct {
+		Data []struct {
+			Value string `json:"value"`
+		} `json:"data"`
+	}
+	mustCall(t, owner, http.StatusOK, &countries, http.MethodGet,
+		gw+"/v1/orgs/"+org.ID+"/analytics/dimensions/country?timeframe[]=1h", "")
+	for _, c := range countries.Data {
+		if c.Value == "FR" {
+			t.Errorf("a country a player claimed itself reached analytics: %+v", countries.Data)
+		}
+	}
+	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/analytics/overall?metric=viewers&timeframe[]=1h", ""); status != http.StatusForbidden {
+		t.Errorf("owner reading another organization's analytics = %d, want 403", status)
+	}
+
 	// The internal delivery-key lookup is not reachable from outside.
 	if status, _, _ := call(t, anon, http.MethodGet, gw+"/internal/v1/delivery-keys/"+in.DeliveryKey, ""); status != http.StatusNotFound {
 		t.Errorf("internal delivery-key lookup through the gateway = %d, want 404", status)

@@ -20,14 +20,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"all":      {"run every component in one process (gateway, auth, accounts, configs) on a local data directory", runAll},
-		"auth":     {"run the auth service", runAuth},
-		"accounts": {"run the accounts service", runAccounts},
-		"configs":  {"run the configs service", runConfigs},
-		"gateway":  {"run the API gateway", runGateway},
-		"check":    {"validate a gateway configuration and print every problem", runCheck},
-		"explain":  {"show how the gateway would handle a request", runExplain},
-		"version":  {"print the version", runVersion},
+		"all":       {"run every component in one process (gateway, auth, accounts, configs, analytics) on a local data directory", runAll},
+		"auth":      {"run the auth service", runAuth},
+		"accounts":  {"run the accounts service", runAccounts},
+		"configs":   {"run the configs service", runConfigs},
+		"analytics": {"run the analytics service", runAnalytics},
+		"gateway":   {"run the API gateway", runGateway},
+		"check":     {"validate a gateway configuration and print every problem", runCheck},
+		"explain":   {"show how the gateway would handle a request", runExplain},
+		"version":   {"print the version", runVersion},
 	}
 }
 

@@ -36,6 +36,7 @@ func TestProfileFieldReachesMe(t *testing.T) {
 		"PORTICO_LISTEN": "127.0.0.1:0", "PORTICO_ADMIN_LISTEN": "off",
 		"PORTICO_AUTH_URL": a.url, "PORTICO_AUTH_ISSUER": testIssuer,
 		"PORTICO_ACCOUNTS_URL": accountsURL, "PORTICO_CONFIGS_URL": "http://127.0.0.1:1",
+		"PORTICO_ANALYTICS_URL": "http://127.0.0.1:1",
 	}
 	gw := httptest.NewServer(mustGateway(t, string(yaml), vars, gateway.Options{AuthWorkloadToken: a.workloadToken()}))
 	t.Cleanup(gw.Close)
