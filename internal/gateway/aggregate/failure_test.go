@@ -87,8 +87,10 @@ func (e statusError) FailureKind() string { return "circuit_open" }
 
 func TestRequiredStatusMapping(t *testing.T) {
 	blocked := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close() // its address refuses connections
+	// Port 1 (tcpmux) has no listener: connections are refused. A closed
+	// test server's port would do only until another test's server
+	// reused it.
+	closed := &httptest.Server{URL: "http://127.0.0.1:1"}
 	servers := map[string]*httptest.Server{
 		"s404":   mustServer(t, statusHandler(404)),
 		"s403":   mustServer(t, statusHandler(403)),
