@@ -7,10 +7,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/analytics"
 	"github.com/portico-gw/portico/internal/analytics/analyticshttp"
+	"github.com/portico-gw/portico/internal/analytics/analyticsnats"
 	"github.com/portico-gw/portico/internal/analytics/analyticsstore"
 	"github.com/portico-gw/portico/internal/platform/observability"
 	"github.com/portico-gw/portico/internal/platform/workload"
@@ -25,6 +33,7 @@ const analyticsDBFile = "analytics.db"
 const analyticsMaintainEvery = time.Hour
 
 const analyticsUsage = `usage: portico analytics [flags]
+       portico analytics simulate [flags]   (demo traffic; -h for its flags)
 
 Runs the analytics service: players' beacons in (POST /v1/beacons, public
 through the gateway, identified by the integration's delivery key and
@@ -47,6 +56,9 @@ Flags (each may also be set by the environment variable named with it):
 `
 
 func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "simulate" {
+		return runSimulate(ctx, args[1:], getenv, stdout, stderr)
+	}
 	fs := newFlagSet("analytics", stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), analyticsUsage)
@@ -54,13 +66,16 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	}
 	f := serviceFlags{name: "analytics", defaultListen: "127.0.0.1:8084", defaultAdmin: "127.0.0.1:9094", dbFile: analyticsDBFile}
 	f.define(fs, getenv)
-	var configsURL, configsTokenFile, retention, late, countryHeader, ispHeader string
+	var configsURL, configsTokenFile, retention, late, countryHeader, ispHeader, natsURL, natsWriters, natsStream string
 	stringFlag(fs, getenv, &configsURL, "configs-url", "PORTICO_CONFIGS_URL", "", "base `URL` of the configs service, which resolves delivery keys (required)")
 	stringFlag(fs, getenv, &configsTokenFile, "configs-token-file", "PORTICO_ANALYTICS_CONFIGS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the configs service (audience portico-configs), re-read when it changes (required)")
 	stringFlag(fs, getenv, &retention, "raw-retention", "PORTICO_ANALYTICS_RAW_RETENTION", analytics.DefaultRawRetention.String(), "how long raw beacons are kept (`duration`)")
 	stringFlag(fs, getenv, &late, "late-window", "PORTICO_ANALYTICS_LATE_WINDOW", analytics.DefaultLateWindow.String(), "how old a beacon's event time may be (`duration`)")
 	stringFlag(fs, getenv, &countryHeader, "country-header", "PORTICO_ANALYTICS_COUNTRY_HEADER", analyticshttp.DefaultCountryHeader, "request `header` holding the viewer's country, set by the edge")
 	stringFlag(fs, getenv, &ispHeader, "isp-header", "PORTICO_ANALYTICS_ISP_HEADER", analyticshttp.DefaultISPHeader, "request `header` holding the viewer's ISP, set by the edge")
+	stringFlag(fs, getenv, &natsURL, "nats-url", "PORTICO_ANALYTICS_NATS_URL", "", "NATS `URL` (JetStream): accepted beacons are published to a stream and written by --nats-writers consumers, here or in other replicas; unset, they are written to the database directly")
+	stringFlag(fs, getenv, &natsStream, "nats-stream", "PORTICO_ANALYTICS_NATS_STREAM", analyticsnats.DefaultStream, "with --nats-url, the JetStream stream `name` (letters, digits, '-', '_'); deployments sharing a NATS server need one each")
+	stringFlag(fs, getenv, &natsWriters, "nats-writers", "PORTICO_ANALYTICS_NATS_WRITERS", "1", "with --nats-url, how many stream consumers this replica runs (`n`; 0: it only publishes)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -77,7 +92,13 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	if err != nil {
 		return fail(err)
 	}
-	o := analyticsOptions{configsURL: configsURL, countryHeader: countryHeader, ispHeader: ispHeader}
+	o := analyticsOptions{configsURL: configsURL, countryHeader: countryHeader, ispHeader: ispHeader, natsURL: natsURL}
+	if o.natsWriters, err = strconv.Atoi(natsWriters); err != nil || o.natsWriters < 0 || o.natsWriters > 64 {
+		return fail(fmt.Errorf("--nats-writers: %q is not a number from 0 to 64", natsWriters))
+	}
+	if o.natsStream = natsStream; !validStreamName(natsStream) {
+		return fail(fmt.Errorf("--nats-stream: %q is not 1 to 64 letters, digits, '-' or '_'", natsStream))
+	}
 	if configsURL == "" || configsTokenFile == "" {
 		return fail(errors.New("--configs-url and --configs-token-file are required: delivery keys are resolved at the configs service"))
 	}
@@ -110,6 +131,24 @@ type analyticsOptions struct {
 	configsClient            *http.Client
 	rawRetention, lateWindow time.Duration
 	countryHeader, ispHeader string
+	// natsURL, when set, routes accepted beacons through JetStream, and
+	// natsWriters consumers run in this process.
+	natsURL, natsStream string
+	natsWriters         int
+}
+
+// validStreamName reports whether s can name a JetStream stream (and a
+// subject token): 1 to 64 letters, digits, '-' and '_'.
+func validStreamName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // analyticsBuild returns the build function of the analytics service.
@@ -123,7 +162,17 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 		if err != nil {
 			return serviceParts{}, err
 		}
-		svc := analytics.NewService(store, analyticshttp.NewResolver(keys),
+		var ingestStore analytics.Store = store
+		var background []func(context.Context)
+		if o.natsURL != "" {
+			pub, writers, err := analyticsStream(ctx, o, store, d)
+			if err != nil {
+				return serviceParts{}, err
+			}
+			ingestStore = analyticsnats.NewPublishingStore(pub, store)
+			background = writers
+		}
+		svc := analytics.NewService(ingestStore, analyticshttp.NewResolver(keys),
 			analytics.WithRawRetention(o.rawRetention), analytics.WithLateWindow(o.lateWindow), analytics.WithLogger(d.logger))
 		h, err := analyticshttp.NewHandler(svc, analyticshttp.Options{
 			Verifier: d.verifier, Workload: d.workload, Logger: d.logger,
@@ -133,7 +182,86 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 			return serviceParts{}, err
 		}
 		maintain := func(ctx context.Context) { maintainAnalytics(ctx, store, svc, d.logger) }
-		return serviceParts{handler: h, background: []func(context.Context){maintain}}, nil
+		return serviceParts{handler: h, background: append(background, maintain)}, nil
+	}
+}
+
+// analyticsStream connects to NATS, provisions the beacon stream and
+// returns its publisher and the runs of this replica's writers; the
+// connection is drained when the last of them ends (or at once, with no
+// writer, when the service stops).
+func analyticsStream(ctx context.Context, o analyticsOptions, store analytics.Store, d serviceDeps) (*analyticsnats.Publisher, []func(context.Context), error) {
+	nc, err := nats.Connect(o.natsURL, nats.Name("portico-analytics"), nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--nats-url: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	d.health.AddCheck("nats", func(context.Context) error {
+		if !nc.IsConnected() {
+			return errors.New("not connected to NATS")
+		}
+		return nil
+	})
+	no := analyticsnats.Options{Stream: o.natsStream, Logger: d.logger, Metrics: streamMetrics(d.registry)}
+	if o.natsStream != analyticsnats.DefaultStream {
+		// Another stream, other subjects: streams may not share them.
+		no.SubjectPrefix = "portico.analytics." + strings.ToLower(o.natsStream)
+	}
+	pub, err := analyticsnats.NewPublisher(ctx, js, no)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("beacon stream: %w", err)
+	}
+	var wg sync.WaitGroup
+	runs := make([]func(context.Context), 0, o.natsWriters+1)
+	for range o.natsWriters {
+		w, err := analyticsnats.NewWriter(ctx, js, store, no)
+		if err != nil {
+			nc.Close()
+			return nil, nil, fmt.Errorf("beacon stream writer: %w", err)
+		}
+		wg.Add(1)
+		runs = append(runs, func(ctx context.Context) {
+			defer wg.Done()
+			if err := w.Run(ctx); err != nil {
+				d.logger.Error("beacon stream writer stopped", slog.String("error", err.Error()))
+			}
+		})
+	}
+	runs = append(runs, func(ctx context.Context) {
+		<-ctx.Done()
+		wg.Wait()
+		nc.Drain()
+	})
+	return pub, runs, nil
+}
+
+// streamMetrics counts what the beacon stream does, as Prometheus
+// counters in reg.
+func streamMetrics(reg prometheus.Registerer) analyticsnats.Metrics {
+	published := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_analytics_stream_published_beacons_total",
+		Help: "Beacons published to the stream, by whether the stream had the message already (a retried publish)."}, []string{"duplicate"})
+	consumed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_analytics_stream_consumed_beacons_total",
+		Help: "Beacons the stream's writers inserted, by outcome: stored now, or already stored."}, []string{"outcome"})
+	redelivered := prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_analytics_stream_redelivered_messages_total",
+		Help: "Stream messages delivered again (after a nak, an ack wait or a writer's crash)."})
+	failed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_analytics_stream_failures_total",
+		Help: "Stream messages or batches that failed, by stage: publish, decode, store, ack."}, []string{"stage"})
+	reg.MustRegister(published, consumed, redelivered, failed)
+	return analyticsnats.Metrics{
+		Published: func(beacons int, duplicate bool) {
+			published.WithLabelValues(strconv.FormatBool(duplicate)).Add(float64(beacons))
+		},
+		Consumed: func(_, stored, duplicates int) {
+			consumed.WithLabelValues("stored").Add(float64(stored))
+			consumed.WithLabelValues("duplicate").Add(float64(duplicates))
+		},
+		Redelivered: func(messages int) { redelivered.Add(float64(messages)) },
+		Failed:      func(stage string, n int) { failed.WithLabelValues(stage).Add(float64(n)) },
 	}
 }
 
