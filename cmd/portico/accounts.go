@@ -149,6 +149,8 @@ type accountsOptions struct {
 	// staffOwner, when set, owns the staff organization.
 	staffOwner string
 	logger     *slog.Logger
+	// onService, when set, is given the service (portico all --demo).
+	onService func(*accounts.Service)
 }
 
 // accountsBuild returns the build function of the accounts service.
@@ -168,6 +170,9 @@ func accountsBuild(o accountsOptions) func(context.Context, serviceDeps) (servic
 			opts = append(opts, accounts.WithIdentityProvisioner(authclient.New(o.authURL, o.authClient)))
 		}
 		svc := accounts.NewService(store, opts...)
+		if o.onService != nil {
+			o.onService(svc)
+		}
 		if o.staffOwner != "" {
 			org, err := svc.BootstrapStaff(ctx, defaultStaffOrgName, defaultStaffOrgSlug, o.staffOwner)
 			if err != nil {

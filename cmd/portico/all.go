@@ -17,6 +17,7 @@ import (
 	"github.com/portico-gw/portico/internal/analytics"
 	"github.com/portico-gw/portico/internal/analytics/analyticshttp"
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/configs"
 	"github.com/portico-gw/portico/internal/configs/configshttp"
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/platform/identity"
@@ -93,6 +94,8 @@ type allShared struct {
 	// adminID is the first administrator's identity, which auth knows
 	// and accounts makes an owner of the staff organization.
 	adminID string
+	// demo are the services, for --demo.
+	demo demoServices
 }
 
 // startedService is a service that listens and waits to serve.
@@ -128,6 +131,11 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	stringFlag(fs, getenv, &publicURL, "public-url", "PORTICO_PUBLIC_URL", "", "the `URL` clients reach the gateway at, the tokens' issuer; default http:// plus the gateway's address")
 	stringFlag(fs, getenv, &gatewayConfig, "gateway-config", "PORTICO_GATEWAY_CONFIG", "", "gateway configuration `file` to run instead of the built-in one; it may use the built-in one's variables")
 	printConfig := fs.Bool("print-gateway-config", false, "print the built-in gateway configuration and exit")
+	var demo bool
+	if err := boolFlag(fs, getenv, &demo, "demo", "PORTICO_DEMO", "on the first start, create a demo customer organization (Acme Streaming) with two members, two integrations and a day of viewing traffic"); err != nil {
+		fmt.Fprintln(stderr, "portico all:", err)
+		return 2
+	}
 	stringFlag(fs, getenv, &logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
 	stringFlag(fs, getenv, &logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -242,6 +250,20 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	}
 	printBox(stdout, append(lines, "", "Data directory: "+dataDir))
 
+	if demo {
+		// Beside the serving: the traffic goes through analytics' key
+		// resolution at configs, over loopback.
+		d := o.shared.demo
+		d.adminID = o.shared.adminID
+		go func() {
+			r, err := seedDemo(ctx, d, logger.With("component", "demo"))
+			if err != nil && ctx.Err() == nil {
+				logger.Error("demo not created", slog.String("error", err.Error()))
+			}
+			printDemo(stdout, r)
+		}()
+	}
+
 	gwLogger := logger.With("component", "gateway")
 	gwOpts := gatewayOptions{ln: gwHold, authWorkloadToken: issuer.Source(workload.Gateway, workload.Auth)}
 	services = append([]allService{{name: "workload-issuer"}}, services...)
@@ -308,6 +330,7 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 	}
 	a.announce()
 	o.shared.adminID = a.bootstrap.identityID
+	o.shared.demo.auth = a.svc
 	lines := a.bootstrap.lines("")
 	return &startedService{serve: a.serve, close: a.close, banner: lines[2:]}, nil
 }
@@ -341,6 +364,7 @@ func startAllAccounts(ctx context.Context, ln net.Listener, o allOptions) (*star
 	ao := accountsOptions{
 		authURL: o.urls["auth"], authClient: workloadClient(o.workload.Source(workload.Accounts, workload.Auth)),
 		invitationTTL: accounts.DefaultInvitationTTL, staffOwner: o.shared.adminID, logger: logger,
+		onService: func(svc *accounts.Service) { o.shared.demo.accounts = svc },
 	}
 	if ao.acceptURL, err = parseAcceptURL(strings.TrimSuffix(o.publicURL, "/") + "/accept-invitation"); err != nil {
 		ln.Close()
@@ -388,7 +412,8 @@ func startAllConfigs(ctx context.Context, ln net.Listener, o allOptions) (*start
 		ln.Close()
 		return nil, err
 	}
-	c, err := startService(ctx, s, logger, configsBuild(configsOptions{pollInterval: configshttp.DefaultPollInterval}))
+	c, err := startService(ctx, s, logger, configsBuild(configsOptions{pollInterval: configshttp.DefaultPollInterval,
+		onService: func(svc *configs.Service) { o.shared.demo.configs = svc }}))
 	if err != nil {
 		return nil, err
 	}
@@ -409,6 +434,7 @@ func startAllAnalytics(ctx context.Context, ln net.Listener, o allOptions) (*sta
 		configsURL: o.urls["configs"], configsClient: workloadClient(o.workload.Source(workload.Analytics, workload.Configs)),
 		rawRetention: analytics.DefaultRawRetention, lateWindow: analytics.DefaultLateWindow,
 		countryHeader: analyticshttp.DefaultCountryHeader, ispHeader: analyticshttp.DefaultISPHeader,
+		onService: func(svc *analytics.Service) { o.shared.demo.analytics = svc },
 	}))
 	if err != nil {
 		return nil, err

@@ -135,6 +135,8 @@ type analyticsOptions struct {
 	// natsWriters consumers run in this process.
 	natsURL, natsStream string
 	natsWriters         int
+	// onService, when set, is given the service (portico all --demo).
+	onService func(*analytics.Service)
 }
 
 // validStreamName reports whether s can name a JetStream stream (and a
@@ -174,6 +176,9 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 		}
 		svc := analytics.NewService(ingestStore, analyticshttp.NewResolver(keys),
 			analytics.WithRawRetention(o.rawRetention), analytics.WithLateWindow(o.lateWindow), analytics.WithLogger(d.logger))
+		if o.onService != nil {
+			o.onService(svc)
+		}
 		h, err := analyticshttp.NewHandler(svc, analyticshttp.Options{
 			Verifier: d.verifier, Workload: d.workload, Logger: d.logger,
 			CountryHeader: o.countryHeader, ISPHeader: o.ispHeader,

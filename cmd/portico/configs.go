@@ -85,6 +85,8 @@ func runConfigs(ctx context.Context, args []string, getenv env, stdout, stderr i
 // configsOptions are the configs service's own settings.
 type configsOptions struct {
 	pollInterval time.Duration
+	// onService, when set, is given the service (portico all --demo).
+	onService func(*configs.Service)
 }
 
 // configsBuild returns the build function of the configs service.
@@ -95,6 +97,9 @@ func configsBuild(o configsOptions) func(context.Context, serviceDeps) (serviceP
 			return serviceParts{}, err
 		}
 		svc := configs.NewService(store, configs.WithLogger(d.logger))
+		if o.onService != nil {
+			o.onService(svc)
+		}
 		h, err := configshttp.NewHandler(svc, configshttp.Options{
 			Verifier: d.verifier, Workload: d.workload, Logger: d.logger, PollInterval: o.pollInterval,
 		})

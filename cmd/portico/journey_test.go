@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,45 @@ func TestAllCustomerJourney(t *testing.T) {
 	// The internal delivery-key lookup is not reachable from outside.
 	if status, _, _ := call(t, anon, http.MethodGet, gw+"/internal/v1/delivery-keys/"+in.DeliveryKey, ""); status != http.StatusNotFound {
 		t.Errorf("internal delivery-key lookup through the gateway = %d, want 404", status)
+	}
+}
+
+// TestAllDemo: portico all --demo makes, on its first start, a customer
+// organization whose members can sign in through the gateway and see a
+// day of traffic.
+func TestAllDemo(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	p, stdout := mustStartEnv(t, []string{"PORTICO_ADMIN_PASSWORD=correct horse battery staple"},
+		"all", "--demo", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", data)
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(stdout.String(), "Demo organization") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no demo after 3 minutes:\n%s", stdout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	gw := p.url("public", "")
+	m := regexp.MustCompile(`password: (\S+) \(both`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no demo password in:\n%s", stdout)
+	}
+	password := m[1]
+	viewer, _ := mustLogin(t, gw, demoViewer, password)
+	var me struct {
+		Orgs []struct{ ID, Role string }
+	}
+	mustCall(t, viewer, http.StatusOK, &me, http.MethodGet, gw+"/v1/me", "")
+	if len(me.Orgs) != 1 || me.Orgs[0].Role != "viewer" {
+		t.Fatalf("demo viewer's /v1/me = %+v, want a viewer of one organization", me)
+	}
+	var overall struct {
+		Data struct {
+			Value float64 `json:"value"`
+		} `json:"data"`
+	}
+	mustCall(t, viewer, http.StatusOK, &overall, http.MethodGet,
+		gw+"/v1/orgs/"+me.Orgs[0].ID+"/analytics/overall?metric=viewers&timeframe[]=24h", "")
+	if overall.Data.Value < 100 {
+		t.Errorf("demo viewers over a day = %v, want a living dashboard", overall.Data.Value)
 	}
 }
