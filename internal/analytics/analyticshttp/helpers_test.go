@@ -115,9 +115,18 @@ func newEnvResolving(tb testing.TB, o Options, resolver analytics.KeyResolver) *
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
-	discard := slog.New(slog.DiscardHandler)
 	clock := func() time.Time { return testNow }
-	svc := analytics.NewService(store, resolver, analytics.WithClock(clock), analytics.WithLogger(discard))
+	svc := analytics.NewService(store, resolver, analytics.WithClock(clock), analytics.WithLogger(slog.New(slog.DiscardHandler)))
+	o.Now = clock
+	h, signer := newSignedHandler(tb, svc, o)
+	return &env{svc: svc, h: h, signer: signer, api: loadOpenAPI(tb)}
+}
+
+// newSignedHandler returns a Handler of svc with o, whose verifier
+// trusts a new key, and the signer of internal tokens with that key.
+func newSignedHandler(tb testing.TB, svc *analytics.Service, o Options) (*Handler, jose.Signer) {
+	tb.Helper()
+	discard := slog.New(slog.DiscardHandler)
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatalf("key: %v", err)
@@ -135,12 +144,12 @@ func newEnvResolving(tb testing.TB, o Options, resolver analytics.KeyResolver) *
 	if err != nil {
 		tb.Fatalf("verifier: %v", err)
 	}
-	o.Verifier, o.Logger, o.Now = v, discard, clock
+	o.Verifier, o.Logger = v, discard
 	h, err := NewHandler(svc, o)
 	if err != nil {
 		tb.Fatalf("handler: %v", err)
 	}
-	return &env{svc: svc, h: h, signer: signer, api: loadOpenAPI(tb)}
+	return h, signer
 }
 
 // sign returns an internal token of c, completed with the registered

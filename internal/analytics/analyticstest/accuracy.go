@@ -50,6 +50,16 @@ func Seed(t *testing.T) uint64 {
 	return DefaultSeed
 }
 
+// Querier is what the accuracy test asks its questions of: a
+// *analytics.Service, or a client of the HTTP API over one.
+type Querier interface {
+	Overall(ctx context.Context, p analytics.Principal, q analytics.Query) (analytics.Value, error)
+	Timeseries(ctx context.Context, p analytics.Principal, q analytics.Query) ([]analytics.Point, error)
+	Breakdown(ctx context.Context, p analytics.Principal, q analytics.Query) (analytics.BreakdownPage, error)
+	DimensionValues(ctx context.Context, p analytics.Principal, q analytics.Query, d analytics.Dimension) ([]analytics.DimensionValue, error)
+	IntegrationUsage(ctx context.Context, p analytics.Principal, q analytics.Query) ([]analytics.Usage, error)
+}
+
 // RunAccuracy generates random traffic, ingests it through
 // Service.Ingest into the store open returns (several batches at once,
 // as replicas would), checks every batch's outcome, then asks every
@@ -58,6 +68,19 @@ func Seed(t *testing.T) uint64 {
 // and sequence): exactly, and, on a second Service that counts viewers
 // from sketches only, within the sketches' documented bound.
 func RunAccuracy(t *testing.T, open func(t *testing.T) analytics.Store) {
+	RunAccuracyVia(t, open, nil)
+}
+
+// RunAccuracyVia is RunAccuracy asking its questions of what via makes
+// of each Service (whose clock reads now), such as a client of the HTTP
+// API; nil asks the Service itself. The principal the test passes is
+// staff; via's querier may speak for any caller who may read every
+// organization.
+func RunAccuracyVia(t *testing.T, open func(t *testing.T) analytics.Store,
+	via func(t *testing.T, svc *analytics.Service, now time.Time) Querier) {
+	if via == nil {
+		via = func(_ *testing.T, svc *analytics.Service, _ time.Time) Querier { return svc }
+	}
 	seed := Seed(t)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -73,6 +96,7 @@ func RunAccuracy(t *testing.T, open func(t *testing.T) analytics.Store) {
 			exact := analytics.NewService(store, testIntegrations, analytics.WithClock(func() time.Time { return sc.Now }))
 			sketch := analytics.NewService(store, testIntegrations, analytics.WithClock(func() time.Time { return sc.Now }),
 				analytics.WithRawRetention(time.Nanosecond))
+			exactQ, sketchQ := via(t, exact, sc.Now), via(t, sketch, sc.Now)
 			for _, zone := range sc.Zones {
 				loc, err := time.LoadLocation(zone)
 				if err != nil {
@@ -80,10 +104,10 @@ func RunAccuracy(t *testing.T, open func(t *testing.T) analytics.Store) {
 				}
 				first := zone == sc.Zones[0]
 				t.Run(zone, func(t *testing.T) {
-					checkQueries(t, exact, m, "org_a", sc.Now, loc, false)
+					checkQueries(t, exactQ, m, "org_a", sc.Now, loc, false)
 					if first { // the other organization, and sketches, in one zone per scenario
-						checkQueries(t, exact, m, "org_b", sc.Now, loc, false)
-						checkQueries(t, sketch, m, "org_a", sc.Now, loc, true)
+						checkQueries(t, exactQ, m, "org_b", sc.Now, loc, false)
+						checkQueries(t, sketchQ, m, "org_a", sc.Now, loc, true)
 					}
 				})
 			}

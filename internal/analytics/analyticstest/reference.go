@@ -56,7 +56,7 @@ func edges(from, to time.Time, g analytics.Granularity, loc *time.Location) []ti
 // checkQueries asks svc every metric in every shape over org's data and
 // compares with the recomputation from m; sketch says that svc counts
 // viewers from sketches.
-func checkQueries(t *testing.T, svc *analytics.Service, m *model, org string, now time.Time, loc *time.Location, sketch bool) {
+func checkQueries(t *testing.T, svc Querier, m *model, org string, now time.Time, loc *time.Location, sketch bool) {
 	t.Helper()
 	var own []analytics.Ingested
 	for _, b := range m.beacons {
@@ -131,7 +131,7 @@ func checkQueries(t *testing.T, svc *analytics.Service, m *model, org string, no
 
 // checkBreakdown compares a breakdown, read page by page, with the
 // recomputation.
-func checkBreakdown(t *testing.T, svc *analytics.Service, base analytics.Query, r analytics.Range, d analytics.Dimension,
+func checkBreakdown(t *testing.T, svc Querier, base analytics.Query, r analytics.Range, d analytics.Dimension,
 	bs []analytics.Ingested, sketch bool, name string) {
 	t.Helper()
 	groups := map[string][]analytics.Ingested{}
@@ -182,7 +182,7 @@ func checkBreakdown(t *testing.T, svc *analytics.Service, base analytics.Query, 
 
 // checkUsageAndValues compares the integration usage and the dimension
 // values with the recomputation.
-func checkUsageAndValues(t *testing.T, svc *analytics.Service, org string, r analytics.Range, bs []analytics.Ingested) {
+func checkUsageAndValues(t *testing.T, svc Querier, org string, r analytics.Range, bs []analytics.Ingested) {
 	t.Helper()
 	q := analytics.Query{OrgID: org, From: r.From, To: r.To, Limit: 1000}
 	usage, err := svc.IntegrationUsage(context.Background(), reader, q)
