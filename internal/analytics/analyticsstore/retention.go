@@ -120,6 +120,7 @@ func (s *Store) dropPartitionsBefore(ctx context.Context, t time.Time) error {
 		return fmt.Errorf("list raw partitions: %w", err)
 	}
 	slices.Sort(names)
+	dropped := false
 	for _, n := range names {
 		date, ok := strings.CutPrefix(n, "beacons_p")
 		d, err := time.Parse("20060102", date)
@@ -132,6 +133,16 @@ func (s *Store) dropPartitionsBefore(ctx context.Context, t time.Time) error {
 		s.mu.Lock()
 		delete(s.partitions, dayNumber(d))
 		s.mu.Unlock()
+		dropped = true
+	}
+	if !dropped {
+		return nil
+	}
+	// The keys of the dropped days go too, so that a beacon of those days
+	// is new again, as it is on SQLite. A failure here leaves keys that
+	// the next drop deletes.
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM beacon_keys WHERE day < $1", dayNumber(t)); err != nil {
+		return fmt.Errorf("delete keys of dropped raw partitions: %w", err)
 	}
 	return nil
 }

@@ -1,50 +1,76 @@
 package analyticsstore
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/portico-gw/portico/internal/analytics"
 )
 
-// lockNamespace prefixes the organization in the name of the advisory
-// lock that serialises its batches (hashed to 64 bits by PostgreSQL).
-const lockNamespace = "portico-analytics-ingest:"
-
-const createStaging = `CREATE TEMP TABLE IF NOT EXISTS beacons_staging (LIKE beacons) ON COMMIT DELETE ROWS`
-
-// insertMoved moves the staged beacons whose keys no partition holds yet,
-// in key order, returning their keys. The advisory lock taken before it
-// makes the NOT EXISTS see every committed beacon of the organization.
-var insertMoved = `INSERT INTO beacons (` + strings.Join(rawColumns, ", ") + `)
-SELECT ` + strings.Join(rawColumns, ", ") + ` FROM beacons_staging s
-WHERE NOT EXISTS (SELECT 1 FROM beacons b
-	WHERE b.org_id = s.org_id AND b.session_id = s.session_id AND b.sequence = s.sequence)
-ORDER BY org_id, session_id, sequence
-ON CONFLICT DO NOTHING
+// insertNew records the keys of a batch in beacon_keys and stores the
+// beacons whose keys were new, returning their keys. Parameters $1 to $21
+// are arrays of the raw columns, sorted by key, $22 the event days.
+//
+// The keys are inserted plainly, those already committed left out first:
+// INSERT ... ON CONFLICT DO NOTHING, which would also skip the keys of
+// concurrent transactions, costs twice as much here (a speculative
+// insertion per key), and that insert was most of a batch's time. A key
+// another transaction is inserting makes this one wait for it, then fail
+// with a unique violation if it committed; the batch is then tried again
+// (insertPostgres), and the retry sees the key. Sorted keys make such
+// waits deadlock-free.
+var insertNew = `WITH new AS (
+	INSERT INTO beacon_keys (org_id, session_id, sequence, day)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $22::integer[]) AS k(org_id, session_id, sequence, day)
+	WHERE NOT EXISTS (SELECT 1 FROM beacon_keys b
+		WHERE b.org_id = k.org_id AND b.session_id = k.session_id AND b.sequence = k.sequence)
+	RETURNING org_id, session_id, sequence)
+INSERT INTO beacons (` + strings.Join(rawColumns, ", ") + `)
+SELECT u.* FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+	$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[],
+	$16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[], $21::bigint[])
+	AS u(` + strings.Join(rawColumns, ", ") + `)
+WHERE (u.org_id COLLATE "C", u.session_id COLLATE "C", u.sequence) IN (SELECT * FROM new)
 RETURNING org_id, session_id, sequence`
 
-const rollupKeyColumns = "org_id, bucket, integration_id, content_id, stream_type, platform, country, isp"
+// raceRetries is how many times a batch is tried when it raced another
+// transaction: a unique violation on a key the other committed first
+// (see insertNew), or a deadlock, which needs a rollup row created by a
+// third batch between two steps of a second one. Each retry sees what
+// the winner committed, so one retry per concurrent writer of the same
+// beacons is enough.
+const raceRetries = 8
 
-const unnestKeys = `unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-	AS k(org_id, bucket, integration_id, content_id, stream_type, platform, country, isp)`
+// retryable reports whether err is a lost race that a new transaction
+// resolves.
+func retryable(err error) bool {
+	e, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (e.Code == "23505" && e.TableName == "beacon_keys" || e.Code == "40P01")
+}
 
 func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested) ([]analytics.Ingested, error) {
-	var orgs []string
+	days := map[int64]bool{}
 	for i := range beacons {
-		if err := s.ensurePartition(ctx, dayNumber(beacons[i].Time)); err != nil {
+		days[dayNumber(beacons[i].Time)] = true
+	}
+	for d := range days {
+		if err := s.ensurePartition(ctx, d); err != nil {
 			return nil, err
 		}
-		orgs = append(orgs, beacons[i].OrgID)
 	}
-	slices.Sort(orgs)
-	orgs = slices.Compact(orgs)
-
+	sorted := slices.Clone(beacons)
+	slices.SortFunc(sorted, func(x, y analytics.Ingested) int {
+		return cmp.Or(strings.Compare(x.OrgID, y.OrgID), strings.Compare(x.SessionID, y.SessionID),
+			cmp.Compare(x.Sequence, y.Sequence))
+	})
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("insert beacons: %w", err)
@@ -53,145 +79,190 @@ func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested
 	var stored []analytics.Ingested
 	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
-			for _, org := range orgs {
-				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, lockNamespace+org); err != nil {
-					return fmt.Errorf("lock organization: %w", err)
-				}
+		for try := 1; ; try++ {
+			err := pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
+				var err error
+				stored, err = insertBatch(ctx, tx, sorted)
+				return err
+			})
+			if try < raceRetries && retryable(err) {
+				continue
 			}
-			if _, err := tx.Exec(ctx, createStaging); err != nil {
-				return fmt.Errorf("create staging table: %w", err)
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"beacons_staging"}, rawColumns,
-				pgx.CopyFromSlice(len(beacons), func(i int) ([]any, error) { return beaconArgs(&beacons[i]), nil })); err != nil {
-				return fmt.Errorf("copy beacons: %w", err)
-			}
-			rows, err := tx.Query(ctx, insertMoved)
-			if err != nil {
-				return fmt.Errorf("insert beacons: %w", err)
-			}
-			keys := map[beaconKey]bool{}
-			var k beaconKey
-			if _, err := pgx.ForEachRow(rows, []any{&k.org, &k.session, &k.seq}, func() error {
-				keys[k] = true
-				return nil
-			}); err != nil {
-				return fmt.Errorf("insert beacons: %w", err)
-			}
-			stored = onlyKeys(beacons, keys)
-			for _, l := range analytics.Levels {
-				if err := upsertRollupsPostgres(ctx, tx, l, analytics.Rollups(l, stored)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+			return err
+		}
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case len(stored) == len(beacons):
+		return beacons, nil
+	}
+	// The stored beacons, in the caller's order.
+	keys := make(map[beaconKey]bool, len(stored))
+	for i := range stored {
+		keys[keyOf(&stored[i])] = true
+	}
+	return onlyKeys(beacons, keys), nil
+}
+
+// insertBatch stores the beacons (sorted by key, each key once) that are
+// new and adds them to the rollups of every level, in four round trips
+// when nothing races: the keys, raw rows and the lock of every rollup row
+// the batch touches go in one pipeline, on the bet that the whole batch is
+// new; the new rollup rows and the updates of the others in a second.
+// Sums are added in SQL; histograms and sketches are merged in Go with
+// the rows' locked values. A batch with duplicates reads its rows again
+// for the beacons actually stored (the rows stay locked, so this waits
+// for nothing). A rollup row another transaction created between the lock
+// and the insert is locked and merged in a third step.
+func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) ([]analytics.Ingested, error) {
+	writes := rollupWrites(beacons)
+	batch := &pgx.Batch{}
+	batch.Queue(insertNew, rawArrays(beacons)...)
+	queueLocks(batch, writes, nil)
+	res := tx.SendBatch(ctx, batch)
+	rows, err := res.Query()
+	if err != nil {
+		res.Close()
+		return nil, fmt.Errorf("insert beacons: %w", err)
+	}
+	keys := make(map[beaconKey]bool, len(beacons))
+	var k beaconKey
+	if _, err := pgx.ForEachRow(rows, []any{&k.org, &k.session, &k.seq}, func() error {
+		keys[k] = true
+		return nil
+	}); err != nil {
+		res.Close()
+		return nil, fmt.Errorf("insert beacons: %w", err)
+	}
+	if err := mergeLocked(res, writes, nil); err != nil {
+		return nil, err
+	}
+	stored := beacons
+	if len(keys) < len(beacons) {
+		stored = onlyKeys(beacons, keys)
+		if len(stored) == 0 {
+			return nil, nil
+		}
+		writes = rollupWrites(stored)
+		if err := lockAndMerge(ctx, tx, writes, nil); err != nil {
+			return nil, err
+		}
+	}
+
+	batch = &pgx.Batch{}
+	fresh := make([][]int, len(writes))
+	for li, w := range writes {
+		var held []int
+		for i := range w.rollups {
+			if w.held[i] {
+				held = append(held, i)
+			} else {
+				fresh[li] = append(fresh[li], i)
+			}
+		}
+		if len(fresh[li]) > 0 {
+			args, err := rollupRowArgs(w.rollups, fresh[li])
+			if err != nil {
+				return nil, err
+			}
+			batch.Queue(insertRollups(w.table), args...)
+		}
+		if len(held) > 0 {
+			args, err := rollupRowArgs(w.rollups, held)
+			if err != nil {
+				return nil, err
+			}
+			batch.Queue(updateRollups(w.table), args...)
+		}
+	}
+	res = tx.SendBatch(ctx, batch)
+	lost := make([][]int, len(writes))
+	for li, w := range writes {
+		if len(fresh[li]) > 0 {
+			created, err := scanKeys(res, w)
+			if err != nil {
+				res.Close()
+				return nil, fmt.Errorf("insert %s: %w", w.table, err)
+			}
+			for _, i := range fresh[li] {
+				if !created[i] {
+					lost[li] = append(lost[li], i)
+				}
+			}
+		}
+		if len(fresh[li]) < len(w.rollups) {
+			if _, err := res.Exec(); err != nil {
+				res.Close()
+				return nil, fmt.Errorf("update %s: %w", w.table, err)
+			}
+		}
+	}
+	if err := res.Close(); err != nil {
+		return nil, fmt.Errorf("write rollups: %w", err)
+	}
+	if !slices.ContainsFunc(lost, func(is []int) bool { return len(is) > 0 }) {
+		return stored, nil
+	}
+	// Another transaction created these rows after the lock: they are
+	// committed now (the insert waited for it), so lock, merge and update
+	// them like the others.
+	if err := lockAndMerge(ctx, tx, writes, lost); err != nil {
+		return nil, err
+	}
+	batch = &pgx.Batch{}
+	for li, w := range writes {
+		for _, i := range lost[li] {
+			if !w.held[i] {
+				return nil, fmt.Errorf("upsert %s: a rollup row was neither created nor found", w.table)
+			}
+		}
+		if len(lost[li]) > 0 {
+			args, err := rollupRowArgs(w.rollups, lost[li])
+			if err != nil {
+				return nil, err
+			}
+			batch.Queue(updateRollups(w.table), args...)
+		}
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("update rollups: %w", err)
 	}
 	return stored, nil
 }
 
-// upsertRollupsPostgres adds rollups to level l's rows: the existing rows
-// are read and locked with one statement, merged in Go, and written with
-// one.
-func upsertRollupsPostgres(ctx context.Context, tx pgx.Tx, l analytics.Level, rollups []analytics.Rollup) error {
-	if len(rollups) == 0 {
-		return nil
+// rawArrays returns the 22 parameters of insertNew for beacons.
+func rawArrays(beacons []analytics.Ingested) []any {
+	n := len(beacons)
+	var text [12][]string
+	var ints [9][]int64
+	for c := range text {
+		text[c] = make([]string, n)
 	}
-	table := rollupTable(l)
-	n := len(rollups)
-	var (
-		orgs, integ, content, st, pf, country, isp = make([]string, n), make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		buckets = make([]int64, n)
-	)
-	index := make(map[rowKey]int, n)
-	for i := range rollups {
-		k := &rollups[i].Key
-		orgs[i], buckets[i], integ[i], content[i] = k.OrgID, toDB(k.Bucket), k.IntegrationID, k.ContentID
-		st[i], pf[i], country[i], isp[i] = string(k.StreamType), string(k.Platform), k.Country, k.ISP
-		index[rowKeyOf(k)] = i
+	for c := range ints {
+		ints[c] = make([]int64, n)
 	}
-	rows, err := tx.Query(ctx, `SELECT `+prefixed("r.", rollupKeyColumns)+`, r.startup_hist, r.sessions, r.error_sessions
-		FROM `+table+` r JOIN `+unnestKeys+` USING (`+rollupKeyColumns+`)
-		ORDER BY `+prefixed("r.", rollupKeyColumns)+` FOR UPDATE OF r`,
-		orgs, buckets, integ, content, st, pf, country, isp)
-	if err != nil {
-		return fmt.Errorf("lock %s: %w", table, err)
-	}
-	var (
-		key                         analytics.RollupKey
-		bucket                      int64
-		stream, platform            string
-		hist, sessions, errSessions []byte
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&key.OrgID, &bucket, &key.IntegrationID, &key.ContentID, &stream, &platform,
-		&key.Country, &key.ISP, &hist, &sessions, &errSessions}, func() error {
-		key.Bucket, key.StreamType, key.Platform = fromDB(bucket), analytics.StreamType(stream), analytics.Platform(platform)
-		i, ok := index[rowKeyOf(&key)]
-		if !ok {
-			return fmt.Errorf("locked a row of %s that was not asked for", table)
+	days := make([]int32, n)
+	for i := range beacons {
+		b := &beacons[i]
+		for c, v := range [12]string{b.OrgID, b.SessionID, b.IntegrationID, b.ContentID, string(b.StreamType),
+			string(b.Platform), b.Country, b.ISP, b.Player, b.SDKVersion, string(b.Network), b.ErrorCode} {
+			text[c][i] = v
 		}
-		return mergeStored(&rollups[i], hist, sessions, errSessions)
-	}); err != nil {
-		return fmt.Errorf("lock %s: %w", table, err)
-	}
-
-	sums := make([][]int64, 9)
-	for j := range sums {
-		sums[j] = make([]int64, n)
-	}
-	hists, sk, esk := make([][]byte, n), make([][]byte, n), make([][]byte, n)
-	for i := range rollups {
-		r := &rollups[i]
-		s := &r.Sums
-		for j, v := range []int64{s.Beacons, s.CDNBytes, s.P2PBytes, s.UploadBytes, s.PlayedMS, s.BufferedMS,
-			s.Startups, s.StartupMSSum, s.ErrorBeacons} {
-			sums[j][i] = v
+		for c, v := range [9]int64{b.Sequence, toDB(b.Time), b.CDNBytes, b.P2PBytes, b.UploadBytes, b.PlayedMS,
+			b.BufferedMS, b.StartupMS, toDB(b.ReceivedAt)} {
+			ints[c][i] = v
 		}
-		hists[i] = encodeHist(&r.Startup)
-		if sk[i], err = encodeSketch(r.Sessions); err != nil {
-			return err
-		}
-		if esk[i], err = encodeSketch(r.ErrorSessions); err != nil {
-			return err
-		}
+		days[i] = int32(dayNumber(b.Time))
 	}
-	up := rollupUpsert(table)
-	up = up[:strings.Index(up, "VALUES")] + `SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
-	$5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
-	$13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bytea[], $19::bytea[], $20::bytea[])
-` + up[strings.Index(up, "ON CONFLICT"):]
-	args := []any{orgs, buckets, integ, content, st, pf, country, isp}
-	for _, c := range sums {
-		args = append(args, c)
+	// In rawColumns order: org, session, sequence, t, nine texts, six
+	// numbers, error code, received at; then the days.
+	args := []any{text[0], text[1], ints[0], ints[1]}
+	for c := 2; c < 11; c++ {
+		args = append(args, text[c])
 	}
-	args = append(args, hists, sk, esk)
-	if _, err := tx.Exec(ctx, up, args...); err != nil {
-		return fmt.Errorf("upsert %s: %w", table, err)
+	for c := 2; c < 8; c++ {
+		args = append(args, ints[c])
 	}
-	return nil
-}
-
-// prefixed returns the comma-separated columns each with prefix p.
-func prefixed(p, columns string) string {
-	parts := strings.Split(columns, ", ")
-	for i := range parts {
-		parts[i] = p + parts[i]
-	}
-	return strings.Join(parts, ", ")
-}
-
-// rowKey is a RollupKey usable as a map key whatever the representation
-// of its time.
-type rowKey struct {
-	org    string
-	bucket int64
-	dims   [6]string
-}
-
-func rowKeyOf(k *analytics.RollupKey) rowKey {
-	return rowKey{k.OrgID, toDB(k.Bucket), [6]string{k.IntegrationID, k.ContentID, string(k.StreamType), string(k.Platform), k.Country, k.ISP}}
+	return append(args, text[11], ints[8], days)
 }
