@@ -123,17 +123,7 @@ func runAccounts(ctx context.Context, args []string, getenv env, stdout, stderr 
 	if s.workload, err = f.workload.guard(workload.Accounts, logger); err != nil {
 		return fail(err)
 	}
-	c, err := startService(ctx, s, logger, accountsBuild(o))
-	if err != nil {
-		logger.Error("accounts did not start", slog.String("error", err.Error()))
-		return 1
-	}
-	c.announce()
-	if err := c.serve(ctx); err != nil {
-		logger.Error("accounts stopped", slog.String("error", err.Error()))
-		return 1
-	}
-	return 0
+	return runService(ctx, s, logger, accountsBuild(o))
 }
 
 // accountsOptions are the accounts service's own settings.

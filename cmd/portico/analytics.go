@@ -112,17 +112,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	if s.workload, err = f.workload.guard(workload.Analytics, logger); err != nil {
 		return fail(err)
 	}
-	c, err := startService(ctx, s, logger, analyticsBuild(o))
-	if err != nil {
-		logger.Error("analytics did not start", slog.String("error", err.Error()))
-		return 1
-	}
-	c.announce()
-	if err := c.serve(ctx); err != nil {
-		logger.Error("analytics stopped", slog.String("error", err.Error()))
-		return 1
-	}
-	return 0
+	return runService(ctx, s, logger, analyticsBuild(o))
 }
 
 // analyticsOptions are the analytics service's own settings.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/portico-gw/portico/internal/configs"
@@ -69,17 +68,7 @@ func runConfigs(ctx context.Context, args []string, getenv env, stdout, stderr i
 		fmt.Fprintln(stderr, "portico configs:", err)
 		return 1
 	}
-	c, err := startService(ctx, s, logger, configsBuild(configsOptions{pollInterval: every}))
-	if err != nil {
-		logger.Error("configs did not start", slog.String("error", err.Error()))
-		return 1
-	}
-	c.announce()
-	if err := c.serve(ctx); err != nil {
-		logger.Error("configs stopped", slog.String("error", err.Error()))
-		return 1
-	}
-	return 0
+	return runService(ctx, s, logger, configsBuild(configsOptions{pollInterval: every}))
 }
 
 // configsOptions are the configs service's own settings.

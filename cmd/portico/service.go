@@ -190,6 +190,23 @@ func startService(ctx context.Context, s serviceSettings, logger *slog.Logger,
 	return c, nil
 }
 
+// runService starts a service alone (portico accounts, configs,
+// analytics), serves it until ctx ends and returns the exit code.
+func runService(ctx context.Context, s serviceSettings, logger *slog.Logger,
+	build func(ctx context.Context, d serviceDeps) (serviceParts, error)) int {
+	c, err := startService(ctx, s, logger, build)
+	if err != nil {
+		logger.Error(s.name+" did not start", slog.String("error", err.Error()))
+		return 1
+	}
+	c.announce()
+	if err := c.serve(ctx); err != nil {
+		logger.Error(s.name+" stopped", slog.String("error", err.Error()))
+		return 1
+	}
+	return 0
+}
+
 // announce logs the listeners' addresses.
 func (c *serviceComponent) announce() {
 	for _, sv := range c.servers {
