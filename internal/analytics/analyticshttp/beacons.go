@@ -14,10 +14,16 @@ import (
 
 // Request headers of a beacon batch.
 const (
-	// DeliveryKeyHeader carries the integration's delivery key. A header,
-	// not a query parameter, so that keys stay out of the access logs of
-	// every proxy on the way, which record URLs.
+	// DeliveryKeyHeader carries the integration's delivery key. A header
+	// is preferred to the query parameter DeliveryKeyParam, which only
+	// navigator.sendBeacon needs (it sets no header): URLs are recorded by
+	// every proxy's access log on the way. The key is public (players
+	// embed it), so neither leaks a secret.
 	DeliveryKeyHeader = "Portico-Delivery-Key"
+	// DeliveryKeyParam is the query parameter that carries the delivery
+	// key when DeliveryKeyHeader is absent, as from a page being closed
+	// that sends its last beacons with navigator.sendBeacon.
+	DeliveryKeyParam = "key"
 	// BundleIDHeader carries an app's bundle id: an app sends no Origin.
 	BundleIDHeader = "Portico-Bundle-Id"
 )
@@ -65,7 +71,10 @@ func (h *Handler) postBeacons(w http.ResponseWriter, r *http.Request) {
 	hd["Vary"] = varyOrigin
 	key := r.Header.Get(DeliveryKeyHeader)
 	if key == "" {
-		h.fail(w, r, problem.BadRequest("Send the integration's delivery key in the "+DeliveryKeyHeader+" header."))
+		key = r.URL.Query().Get(DeliveryKeyParam)
+	}
+	if key == "" {
+		h.fail(w, r, problem.BadRequest("Send the integration's delivery key in the "+DeliveryKeyHeader+" header (or, from navigator.sendBeacon, the "+DeliveryKeyParam+" query parameter)."))
 		return
 	}
 	body, err := h.readBatch(w, r)
@@ -130,13 +139,14 @@ func (h *Handler) preflightBeacons(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// readBatch reads the body of a batch: application/json of at most
-// MaxBodyBytes.
+// readBatch reads the body of a batch: application/json, or text/plain
+// (what navigator.sendBeacon sends a string as; the body is the same JSON
+// document), of at most MaxBodyBytes.
 func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
+	if err != nil || (mt != "application/json" && mt != "text/plain") {
 		return nil, problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-			"The body must be application/json.")
+			"The body must be application/json (or text/plain holding the same JSON, from navigator.sendBeacon).")
 	}
 	if r.ContentLength > h.o.MaxBodyBytes {
 		return nil, problem.BodyTooLarge("The body is larger than the service accepts.")

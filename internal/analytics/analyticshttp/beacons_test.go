@@ -134,7 +134,7 @@ func TestPostBeaconsMalformedRequests(t *testing.T) {
 		slug, reason string
 	}{
 		{"no key", req{body: good, header: map[string]string{"Origin": allowedOrigin}}, http.StatusBadRequest, "bad-request", ""},
-		{"text body", req{body: good, header: map[string]string{DeliveryKeyHeader: keyA1, "Content-Type": "text/plain"}},
+		{"form body", req{body: good, header: map[string]string{DeliveryKeyHeader: keyA1, "Content-Type": "application/x-www-form-urlencoded"}},
 			http.StatusUnsupportedMediaType, "unsupported-media-type", ""},
 		{"no content type", req{body: good, header: map[string]string{DeliveryKeyHeader: keyA1, "Content-Type": ""}},
 			http.StatusUnsupportedMediaType, "unsupported-media-type", ""},
@@ -245,5 +245,23 @@ func TestBeaconIndexes(t *testing.T) {
 		if got := beaconIndexes(c.n, c.refused); !slices.Equal(got, c.want) {
 			t.Errorf("%d beacons, refused %v: got %v, want %v", c.n, c.refused, got, c.want)
 		}
+	}
+}
+
+// TestPostBeaconsSendBeacon: a page being closed sends its last beacons
+// with navigator.sendBeacon, which sets no header: the key comes in the
+// query, the same JSON as text/plain; the Origin is checked as always.
+func TestPostBeaconsSendBeacon(t *testing.T) {
+	e := newEnv(t, Options{})
+	body := batch(beacon{session: "s1", seq: 0, at: testNow}, beacon{session: "s1", seq: 1, at: testNow})
+	send := func(origin string) response {
+		return e.send(t, req{method: "POST", path: "/v1/beacons?" + DeliveryKeyParam + "=" + keyA1, body: body,
+			header: map[string]string{"Content-Type": "text/plain;charset=UTF-8", "Origin": origin}})
+	}
+	wantProblem(t, "another site", send("https://evil.example"), http.StatusForbidden, ProblemBeaconsRefused, "origin-not-allowed")
+	r := send(allowedOrigin)
+	wantStatus(t, "sendBeacon", r, http.StatusOK)
+	if r.body["accepted"] != 2.0 {
+		t.Errorf("sendBeacon: got %s, want both beacons stored", r.raw)
 	}
 }
