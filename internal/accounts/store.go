@@ -117,6 +117,10 @@ type Store interface {
 	// ErrNotFound if the organization has no such invitation; ErrGone if
 	// it was accepted.
 	RevokeInvitation(ctx context.Context, orgID, id string, at time.Time) (Invitation, error)
+	// PruneInvitations deletes the invitations that ended before before:
+	// accepted or revoked then, or pending and expired then. It returns
+	// how many.
+	PruneInvitations(ctx context.Context, before time.Time) (int64, error)
 	// AcceptInvitation, in one transaction, makes a.IdentityID a member
 	// of the invitation's organization with its role, marks the
 	// invitation accepted, and stores a.DisplayName, when not empty, in

@@ -238,3 +238,15 @@ func (s *Store) AcceptInvitation(ctx context.Context, a accounts.InvitationAccep
 	}
 	return m, created, nil
 }
+
+// PruneInvitations implements accounts.Store.
+func (s *Store) PruneInvitations(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM invitations WHERE
+		(status = 'accepted' AND accepted_at < $1) OR
+		(status = 'revoked' AND revoked_at < $1) OR
+		(status = 'pending' AND expires_at < $1)`, toDB(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune invitations: %w", err)
+	}
+	return res.RowsAffected()
+}

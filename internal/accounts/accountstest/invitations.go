@@ -313,3 +313,45 @@ func testAcceptInvitationConcurrent(t *testing.T, s accounts.Store) {
 		t.Errorf("got %d members, want 1", len(p.Items))
 	}
 }
+
+func testPruneInvitations(t *testing.T, s accounts.Store) {
+	o := mustCreateOrg(t, s, "acme", t0)
+	pending := mustInvite(t, s, o, "pending@example.com", accounts.RoleViewer, t0)
+	revoked := mustInvite(t, s, o, "revoked@example.com", accounts.RoleViewer, t0)
+	_, err := s.RevokeInvitation(ctx(t), o.ID, revoked.ID, t0.Add(time.Hour))
+	mustNoErr(t, "revoke", err)
+	accepted := mustInvite(t, s, o, "accepted@example.com", accounts.RoleViewer, t0)
+	_, _, err = s.AcceptInvitation(ctx(t), accounts.InvitationAcceptance{InvitationID: accepted.ID, TokenHash: accepted.TokenHash,
+		IdentityID: "usr_accepted", At: t0.Add(2 * time.Hour)})
+	mustNoErr(t, "accept", err)
+
+	// Before anything ended, nothing goes.
+	n, err := s.PruneInvitations(ctx(t), t0.Add(time.Hour))
+	mustNoErr(t, "prune early", err)
+	if n != 0 {
+		t.Errorf("pruned %d invitations before any ended, want 0", n)
+	}
+	// After the revocation and the acceptance, not the pending one (it
+	// expires after seven days).
+	n, err = s.PruneInvitations(ctx(t), t0.Add(3*time.Hour))
+	mustNoErr(t, "prune ended", err)
+	if n != 2 {
+		t.Errorf("pruned %d, want the revoked and the accepted invitation", n)
+	}
+	for _, id := range []string{revoked.ID, accepted.ID} {
+		_, err := s.GetInvitation(ctx(t), o.ID, id)
+		wantErr(t, "pruned invitation", err, accounts.ErrNotFound)
+	}
+	if _, err := s.GetInvitation(ctx(t), o.ID, pending.ID); err != nil {
+		t.Errorf("pending invitation: %v", err)
+	}
+	// The membership the accepted one made stays.
+	if _, err := s.GetMembership(ctx(t), o.ID, "usr_accepted"); err != nil {
+		t.Errorf("membership of the pruned invitation: %v", err)
+	}
+	n, err = s.PruneInvitations(ctx(t), pending.ExpiresAt.Add(time.Second))
+	mustNoErr(t, "prune expired", err)
+	if n != 1 {
+		t.Errorf("pruned %d after the pending one expired, want 1", n)
+	}
+}

@@ -47,6 +47,7 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) accounts.Store) {
 		{"invitation renew", testRenewInvitation},
 		{"invitation renew concurrent", testRenewInvitationConcurrent},
 		{"invitation revoke", testRevokeInvitation},
+		{"invitation prune", testPruneInvitations},
 		{"invitation accept", testAcceptInvitation},
 		{"invitation accept refused", testAcceptInvitationRefused},
 		{"invitation accept concurrent", testAcceptInvitationConcurrent},
