@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/portico-gw/portico/internal/platform/weborigin"
 )
 
 func TestAllowsOrigin(t *testing.T) {
@@ -54,7 +56,7 @@ func TestAllowsBundleID(t *testing.T) {
 // net/url and strings, without regard for allocations.
 func allowsOriginSlow(domains []string, origin string) bool {
 	i := strings.Index(origin, "://")
-	if i <= 0 || !isScheme(origin[:i]) {
+	if i <= 0 || !weborigin.IsScheme(origin[:i]) {
 		return false
 	}
 	rest := origin[i+3:]
@@ -72,7 +74,7 @@ func allowsOriginSlow(domains []string, origin string) bool {
 		}
 		host = "[::1]"
 	} else {
-		if host == "" || len(host) > maxHostLen {
+		if host == "" || len(host) > weborigin.MaxHostLen {
 			return false
 		}
 		for _, label := range strings.Split(host, ".") {
@@ -139,7 +141,7 @@ func FuzzAllowsOrigin(f *testing.F) {
 // optionally behind "*.".
 func canonicalDomain(d string) bool {
 	d = strings.TrimPrefix(d, "*.")
-	if d == "" || len(d) > maxHostLen {
+	if d == "" || len(d) > weborigin.MaxHostLen {
 		return false
 	}
 	for _, label := range strings.Split(d, ".") {

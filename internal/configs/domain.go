@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/portico-gw/portico/internal/platform/weborigin"
 )
 
 // MaxDomainLen is the longest domain name accepted (RFC 1035 §2.3.4,
@@ -153,107 +155,17 @@ func ParseDomain(s string) (Domain, error) {
 // A plain domain allows its name and its name behind "www."; a wildcard
 // allows every host that ends in "." and its name.
 func (ds Domains) AllowsOrigin(origin string) bool {
-	host, ok := originHost(origin)
+	host, ok := weborigin.Host(origin)
 	if !ok {
 		return false
 	}
-	if host == "[::1]" || host == "127.0.0.1" || equalLower(host, "localhost") {
+	if weborigin.IsLoopback(host) {
 		return true
 	}
 	for _, d := range ds {
-		if d.matches(host) {
+		if weborigin.Matches(d.name, d.wildcard, host) {
 			return true
 		}
 	}
 	return false
-}
-
-// matches reports whether the host of an origin, checked by originHost,
-// is one d allows.
-func (d Domain) matches(host string) bool {
-	n := len(d.name)
-	if n == 0 {
-		return false
-	}
-	if d.wildcard {
-		return len(host) > n+1 && host[len(host)-n-1] == '.' && equalLower(host[len(host)-n:], d.name)
-	}
-	switch len(host) {
-	case n:
-		return equalLower(host, d.name)
-	case n + 4:
-		return equalLower(host[:4], "www.") && equalLower(host[4:], d.name)
-	}
-	return false
-}
-
-// originHost returns the host of origin as AllowsOrigin describes it, in
-// the case it was sent, and whether origin has that form.
-func originHost(origin string) (string, bool) {
-	i := strings.IndexByte(origin, ':')
-	if i <= 0 || !isScheme(origin[:i]) || !strings.HasPrefix(origin[i:], "://") {
-		return "", false
-	}
-	auth := origin[i+3:]
-	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
-		auth = auth[:j]
-	}
-	var host string
-	if strings.HasPrefix(auth, "[::1]") {
-		host, auth = auth[:5], auth[5:]
-	} else {
-		j := 0
-		for j < len(auth) && (isAlnum(auth[j]) || auth[j] == '.' || auth[j] == '-') {
-			j++
-		}
-		host, auth = auth[:j], auth[j:]
-		if host == "" || len(host) > MaxDomainLen || host[0] == '.' || host[len(host)-1] == '.' ||
-			strings.Contains(host, "..") {
-			return "", false
-		}
-	}
-	if auth != "" {
-		port := auth[1:]
-		if auth[0] != ':' || port == "" || len(port) > 5 {
-			return "", false
-		}
-		for k := 0; k < len(port); k++ {
-			if port[k] < '0' || port[k] > '9' {
-				return "", false
-			}
-		}
-	}
-	return host, true
-}
-
-// isScheme reports whether s is an RFC 3986 scheme:
-// ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
-func isScheme(s string) bool {
-	if s == "" || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '+' && c != '-' && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
-// equalLower reports whether s equals lower, which is in lower case,
-// ignoring the ASCII case of s.
-func equalLower(s, lower string) bool {
-	if len(s) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
