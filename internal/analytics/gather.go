@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -35,8 +36,8 @@ func (s *Service) gather(ctx context.Context, q *Query, p *plan, series bool, gr
 	}
 	if n.sums {
 		for _, l := range p.levels() {
-			rows, err := s.store.Sums(ctx, RollupQuery{OrgID: q.OrgID, Level: l, Ranges: p.ranges[l],
-				Filters: q.Filters, GroupBy: group, ByBucket: series, Histogram: n.histogram})
+			rows, err := s.store.Sums(ctx, RollupQuery{OrgID: q.OrgID, Level: l, Projection: projectionFor(l, q, group),
+				Ranges: p.ranges[l], Filters: q.Filters, GroupBy: group, ByBucket: series, Histogram: n.histogram})
 			if err != nil {
 				return nil, fmt.Errorf("read %s rollups: %w", l, err)
 			}
@@ -68,6 +69,22 @@ func (s *Service) gather(ctx context.Context, q *Query, p *plan, series bool, gr
 	return cells, nil
 }
 
+// projectionFor returns the projection that answers q's filters and
+// group at level l with the fewest rows, or 0 for the full rollups.
+func projectionFor(l Level, q *Query, group Dimension) Projection {
+	if !slices.Contains(ProjectedLevels, l) {
+		return 0
+	}
+	dims := make([]Dimension, 0, len(q.Filters)+1)
+	for _, f := range q.Filters {
+		dims = append(dims, f.Dimension)
+	}
+	if group != "" {
+		dims = append(dims, group)
+	}
+	return ChooseProjection(dims)
+}
+
 // gatherSessions counts the distinct sessions of every cell (with an
 // error only, when errorsOnly): exactly from the raw beacons when they
 // hold the timeframe, else by merging the rollups' sketches.
@@ -93,8 +110,8 @@ func (s *Service) gatherSessions(ctx context.Context, q *Query, p *plan, series 
 	}
 	merged := map[cellKey]*figures{}
 	for _, l := range p.levels() {
-		rows, err := s.store.Sketches(ctx, RollupQuery{OrgID: q.OrgID, Level: l, Ranges: p.ranges[l],
-			Filters: q.Filters, GroupBy: group, ByBucket: series, ErrorSessions: errorsOnly})
+		rows, err := s.store.Sketches(ctx, RollupQuery{OrgID: q.OrgID, Level: l, Projection: projectionFor(l, q, group),
+			Ranges: p.ranges[l], Filters: q.Filters, GroupBy: group, ByBucket: series, ErrorSessions: errorsOnly})
 		if err != nil {
 			return fmt.Errorf("read %s sketches: %w", l, err)
 		}

@@ -2,10 +2,12 @@ package analytics
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
+	metro "github.com/dgryski/go-metro"
 )
 
 // Level is a rollup level: the width of its buckets, which start at UTC
@@ -55,9 +57,11 @@ func (l Level) Bucket(t time.Time) time.Time { return t.UTC().Truncate(l.Width()
 func (l Level) Aligned(t time.Time) bool { return l.Bucket(t).Equal(t) }
 
 // RollupKey identifies one rollup row: an organization's bucket and one
-// value of every dimension.
+// value of every dimension, or of every dimension its projection keeps
+// (the others are empty).
 type RollupKey struct {
 	OrgID         string
+	Projection    Projection
 	Bucket        time.Time
 	IntegrationID string
 	ContentID     string
@@ -86,12 +90,13 @@ func (k *RollupKey) Value(d Dimension) string {
 	return ""
 }
 
-// Compare orders keys by organization, bucket, then the dimensions in
-// Dimensions order: the order stores write rollup rows in, so that
-// concurrent writers lock them in one order.
+// Compare orders keys by organization, projection, bucket, then the
+// dimensions in Dimensions order: the order stores write rollup rows in,
+// so that concurrent writers lock them in one order.
 func (k *RollupKey) Compare(o *RollupKey) int {
 	return cmp.Or(
 		cmp.Compare(k.OrgID, o.OrgID),
+		cmp.Compare(k.Projection, o.Projection),
 		k.Bucket.Compare(o.Bucket),
 		cmp.Compare(k.IntegrationID, o.IntegrationID),
 		cmp.Compare(k.ContentID, o.ContentID),
@@ -168,8 +173,8 @@ func NewSketch() *hyperloglog.Sketch { return hyperloglog.New14() }
 // SketchStdError is the relative standard error of NewSketch's estimates.
 const SketchStdError = 1.04 / 128
 
-// Rollups returns what beacons add to the rollup rows of level l, one
-// Rollup per key, sorted by key.
+// Rollups returns what beacons add to the full rollup rows of level l,
+// one Rollup per key, sorted by key.
 func Rollups(l Level, beacons []Ingested) []Rollup {
 	idx := make(map[RollupKey]int)
 	var out []Rollup
@@ -188,11 +193,58 @@ func Rollups(l Level, beacons []Ingested) []Rollup {
 		if b.StartupMS >= 0 {
 			r.Startup[StartupBucket(b.StartupMS)]++
 		}
-		r.Sessions.Insert([]byte(b.SessionID))
+		h := sessionHash(b.SessionID)
+		r.Sessions.InsertHash(h)
 		if b.ErrorCode != "" {
-			r.ErrorSessions.Insert([]byte(b.SessionID))
+			r.ErrorSessions.InsertHash(h)
 		}
 	}
 	slices.SortFunc(out, func(a, b Rollup) int { return a.Key.Compare(&b.Key) })
 	return out
 }
+
+// ProjectedRollups returns what beacons add to the rows of every
+// projection of level l (see Projection), one Rollup per key, sorted by
+// key. Only ProjectedLevels keep projections.
+func ProjectedRollups(l Level, beacons []Ingested) ([]Rollup, error) {
+	return Project(Rollups(l, beacons))
+}
+
+// Project returns the rows of every projection that the full rollup
+// rows add up to, sorted by key: each is the merge of the full rows it
+// stands for. Merging the few rows of a batch costs less than going over
+// its beacons once per projection.
+func Project(full []Rollup) ([]Rollup, error) {
+	idx := make(map[RollupKey]int)
+	var out []Rollup
+	for _, p := range Projections() {
+		for i := range full {
+			f := &full[i]
+			k := p.Project(f.Key)
+			j, ok := idx[k]
+			if !ok {
+				j = len(out)
+				idx[k] = j
+				out = append(out, Rollup{Key: k, Sessions: NewSketch(), ErrorSessions: NewSketch()})
+			}
+			r := &out[j]
+			r.Sums.Add(&f.Sums)
+			r.Startup.Add(&f.Startup)
+			if err := r.Sessions.Merge(f.Sessions); err != nil {
+				return nil, fmt.Errorf("project rollups: %w", err)
+			}
+			if err := r.ErrorSessions.Merge(f.ErrorSessions); err != nil {
+				return nil, fmt.Errorf("project rollups: %w", err)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Rollup) int { return a.Key.Compare(&b.Key) })
+	return out, nil
+}
+
+// sessionHash is the hash a sketch's Insert takes of a session id
+// (metro64 with seed 1337, as axiomhq/hyperloglog hashes), computed once
+// for the several sketches a beacon goes into. TestSessionHash holds it to
+// Insert's, since stored sketches merge only with sketches of the same
+// hash.
+func sessionHash(id string) uint64 { return metro.Hash64Str(id, 1337) }

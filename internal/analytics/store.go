@@ -48,6 +48,10 @@ type Range struct{ From, To time.Time }
 type RollupQuery struct {
 	OrgID string
 	Level Level
+	// Projection, when not zero, reads that projection's rows (a level of
+	// ProjectedLevels only); it must keep every dimension of Filters and
+	// GroupBy. Zero reads the full rollups.
+	Projection Projection
 	// Ranges are disjoint spans aligned to Level's buckets; a row is
 	// selected when its bucket starts in one of them.
 	Ranges  []Range

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,22 @@ func (w *where) filters(alias string, fs []analytics.Filter) error {
 func rollupSelection(q *analytics.RollupQuery) (from string, w *where, group []string, err error) {
 	w = &where{}
 	w.add("org_id = ?", q.OrgID)
+	table := rollupTable(q.Level)
+	if q.Projection != 0 {
+		if !slices.Contains(analytics.ProjectedLevels, q.Level) {
+			return "", nil, nil, fmt.Errorf("%s rollups keep no projections: %w", q.Level, analytics.ErrInvalid)
+		}
+		for _, f := range q.Filters {
+			if !q.Projection.Keeps(f.Dimension) {
+				return "", nil, nil, fmt.Errorf("projection %d does not keep %s: %w", q.Projection, f.Dimension, analytics.ErrInvalid)
+			}
+		}
+		if q.GroupBy != "" && !q.Projection.Keeps(q.GroupBy) {
+			return "", nil, nil, fmt.Errorf("projection %d does not keep %s: %w", q.Projection, q.GroupBy, analytics.ErrInvalid)
+		}
+		table = projTable(q.Level)
+		w.add("projection = ?", int64(q.Projection))
+	}
 	var spans []string
 	for _, r := range q.Ranges {
 		spans = append(spans, fmt.Sprintf("(bucket >= $%d AND bucket < $%d)", len(w.args)+1, len(w.args)+2))
@@ -71,7 +88,7 @@ func rollupSelection(q *analytics.RollupQuery) (from string, w *where, group []s
 		}
 		group = append(group, col)
 	}
-	return " FROM " + rollupTable(q.Level) + " WHERE " + w.String(), w, group, nil
+	return " FROM " + table + " WHERE " + w.String(), w, group, nil
 }
 
 // groupTarget is where a result row's grouping columns are scanned.

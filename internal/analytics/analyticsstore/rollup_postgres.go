@@ -3,6 +3,8 @@ package analyticsstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -14,11 +16,14 @@ import (
 // rows a batch adds to each level, and how locked rows are read and
 // merged.
 
-// rollupKeyColumns are a rollup row's key, in primary key order.
-const rollupKeyColumns = "org_id, bucket, integration_id, content_id, stream_type, platform, country, isp"
-
-const unnestKeys = `unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-	AS k(org_id, bucket, integration_id, content_id, stream_type, platform, country, isp)`
+// A rollup table's key columns, in primary key order: the full tables'
+// (rollup_minute, rollup_hour, rollup_day), and the projection tables'
+// (rollup_hour_proj, rollup_day_proj), which add the projection.
+var (
+	fullKeyColumns = []string{"org_id", "bucket", "integration_id", "content_id", "stream_type", "platform", "country", "isp"}
+	projKeyColumns = []string{"org_id", "projection", "bucket", "integration_id", "content_id", "stream_type", "platform",
+		"country", "isp"}
+)
 
 // rollupSumColumns are the additive columns of a rollup row, in the order
 // sumsOf gives them.
@@ -30,80 +35,143 @@ func sumsOf(s *analytics.Sums) [9]int64 {
 		s.Startups, s.StartupMSSum, s.ErrorBeacons}
 }
 
-// unnestRows are the 20 array parameters of a rollup write: keys, sums,
-// histogram and sketches.
-const unnestRows = `unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-	$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[],
-	$17::bigint[], $18::bytea[], $19::bytea[], $20::bytea[])
-	AS u(org_id, bucket, integration_id, content_id, stream_type, platform, country, isp, beacons, cdn_bytes, p2p_bytes,
-	upload_bytes, played_ms, buffered_ms, startups, startup_ms_sum, error_beacons, startup_hist, sessions, error_sessions)`
+// rollupStatements are the statements of one rollup table's writes.
+type rollupStatements struct {
+	keys   []string
+	lock   string
+	insert string
+	update string
+}
 
-// lockRollups reads and locks the rows of a level's table with the given
-// keys, in the keys' order (every writer sorts them alike). Each key is
-// looked up on its own, by the primary key: a join with the keys, planned
-// on statistics that lag a growing table, chose sequential scans.
-func lockRollups(table string) string {
+// keyColumns returns a table's key columns.
+func keyColumns(proj bool) []string {
+	if proj {
+		return projKeyColumns
+	}
+	return fullKeyColumns
+}
+
+// pgArrayType returns the array type a key or value column is sent as.
+func pgArrayType(col string) string {
+	switch col {
+	case "projection":
+		return "smallint[]"
+	case "bucket":
+		return "bigint[]"
+	case "startup_hist", "sessions", "error_sessions":
+		return "bytea[]"
+	}
+	if slices.Contains(rollupSumColumns, col) {
+		return "bigint[]"
+	}
+	return "text[]"
+}
+
+// unnestOf returns unnest($1::type[], ...) AS alias(cols...), with
+// ordinality when ord.
+func unnestOf(cols []string, alias string, ord bool) string {
+	params := make([]string, len(cols))
+	for i, c := range cols {
+		params[i] = "$" + strconv.Itoa(i+1) + "::" + pgArrayType(c)
+	}
+	names := strings.Join(cols, ", ")
+	with := ""
+	if ord {
+		with, names = " WITH ORDINALITY", names+", ord"
+	}
+	return "unnest(" + strings.Join(params, ", ") + ")" + with + " AS " + alias + "(" + names + ")"
+}
+
+// newRollupStatements builds the statements of a table.
+//
+// lock reads and locks the rows with the given keys, in the keys' order
+// (every writer sorts them alike). Each key is looked up on its own, by
+// the primary key: a join with the keys, planned on statistics that lag a
+// growing table, chose sequential scans.
+//
+// insert creates the rows of cells no row held when they were locked,
+// returning the keys it created; a key another transaction created
+// meanwhile is left to it and merged into afterwards.
+//
+// update adds the sums to locked rows and sets their histograms and
+// sketches, merged in Go with what the rows held. It is an upsert whose
+// rows all conflict: each finds its row by the primary key, where an
+// UPDATE ... FROM the arrays is a join the planner may scan for.
+func newRollupStatements(table string, proj bool) *rollupStatements {
+	keys := keyColumns(proj)
 	var on []string
-	for _, c := range strings.Split(rollupKeyColumns, ", ") {
+	for _, c := range keys {
 		on = append(on, "r."+c+" = k."+c)
 	}
-	keys := strings.Replace(unnestKeys, "AS k(", "WITH ORDINALITY AS k(", 1)
-	keys = strings.Replace(keys, "isp)", "isp, ord)", 1)
-	return `SELECT r.* FROM ` + keys + `,
-	LATERAL (SELECT ` + prefixed("r.", rollupKeyColumns) + `, r.startup_hist, r.sessions, r.error_sessions
+	keyList := strings.Join(keys, ", ")
+	lock := `SELECT r.* FROM ` + unnestOf(keys, "k", true) + `,
+	LATERAL (SELECT ` + prefixed("r.", keyList) + `, r.startup_hist, r.sessions, r.error_sessions
 		FROM ` + table + ` r WHERE ` + strings.Join(on, " AND ") + ` FOR UPDATE) r
 	ORDER BY k.ord`
-}
-
-// insertRollups creates the rows of cells no row held when they were
-// locked, returning the keys it created; a key another transaction
-// created meanwhile is left to it and merged into afterwards.
-func insertRollups(table string) string {
-	return `INSERT INTO ` + table + ` (` + rollupKeyColumns + `, ` + strings.Join(rollupSumColumns, ", ") + `,
-	startup_hist, sessions, error_sessions)
-SELECT * FROM ` + unnestRows + `
-ON CONFLICT DO NOTHING
-RETURNING ` + rollupKeyColumns
-}
-
-// updateRollups adds the sums to locked rows and sets their histograms
-// and sketches, merged in Go with what the rows held. It is an upsert
-// whose rows all conflict: each finds its row by the primary key, where
-// an UPDATE ... FROM the arrays is a join the planner may scan for.
-func updateRollups(table string) string {
+	all := append(slices.Clone(keys), rollupSumColumns...)
+	all = append(all, "startup_hist", "sessions", "error_sessions")
+	insertHead := `INSERT INTO ` + table + ` (` + strings.Join(all, ", ") + `)
+SELECT * FROM ` + unnestOf(all, "u", false)
 	set := make([]string, 0, len(rollupSumColumns)+3)
 	for _, c := range rollupSumColumns {
 		set = append(set, c+" = "+table+"."+c+" + excluded."+c)
 	}
 	set = append(set, "startup_hist = excluded.startup_hist", "sessions = excluded.sessions",
 		"error_sessions = excluded.error_sessions")
-	return `INSERT INTO ` + table + ` (` + rollupKeyColumns + `, ` + strings.Join(rollupSumColumns, ", ") + `,
-	startup_hist, sessions, error_sessions)
-SELECT * FROM ` + unnestRows + `
-ON CONFLICT (` + rollupKeyColumns + `) DO UPDATE SET ` + strings.Join(set, ", ")
+	return &rollupStatements{
+		keys:   keys,
+		lock:   lock,
+		insert: insertHead + "\nON CONFLICT DO NOTHING\nRETURNING " + keyList,
+		update: insertHead + "\nON CONFLICT (" + keyList + ") DO UPDATE SET " + strings.Join(set, ", "),
+	}
 }
+
+// statements holds every rollup table's statements, by table.
+var statements = func() map[string]*rollupStatements {
+	m := map[string]*rollupStatements{}
+	for _, l := range analytics.Levels {
+		m[rollupTable(l)] = newRollupStatements(rollupTable(l), false)
+	}
+	for _, l := range analytics.ProjectedLevels {
+		m[projTable(l)] = newRollupStatements(projTable(l), true)
+	}
+	return m
+}()
 
 // levelWrite is what one batch does to one rollup level.
 type levelWrite struct {
 	table   string
+	proj    bool
 	rollups []analytics.Rollup
 	index   map[rowKey]int
 	held    []bool // rollups[i] was merged with its locked row
 }
 
-// rollupWrites returns what beacons add to each level, finest first.
-func rollupWrites(beacons []analytics.Ingested) []*levelWrite {
-	writes := make([]*levelWrite, len(analytics.Levels))
-	for li, l := range analytics.Levels {
-		w := &levelWrite{table: rollupTable(l), rollups: analytics.Rollups(l, beacons)}
+// rollupWrites returns what beacons add to each level, finest first, then
+// to each projected level's projections.
+func rollupWrites(beacons []analytics.Ingested) ([]*levelWrite, error) {
+	writes := make([]*levelWrite, 0, len(analytics.Levels)+len(analytics.ProjectedLevels))
+	add := func(w *levelWrite) {
 		w.index = make(map[rowKey]int, len(w.rollups))
 		w.held = make([]bool, len(w.rollups))
 		for i := range w.rollups {
 			w.index[rowKeyOf(&w.rollups[i].Key)] = i
 		}
-		writes[li] = w
+		writes = append(writes, w)
 	}
-	return writes
+	full := map[analytics.Level][]analytics.Rollup{}
+	for _, l := range analytics.Levels {
+		full[l] = analytics.Rollups(l, beacons)
+		add(&levelWrite{table: rollupTable(l), rollups: full[l]})
+	}
+	for _, l := range analytics.ProjectedLevels {
+		projected, err := analytics.Project(full[l])
+		if err != nil {
+			return nil, err
+		}
+		add(&levelWrite{table: projTable(l), proj: true, rollups: projected})
+	}
+	return writes, nil
 }
 
 // lockAndMerge reads and locks, in one round trip, the rows of the cells
@@ -130,11 +198,11 @@ func cells(w *levelWrite, which [][]int, li int) []int {
 	return all
 }
 
-// queueLocks queues lockRollups for the cells which names.
+// queueLocks queues the lock statements of the cells which names.
 func queueLocks(batch *pgx.Batch, writes []*levelWrite, which [][]int) {
 	for li, w := range writes {
 		if is := cells(w, which, li); len(is) > 0 {
-			batch.Queue(lockRollups(w.table), rollupKeyArgs(w.rollups, is)...)
+			batch.Queue(statements[w.table].lock, rollupKeyArgs(w.rollups, is, w.proj)...)
 		}
 	}
 }
@@ -144,9 +212,7 @@ func queueLocks(batch *pgx.Batch, writes []*levelWrite, which [][]int) {
 func mergeLocked(res pgx.BatchResults, writes []*levelWrite, which [][]int) error {
 	defer res.Close()
 	var (
-		key                         analytics.RollupKey
-		bucket                      int64
-		stream, platform            string
+		kd                          keyDests
 		hist, sessions, errSessions []byte
 	)
 	for li, w := range writes {
@@ -157,9 +223,8 @@ func mergeLocked(res pgx.BatchResults, writes []*levelWrite, which [][]int) erro
 		if err != nil {
 			return fmt.Errorf("lock %s: %w", w.table, err)
 		}
-		if _, err := pgx.ForEachRow(rows, []any{&key.OrgID, &bucket, &key.IntegrationID, &key.ContentID, &stream,
-			&platform, &key.Country, &key.ISP, &hist, &sessions, &errSessions}, func() error {
-			key.Bucket, key.StreamType, key.Platform = fromDB(bucket), analytics.StreamType(stream), analytics.Platform(platform)
+		if _, err := pgx.ForEachRow(rows, append(kd.dests(w.proj), &hist, &sessions, &errSessions), func() error {
+			key := kd.key()
 			i, ok := w.index[rowKeyOf(&key)]
 			if !ok || w.held[i] {
 				return fmt.Errorf("locked a row of %s that was not asked for", w.table)
@@ -183,15 +248,10 @@ func scanKeys(res pgx.BatchResults, w *levelWrite) (map[int]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		key              analytics.RollupKey
-		bucket           int64
-		stream, platform string
-	)
+	var kd keyDests
 	got := map[int]bool{}
-	_, err = pgx.ForEachRow(rows, []any{&key.OrgID, &bucket, &key.IntegrationID, &key.ContentID, &stream,
-		&platform, &key.Country, &key.ISP}, func() error {
-		key.Bucket, key.StreamType, key.Platform = fromDB(bucket), analytics.StreamType(stream), analytics.Platform(platform)
+	_, err = pgx.ForEachRow(rows, kd.dests(w.proj), func() error {
+		key := kd.key()
 		i, ok := w.index[rowKeyOf(&key)]
 		if !ok {
 			return fmt.Errorf("created a row of %s that was not asked for", w.table)
@@ -202,29 +262,58 @@ func scanKeys(res pgx.BatchResults, w *levelWrite) (map[int]bool, error) {
 	return got, err
 }
 
-// rollupKeyArgs returns the 8 key arrays of the rollups at indexes is.
-func rollupKeyArgs(rollups []analytics.Rollup, is []int) []any {
+// keyDests are where a rollup row's key columns are scanned.
+type keyDests struct {
+	k                analytics.RollupKey
+	projection       int16
+	bucket           int64
+	stream, platform string
+}
+
+func (d *keyDests) dests(proj bool) []any {
+	if proj {
+		return []any{&d.k.OrgID, &d.projection, &d.bucket, &d.k.IntegrationID, &d.k.ContentID, &d.stream,
+			&d.platform, &d.k.Country, &d.k.ISP}
+	}
+	d.projection = 0
+	return []any{&d.k.OrgID, &d.bucket, &d.k.IntegrationID, &d.k.ContentID, &d.stream, &d.platform, &d.k.Country, &d.k.ISP}
+}
+
+func (d *keyDests) key() analytics.RollupKey {
+	k := d.k
+	k.Projection = analytics.Projection(d.projection)
+	k.Bucket, k.StreamType, k.Platform = fromDB(d.bucket), analytics.StreamType(d.stream), analytics.Platform(d.platform)
+	return k
+}
+
+// rollupKeyArgs returns the key arrays of the rollups at indexes is: 8,
+// or 9 with the projection.
+func rollupKeyArgs(rollups []analytics.Rollup, is []int, proj bool) []any {
 	n := len(is)
 	orgs, buckets := make([]string, n), make([]int64, n)
+	projections := make([]int16, n)
 	dims := [6][]string{}
 	for d := range dims {
 		dims[d] = make([]string, n)
 	}
 	for j, i := range is {
 		k := &rollups[i].Key
-		orgs[j], buckets[j] = k.OrgID, toDB(k.Bucket)
+		orgs[j], buckets[j], projections[j] = k.OrgID, toDB(k.Bucket), int16(k.Projection)
 		for d, v := range [6]string{k.IntegrationID, k.ContentID, string(k.StreamType), string(k.Platform), k.Country, k.ISP} {
 			dims[d][j] = v
 		}
 	}
+	if proj {
+		return []any{orgs, projections, buckets, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]}
+	}
 	return []any{orgs, buckets, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]}
 }
 
-// rollupRowArgs returns the 20 arrays of unnestRows for the rollups at
-// indexes is.
-func rollupRowArgs(rollups []analytics.Rollup, is []int) ([]any, error) {
+// rollupRowArgs returns the arrays of a table's insert or update for the
+// rollups at indexes is: the keys, sums, histograms and sketches.
+func rollupRowArgs(rollups []analytics.Rollup, is []int, proj bool) ([]any, error) {
 	n := len(is)
-	args := rollupKeyArgs(rollups, is)
+	args := rollupKeyArgs(rollups, is, proj)
 	var sums [9][]int64
 	for c := range sums {
 		sums[c] = make([]int64, n)
@@ -262,11 +351,13 @@ func prefixed(p, columns string) string {
 // rowKey is a RollupKey usable as a map key whatever the representation
 // of its time.
 type rowKey struct {
-	org    string
-	bucket int64
-	dims   [6]string
+	org        string
+	projection analytics.Projection
+	bucket     int64
+	dims       [6]string
 }
 
 func rowKeyOf(k *analytics.RollupKey) rowKey {
-	return rowKey{k.OrgID, toDB(k.Bucket), [6]string{k.IntegrationID, k.ContentID, string(k.StreamType), string(k.Platform), k.Country, k.ISP}}
+	return rowKey{k.OrgID, k.Projection, toDB(k.Bucket),
+		[6]string{k.IntegrationID, k.ContentID, string(k.StreamType), string(k.Platform), k.Country, k.ISP}}
 }

@@ -6,7 +6,11 @@
 // levels (rollup_minute, rollup_hour, rollup_day, buckets starting at UTC
 // minute, hour and day boundaries), one row per bucket and combination of
 // the dimensions, with the sums, the startup histogram (62 unsigned
-// varints) and two HyperLogLog sketches in axiomhq's binary form.
+// varints) and two HyperLogLog sketches in axiomhq's binary form. Hour and
+// day rollups are also kept per projection (analytics.Projection) in
+// rollup_hour_proj and rollup_day_proj, keyed by the projection's number
+// with the dimensions it does not keep empty, written in the same
+// transaction and the same round trips as the full rows.
 //
 // # One transaction per batch
 //
@@ -107,6 +111,9 @@ func Open(ctx context.Context, db *sqldb.DB) (*Store, error) {
 		return nil, fmt.Errorf("open analytics store: %w", err)
 	}
 	s := &Store{db: db, partitions: map[int64]bool{}}
+	if err := s.backfillProjections(ctx); err != nil {
+		return nil, fmt.Errorf("open analytics store: %w", err)
+	}
 	now := time.Now().UTC()
 	if err := s.PrepareRaw(ctx, now.Add(-24*time.Hour), now.Add(48*time.Hour)); err != nil {
 		return nil, fmt.Errorf("open analytics store: %w", err)
@@ -175,6 +182,18 @@ func rollupTable(l analytics.Level) string {
 		return "rollup_day"
 	}
 	panic(fmt.Sprintf("analyticsstore: unknown level %d", l))
+}
+
+// projTable returns the projection table of level l, one of
+// analytics.ProjectedLevels.
+func projTable(l analytics.Level) string {
+	switch l {
+	case analytics.LevelHour:
+		return "rollup_hour_proj"
+	case analytics.LevelDay:
+		return "rollup_day_proj"
+	}
+	panic(fmt.Sprintf("analyticsstore: level %d keeps no projections", l))
 }
 
 // dimColumn returns the column of dimension d, in raw and rollup tables.

@@ -116,7 +116,10 @@ func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested
 // for nothing). A rollup row another transaction created between the lock
 // and the insert is locked and merged in a third step.
 func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) ([]analytics.Ingested, error) {
-	writes := rollupWrites(beacons)
+	writes, err := rollupWrites(beacons)
+	if err != nil {
+		return nil, err
+	}
 	batch := &pgx.Batch{}
 	batch.Queue(insertNew, rawArrays(beacons)...)
 	queueLocks(batch, writes, nil)
@@ -144,7 +147,9 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) (
 		if len(stored) == 0 {
 			return nil, nil
 		}
-		writes = rollupWrites(stored)
+		if writes, err = rollupWrites(stored); err != nil {
+			return nil, err
+		}
 		if err := lockAndMerge(ctx, tx, writes, nil); err != nil {
 			return nil, err
 		}
@@ -162,18 +167,18 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) (
 			}
 		}
 		if len(fresh[li]) > 0 {
-			args, err := rollupRowArgs(w.rollups, fresh[li])
+			args, err := rollupRowArgs(w.rollups, fresh[li], w.proj)
 			if err != nil {
 				return nil, err
 			}
-			batch.Queue(insertRollups(w.table), args...)
+			batch.Queue(statements[w.table].insert, args...)
 		}
 		if len(held) > 0 {
-			args, err := rollupRowArgs(w.rollups, held)
+			args, err := rollupRowArgs(w.rollups, held, w.proj)
 			if err != nil {
 				return nil, err
 			}
-			batch.Queue(updateRollups(w.table), args...)
+			batch.Queue(statements[w.table].update, args...)
 		}
 	}
 	res = tx.SendBatch(ctx, batch)
@@ -218,11 +223,11 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) (
 			}
 		}
 		if len(lost[li]) > 0 {
-			args, err := rollupRowArgs(w.rollups, lost[li])
+			args, err := rollupRowArgs(w.rollups, lost[li], w.proj)
 			if err != nil {
 				return nil, err
 			}
-			batch.Queue(updateRollups(w.table), args...)
+			batch.Queue(statements[w.table].update, args...)
 		}
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {

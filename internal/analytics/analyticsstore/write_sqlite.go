@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/analytics"
@@ -61,7 +63,19 @@ func (s *Store) insertSQLite(ctx context.Context, beacons []analytics.Ingested) 
 		}
 		stored = onlyKeys(beacons, keys)
 		for _, l := range analytics.Levels {
-			if err := upsertRollupsSQLite(ctx, tx, l, analytics.Rollups(l, stored)); err != nil {
+			full := analytics.Rollups(l, stored)
+			if slices.Contains(analytics.ProjectedLevels, l) {
+				// Projected before the full rows are merged with what is
+				// stored.
+				rows, err := analytics.Project(full)
+				if err != nil {
+					return err
+				}
+				if err := upsertRollupsEach(ctx, tx, projTable(l), true, rows); err != nil {
+					return err
+				}
+			}
+			if err := upsertRollupsEach(ctx, tx, rollupTable(l), false, full); err != nil {
 				return err
 			}
 		}
@@ -79,45 +93,54 @@ func (s *Store) insertSQLite(ctx context.Context, beacons []analytics.Ingested) 
 // (1,800 beacons/s instead of 17,000 in BenchmarkInsertBeacons).
 var rowPlaceholders = "(" + strings.Repeat("?, ", len(rawColumns)-1) + "?)"
 
-const rollupKeyWhere = `org_id = $1 AND bucket = $2 AND integration_id = $3 AND content_id = $4 AND stream_type = $5
-	AND platform = $6 AND country = $7 AND isp = $8`
+// rollupKeyWhere returns the condition selecting one row of a table by
+// its key columns, $1 onwards.
+func rollupKeyWhere(proj bool) string {
+	cols := keyColumns(proj)
+	conds := make([]string, len(cols))
+	for i, c := range cols {
+		conds[i] = c + " = $" + strconv.Itoa(i+1)
+	}
+	return strings.Join(conds, " AND ")
+}
 
 // rollupUpsert returns the statement that adds a row's sums and sets its
 // merged histogram and sketches.
-func rollupUpsert(table string) string {
-	return `INSERT INTO ` + table + ` (org_id, bucket, integration_id, content_id, stream_type, platform, country, isp,
-	beacons, cdn_bytes, p2p_bytes, upload_bytes, played_ms, buffered_ms, startups, startup_ms_sum, error_beacons,
-	startup_hist, sessions, error_sessions)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-ON CONFLICT (org_id, bucket, integration_id, content_id, stream_type, platform, country, isp) DO UPDATE SET
-	beacons = ` + table + `.beacons + excluded.beacons,
-	cdn_bytes = ` + table + `.cdn_bytes + excluded.cdn_bytes,
-	p2p_bytes = ` + table + `.p2p_bytes + excluded.p2p_bytes,
-	upload_bytes = ` + table + `.upload_bytes + excluded.upload_bytes,
-	played_ms = ` + table + `.played_ms + excluded.played_ms,
-	buffered_ms = ` + table + `.buffered_ms + excluded.buffered_ms,
-	startups = ` + table + `.startups + excluded.startups,
-	startup_ms_sum = ` + table + `.startup_ms_sum + excluded.startup_ms_sum,
-	error_beacons = ` + table + `.error_beacons + excluded.error_beacons,
-	startup_hist = excluded.startup_hist,
-	sessions = excluded.sessions,
-	error_sessions = excluded.error_sessions`
+func rollupUpsert(table string, proj bool) string {
+	keys := keyColumns(proj)
+	cols := append(slices.Clone(keys), rollupSumColumns...)
+	cols = append(cols, "startup_hist", "sessions", "error_sessions")
+	params := make([]string, len(cols))
+	for i := range cols {
+		params[i] = "$" + strconv.Itoa(i+1)
+	}
+	set := make([]string, 0, len(rollupSumColumns)+3)
+	for _, c := range rollupSumColumns {
+		set = append(set, c+" = "+table+"."+c+" + excluded."+c)
+	}
+	set = append(set, "startup_hist = excluded.startup_hist", "sessions = excluded.sessions",
+		"error_sessions = excluded.error_sessions")
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(params, ", ") + ")" +
+		" ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
-func keyArgs(k *analytics.RollupKey) []any {
+func keyArgs(k *analytics.RollupKey, proj bool) []any {
+	if proj {
+		return []any{k.OrgID, int64(k.Projection), toDB(k.Bucket), k.IntegrationID, k.ContentID, string(k.StreamType),
+			string(k.Platform), k.Country, k.ISP}
+	}
 	return []any{k.OrgID, toDB(k.Bucket), k.IntegrationID, k.ContentID, string(k.StreamType), string(k.Platform), k.Country, k.ISP}
 }
 
-// upsertRollupsSQLite adds rollups to level l's rows: each row is read,
+// upsertRollupsEach adds rollups to a table's rows: each row is read,
 // merged and written back under the transaction's write lock.
-func upsertRollupsSQLite(ctx context.Context, tx *sql.Tx, l analytics.Level, rollups []analytics.Rollup) error {
-	table := rollupTable(l)
-	sel, err := tx.PrepareContext(ctx, `SELECT startup_hist, sessions, error_sessions FROM `+table+` WHERE `+rollupKeyWhere)
+func upsertRollupsEach(ctx context.Context, tx *sql.Tx, table string, proj bool, rollups []analytics.Rollup) error {
+	sel, err := tx.PrepareContext(ctx, `SELECT startup_hist, sessions, error_sessions FROM `+table+` WHERE `+rollupKeyWhere(proj))
 	if err != nil {
 		return fmt.Errorf("upsert %s: %w", table, err)
 	}
 	defer sel.Close()
-	ups, err := tx.PrepareContext(ctx, rollupUpsert(table))
+	ups, err := tx.PrepareContext(ctx, rollupUpsert(table, proj))
 	if err != nil {
 		return fmt.Errorf("upsert %s: %w", table, err)
 	}
@@ -125,7 +148,7 @@ func upsertRollupsSQLite(ctx context.Context, tx *sql.Tx, l analytics.Level, rol
 	for i := range rollups {
 		r := &rollups[i]
 		var hist, sessions, errSessions []byte
-		err := sel.QueryRowContext(ctx, keyArgs(&r.Key)...).Scan(&hist, &sessions, &errSessions)
+		err := sel.QueryRowContext(ctx, keyArgs(&r.Key, proj)...).Scan(&hist, &sessions, &errSessions)
 		switch {
 		case err == nil:
 			if err := mergeStored(r, hist, sessions, errSessions); err != nil {
@@ -134,7 +157,7 @@ func upsertRollupsSQLite(ctx context.Context, tx *sql.Tx, l analytics.Level, rol
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("upsert %s: %w", table, err)
 		}
-		args, err := rollupArgs(r)
+		args, err := rollupArgs(r, proj)
 		if err != nil {
 			return err
 		}
@@ -145,8 +168,8 @@ func upsertRollupsSQLite(ctx context.Context, tx *sql.Tx, l analytics.Level, rol
 	return nil
 }
 
-// rollupArgs returns the 20 arguments of rollupUpsert for r.
-func rollupArgs(r *analytics.Rollup) ([]any, error) {
+// rollupArgs returns the arguments of rollupUpsert for r.
+func rollupArgs(r *analytics.Rollup, proj bool) ([]any, error) {
 	sessions, err := encodeSketch(r.Sessions)
 	if err != nil {
 		return nil, err
@@ -156,6 +179,6 @@ func rollupArgs(r *analytics.Rollup) ([]any, error) {
 		return nil, err
 	}
 	s := &r.Sums
-	return append(keyArgs(&r.Key), s.Beacons, s.CDNBytes, s.P2PBytes, s.UploadBytes, s.PlayedMS, s.BufferedMS,
+	return append(keyArgs(&r.Key, proj), s.Beacons, s.CDNBytes, s.P2PBytes, s.UploadBytes, s.PlayedMS, s.BufferedMS,
 		s.Startups, s.StartupMSSum, s.ErrorBeacons, encodeHist(&r.Startup), sessions, errSessions), nil
 }

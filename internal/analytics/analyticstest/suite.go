@@ -33,6 +33,7 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) analytics.Store) {
 		{"concurrent batches count once", testConcurrentInserts},
 		{"drop raw keeps rollups", testDropRaw},
 		{"scoped by organization", testScoped},
+		{"projections answer as the full rollups", testProjections},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}
