@@ -432,6 +432,8 @@ func startAllAnalytics(ctx context.Context, ln net.Listener, o allOptions) (*sta
 	}
 	c, err := startService(ctx, s, logger, analyticsBuild(analyticsOptions{
 		configsURL: o.urls["configs"], configsClient: workloadClient(o.workload.Source(workload.Analytics, workload.Configs)),
+		accountsURL: o.urls["accounts"], accountsClient: workloadClient(o.workload.Source(workload.Analytics, workload.Accounts)),
+		capRefresh:   analytics.DefaultCapRefresh,
 		rawRetention: analytics.DefaultRawRetention, lateWindow: analytics.DefaultLateWindow,
 		countryHeader: analyticshttp.DefaultCountryHeader, ispHeader: analyticshttp.DefaultISPHeader,
 		onService: func(svc *analytics.Service) { o.shared.demo.analytics = svc },

@@ -41,6 +41,8 @@ checked against its allowed domains), rollups by minute, hour and day, and
 the metric queries of the dashboard (api/analytics.yaml; the formulas are in
 docs/metrics.md). Delivery keys are resolved at the configs service
 (--configs-url), presenting the workload token in --configs-token-file.
+With --accounts-url, an organization at its plan's viewer cap gets beacons
+that start sessions refused (over-cap) while sessions already playing go on.
 Queries come through the gateway, whose internal tokens it verifies
 (--auth-issuer, --auth-jwks-url).
 
@@ -66,9 +68,13 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	}
 	f := serviceFlags{name: "analytics", defaultListen: "127.0.0.1:8084", defaultAdmin: "127.0.0.1:9094", dbFile: analyticsDBFile}
 	f.define(fs, getenv)
-	var configsURL, configsTokenFile, retention, late, countryHeader, ispHeader, natsURL, natsWriters, natsStream string
+	var configsURL, configsTokenFile, accountsURL, accountsTokenFile, capRefresh, retention, late, countryHeader, ispHeader,
+		natsURL, natsWriters, natsStream string
 	stringFlag(fs, getenv, &configsURL, "configs-url", "PORTICO_CONFIGS_URL", "", "base `URL` of the configs service, which resolves delivery keys (required)")
 	stringFlag(fs, getenv, &configsTokenFile, "configs-token-file", "PORTICO_ANALYTICS_CONFIGS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the configs service (audience portico-configs), re-read when it changes (required)")
+	stringFlag(fs, getenv, &accountsURL, "accounts-url", "PORTICO_ACCOUNTS_URL", "", "base `URL` of the accounts service, asked for each organization's plan viewer cap; unset, no cap applies")
+	stringFlag(fs, getenv, &accountsTokenFile, "accounts-token-file", "PORTICO_ANALYTICS_ACCOUNTS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the accounts service (audience portico-accounts), re-read when it changes")
+	stringFlag(fs, getenv, &capRefresh, "viewer-cap-refresh", "PORTICO_ANALYTICS_VIEWER_CAP_REFRESH", analytics.DefaultCapRefresh.String(), "how often an organization's viewer cap and concurrent viewers are read again (`duration`)")
 	stringFlag(fs, getenv, &retention, "raw-retention", "PORTICO_ANALYTICS_RAW_RETENTION", analytics.DefaultRawRetention.String(), "how long raw beacons are kept (`duration`)")
 	stringFlag(fs, getenv, &late, "late-window", "PORTICO_ANALYTICS_LATE_WINDOW", analytics.DefaultLateWindow.String(), "how old a beacon's event time may be (`duration`)")
 	stringFlag(fs, getenv, &countryHeader, "country-header", "PORTICO_ANALYTICS_COUNTRY_HEADER", analyticshttp.DefaultCountryHeader, "request `header` holding the viewer's country, set by the edge")
@@ -103,6 +109,15 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 		return fail(errors.New("--configs-url and --configs-token-file are required: delivery keys are resolved at the configs service"))
 	}
 	o.configsClient = workloadClient(workload.NewFileSource(configsTokenFile, 0))
+	if (accountsURL == "") != (accountsTokenFile == "") {
+		return fail(errors.New("--accounts-url and --accounts-token-file go together: the accounts service admits analytics by its workload token"))
+	}
+	if accountsURL != "" {
+		o.accountsURL, o.accountsClient = accountsURL, workloadClient(workload.NewFileSource(accountsTokenFile, 0))
+	}
+	if o.capRefresh, err = time.ParseDuration(capRefresh); err != nil || o.capRefresh <= 0 {
+		return fail(fmt.Errorf("--viewer-cap-refresh: %q is not a positive duration", capRefresh))
+	}
 	if o.rawRetention, err = time.ParseDuration(retention); err != nil || o.rawRetention <= 0 {
 		return fail(fmt.Errorf("--raw-retention: %q is not a positive duration", retention))
 	}
@@ -117,8 +132,13 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 
 // analyticsOptions are the analytics service's own settings.
 type analyticsOptions struct {
-	configsURL               string
-	configsClient            *http.Client
+	configsURL    string
+	configsClient *http.Client
+	// accountsURL, when set, applies plans' viewer caps, read every
+	// capRefresh with accountsClient.
+	accountsURL              string
+	accountsClient           *http.Client
+	capRefresh               time.Duration
 	rawRetention, lateWindow time.Duration
 	countryHeader, ispHeader string
 	// natsURL, when set, routes accepted beacons through JetStream, and
@@ -164,8 +184,16 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 			ingestStore = analyticsnats.NewPublishingStore(pub, store)
 			background = writers
 		}
-		svc := analytics.NewService(ingestStore, analyticshttp.NewResolver(keys),
-			analytics.WithRawRetention(o.rawRetention), analytics.WithLateWindow(o.lateWindow), analytics.WithLogger(d.logger))
+		opts := []analytics.Option{analytics.WithRawRetention(o.rawRetention), analytics.WithLateWindow(o.lateWindow),
+			analytics.WithLogger(d.logger)}
+		if o.accountsURL != "" {
+			plans, err := analytics.NewHTTPPlanSource(o.accountsURL, o.accountsClient, 0)
+			if err != nil {
+				return serviceParts{}, err
+			}
+			opts = append(opts, analytics.WithViewerCaps(plans, o.capRefresh))
+		}
+		svc := analytics.NewService(ingestStore, analyticshttp.NewResolver(keys), opts...)
 		if o.onService != nil {
 			o.onService(svc)
 		}

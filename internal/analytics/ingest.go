@@ -53,7 +53,9 @@ type IngestResult struct {
 // unknown key (ErrNotFound), a disabled integration (ErrRefused), an
 // origin or app the integration does not allow, or none (ErrForbidden),
 // more than the maximum beacons (ErrTooLarge). A bypassed integration's
-// beacons are ingested. Other errors are internal failures (the store or
+// beacons are ingested. With WithViewerCaps, the beacons that start a
+// session (sequence 0) of an organization at its plan's viewer cap are
+// refused one by one (ReasonOverCap); the others are ingested. Other errors are internal failures (the store or
 // the resolver), and nothing of the batch is stored.
 func (s *Service) Ingest(ctx context.Context, req IngestRequest) (IngestResult, error) {
 	if n := len(req.Beacons) + len(req.Refused); n > s.maxBatch {
@@ -100,6 +102,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest) (IngestResult, 
 	}
 	seen := make(map[key]bool, len(req.Beacons))
 	valid := make([]Ingested, 0, len(req.Beacons))
+	over, capOf := s.overCap(ctx, in.OrgID)
 	for i := range req.Beacons {
 		b := req.Beacons[i]
 		index := i
@@ -110,6 +113,12 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest) (IngestResult, 
 			r := e.Refusal(index)
 			res.Refused = append(res.Refused, r)
 			counts[r.Reason]++
+			continue
+		}
+		if over && b.Sequence == 0 {
+			res.Refused = append(res.Refused, Refusal{Index: index, Pointer: BeaconPointer(index) + "/seq", Reason: ReasonOverCap,
+				Detail: fmt.Sprintf("the organization's plan allows %d concurrent viewers, and they are all watching; new sessions start again below the cap", capOf)})
+			counts[ReasonOverCap]++
 			continue
 		}
 		k := key{b.SessionID, b.Sequence}

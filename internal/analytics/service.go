@@ -28,6 +28,7 @@ type Service struct {
 	maxBatch     int
 	logger       *slog.Logger
 	onRefused    func(reason string, n int)
+	caps         *capGuard
 }
 
 // Option configures a Service.

@@ -19,8 +19,9 @@
 // POST /v1/invitations/accept, for a person without an account, whose body
 // carries the invitation's token as its credential (and a password, which
 // goes to the auth service and nowhere else). /internal/v1 admits only the
-// auth service's workload token (workload.Guard.Admit): the gateway's is
-// 403.
+// workloads each route names (workload.Guard.Admit): the auth service,
+// and for an organization's plan also the analytics service; the
+// gateway's token is 403.
 //
 // Errors are RFC 9457 problem documents. fail maps each accounts error
 // code to one status, and writes only the error's safe message; the wrap

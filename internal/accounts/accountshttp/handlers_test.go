@@ -245,9 +245,14 @@ func TestInternalOrganization(t *testing.T) {
 	auth := e.workloadToken(t, workload.Auth)
 	r := e.do(t, "GET", path, auth, "")
 	wantStatus(t, "auth", r, http.StatusOK)
-	if r.body["id"] != org || r.body["status"] != "active" || r.body["staff"] != false {
-		t.Errorf("got %s, want %s active, not staff", r.raw, org)
+	if r.body["id"] != org || r.body["status"] != "active" || r.body["staff"] != false || r.body["viewer_cap"] != float64(0) {
+		t.Errorf("got %s, want %s active, not staff, no viewer cap", r.raw, org)
 	}
+	wantStatus(t, "plan", e.do(t, "PATCH", "/v1/orgs/"+org, e.staff(t, "staff1"), `{"plan":{"name":"pro","viewer_cap":5000}}`), http.StatusOK)
+	if r := e.do(t, "GET", path, e.workloadToken(t, workload.Analytics), ""); r.status != http.StatusOK || r.body["viewer_cap"] != float64(5000) {
+		t.Errorf("analytics after the plan change: got %d %s, want the viewer cap 5000", r.status, r.raw)
+	}
+	wantStatus(t, "configs", e.do(t, "GET", path, e.workloadToken(t, workload.Configs), ""), http.StatusForbidden)
 	wantStatus(t, "suspend", e.do(t, "PATCH", "/v1/orgs/"+org, e.staff(t, "staff1"), `{"status":"suspended"}`), http.StatusOK)
 	if r := e.do(t, "GET", path, auth, ""); r.body["status"] != "suspended" {
 		t.Errorf("after suspension got %s", r.raw)

@@ -38,22 +38,25 @@ func (h *Handler) identityMemberships(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, out)
 }
 
-// internalOrgJSON is what the auth service needs to know of an
-// organization.
+// internalOrgJSON is what the auth and analytics services need to know
+// of an organization.
 type internalOrgJSON struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Staff  bool   `json:"staff"`
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Staff     bool   `json:"staff"`
+	ViewerCap int64  `json:"viewer_cap"`
 }
 
 // internalOrganization answers the auth service, which refuses the API
 // keys and clients of a suspended organization and lets the staff
-// organization's clients introspect any credential.
+// organization's clients introspect any credential, and the analytics
+// service, which applies the plan's viewer cap.
 func (h *Handler) internalOrganization(w http.ResponseWriter, r *http.Request) {
 	o, err := h.svc.InternalOrganization(r.Context(), r.PathValue("org"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, internalOrgJSON{ID: o.ID, Status: string(o.Status), Staff: o.Staff})
+	httpjson.Write(w, http.StatusOK, internalOrgJSON{ID: o.ID, Status: string(o.Status), Staff: o.Staff,
+		ViewerCap: o.Plan.ViewerCap})
 }

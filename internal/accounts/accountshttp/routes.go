@@ -64,7 +64,7 @@ func (h *Handler) routes() []route {
 		{"PUT /v1/profile", authed(h.putProfile)},
 
 		{"GET /internal/v1/identities/{identity}/memberships", internal(h.identityMemberships, workload.Auth)},
-		{"GET /internal/v1/orgs/{org}", internal(h.internalOrganization, workload.Auth)},
+		{"GET /internal/v1/orgs/{org}", internal(h.internalOrganization, workload.Auth, workload.Analytics)},
 	}
 }
 
