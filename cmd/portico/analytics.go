@@ -47,7 +47,8 @@ Queries come through the gateway, whose internal tokens it verifies
 (--auth-issuer, --auth-jwks-url).
 
 Raw beacons are kept --raw-retention (viewers are exact within it, estimated
-from HyperLogLog sketches beyond); beacons older than --late-window are
+from HyperLogLog sketches beyond), minute rollups --minute-retention, hour
+and day rollups for ever; beacons older than --late-window are
 refused and counted. Country and ISP come from the request headers the edge
 in front of the gateway sets (--country-header, --isp-header).
 
@@ -68,7 +69,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	}
 	f := serviceFlags{name: "analytics", defaultListen: "127.0.0.1:8084", defaultAdmin: "127.0.0.1:9094", dbFile: analyticsDBFile}
 	f.define(fs, getenv)
-	var configsURL, configsTokenFile, accountsURL, accountsTokenFile, capRefresh, retention, late, countryHeader, ispHeader,
+	var configsURL, configsTokenFile, accountsURL, accountsTokenFile, capRefresh, retention, minuteRetention, late, countryHeader, ispHeader,
 		natsURL, natsWriters, natsStream string
 	stringFlag(fs, getenv, &configsURL, "configs-url", "PORTICO_CONFIGS_URL", "", "base `URL` of the configs service, which resolves delivery keys (required)")
 	stringFlag(fs, getenv, &configsTokenFile, "configs-token-file", "PORTICO_ANALYTICS_CONFIGS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the configs service (audience portico-configs), re-read when it changes (required)")
@@ -76,6 +77,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	stringFlag(fs, getenv, &accountsTokenFile, "accounts-token-file", "PORTICO_ANALYTICS_ACCOUNTS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the accounts service (audience portico-accounts), re-read when it changes")
 	stringFlag(fs, getenv, &capRefresh, "viewer-cap-refresh", "PORTICO_ANALYTICS_VIEWER_CAP_REFRESH", analytics.DefaultCapRefresh.String(), "how often an organization's viewer cap and concurrent viewers are read again (`duration`)")
 	stringFlag(fs, getenv, &retention, "raw-retention", "PORTICO_ANALYTICS_RAW_RETENTION", analytics.DefaultRawRetention.String(), "how long raw beacons are kept (`duration`)")
+	stringFlag(fs, getenv, &minuteRetention, "minute-retention", "PORTICO_ANALYTICS_MINUTE_RETENTION", analytics.DefaultMinuteRetention.String(), "how long minute rollups are kept (`duration`; at least --raw-retention): concurrent viewers beyond the raw retention, and day edges in zones offset by half hours, need them")
 	stringFlag(fs, getenv, &late, "late-window", "PORTICO_ANALYTICS_LATE_WINDOW", analytics.DefaultLateWindow.String(), "how old a beacon's event time may be (`duration`)")
 	stringFlag(fs, getenv, &countryHeader, "country-header", "PORTICO_ANALYTICS_COUNTRY_HEADER", analyticshttp.DefaultCountryHeader, "request `header` holding the viewer's country, set by the edge")
 	stringFlag(fs, getenv, &ispHeader, "isp-header", "PORTICO_ANALYTICS_ISP_HEADER", analyticshttp.DefaultISPHeader, "request `header` holding the viewer's ISP, set by the edge")
@@ -121,6 +123,9 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	if o.rawRetention, err = time.ParseDuration(retention); err != nil || o.rawRetention <= 0 {
 		return fail(fmt.Errorf("--raw-retention: %q is not a positive duration", retention))
 	}
+	if o.minuteRetention, err = time.ParseDuration(minuteRetention); err != nil || o.minuteRetention < o.rawRetention {
+		return fail(fmt.Errorf("--minute-retention: %q is not a duration of at least --raw-retention", minuteRetention))
+	}
 	if o.lateWindow, err = time.ParseDuration(late); err != nil || o.lateWindow <= 0 {
 		return fail(fmt.Errorf("--late-window: %q is not a positive duration", late))
 	}
@@ -140,6 +145,7 @@ type analyticsOptions struct {
 	accountsClient           *http.Client
 	capRefresh               time.Duration
 	rawRetention, lateWindow time.Duration
+	minuteRetention          time.Duration
 	countryHeader, ispHeader string
 	// natsURL, when set, routes accepted beacons through JetStream, and
 	// natsWriters consumers run in this process.
@@ -185,7 +191,7 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 			background = writers
 		}
 		opts := []analytics.Option{analytics.WithRawRetention(o.rawRetention), analytics.WithLateWindow(o.lateWindow),
-			analytics.WithLogger(d.logger)}
+			analytics.WithMinuteRetention(o.minuteRetention), analytics.WithLogger(d.logger)}
 		if o.accountsURL != "" {
 			plans, err := analytics.NewHTTPPlanSource(o.accountsURL, o.accountsClient, 0)
 			if err != nil {
@@ -302,6 +308,9 @@ func maintainAnalytics(ctx context.Context, store *analyticsstore.Store, svc *an
 		}
 		if err := store.DropRawBefore(ctx, svc.RawHorizon()); err != nil && ctx.Err() == nil {
 			logger.Error("drop aged raw beacons", slog.String("error", err.Error()))
+		}
+		if err := store.DropMinuteRollupsBefore(ctx, svc.MinuteHorizon()); err != nil && ctx.Err() == nil {
+			logger.Error("drop aged minute rollups", slog.String("error", err.Error()))
 		}
 		select {
 		case <-ctx.Done():

@@ -145,6 +145,10 @@ func (s *Service) gatherConcurrency(ctx context.Context, q *Query, p *plan, grou
 		return invalid("concurrent viewers are counted minute by minute; ask for at most 31 days")
 	}
 	from, to := p.edges[0], p.edges[len(p.edges)-1]
+	if !p.raw && from.Before(p.minuteHorizon) {
+		return invalid(fmt.Sprintf("concurrent viewers are counted from minute detail, kept since %s only; start the timeframe later",
+			p.minuteHorizon.UTC().Format(time.RFC3339)))
+	}
 	add := func(minute time.Time, key string, n int64, approx bool) {
 		b := p.bucketOf(minute)
 		if len(p.edges) == 2 {

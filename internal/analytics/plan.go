@@ -37,12 +37,15 @@ type plan struct {
 	// raw is true when the raw beacons still hold the whole timeframe, so
 	// viewers are counted exactly.
 	raw bool
+	// minuteHorizon is the oldest bucket whose minute rollups are kept.
+	minuteHorizon time.Time
 }
 
 // newPlan checks q's timeframe and builds its plan; series asks for the
 // buckets of q.Granularity, else one bucket. rawHorizon is the oldest
-// event time whose raw beacons are kept.
-func newPlan(q *Query, series bool, rawHorizon time.Time) (*plan, error) {
+// event time whose raw beacons are kept, minuteHorizon the oldest bucket
+// whose minute rollups are.
+func newPlan(q *Query, series bool, rawHorizon, minuteHorizon time.Time) (*plan, error) {
 	from, to := q.From.UTC(), q.To.UTC()
 	switch {
 	case from.IsZero() || !from.Before(to):
@@ -52,7 +55,7 @@ func newPlan(q *Query, series bool, rawHorizon time.Time) (*plan, error) {
 	case !LevelMinute.Aligned(from) || !LevelMinute.Aligned(to):
 		return nil, invalid("the timeframe must start and end on a whole minute")
 	}
-	p := &plan{ranges: map[Level][]Range{}, raw: !from.Before(rawHorizon)}
+	p := &plan{ranges: map[Level][]Range{}, raw: !from.Before(rawHorizon), minuteHorizon: minuteHorizon}
 	if series {
 		loc := q.Location
 		if loc == nil {
@@ -89,6 +92,10 @@ func newPlan(q *Query, series bool, rawHorizon time.Time) (*plan, error) {
 	}
 	if minutes > MaxMinuteRollupSpan {
 		return nil, invalid("the timeframe needs more than 7 days of minute rollups (minute granularity, or day buckets in a time zone whose offset is not whole hours); shorten it")
+	}
+	if rs := p.ranges[LevelMinute]; len(rs) > 0 && rs[0].From.Before(minuteHorizon) {
+		return nil, invalid(fmt.Sprintf("minute detail is kept since %s only, and this timeframe needs it before (minute or ten-minute granularity, or day buckets in a time zone whose offset is not whole hours): start later, or choose hour granularity or a whole-hour time zone",
+			minuteHorizon.UTC().Format(time.RFC3339)))
 	}
 	return p, nil
 }

@@ -50,8 +50,26 @@ func TestPlanLimits(t *testing.T) {
 		{"too many minute rollups", Query{From: kolkata, To: kolkata.AddDate(0, 0, 200), Granularity: GranDay, Location: kolkata.Location()}},
 	} {
 		tc.q.From, tc.q.To = tc.q.From.UTC(), tc.q.To.UTC()
-		if _, err := newPlan(&tc.q, tc.q.Granularity != "", from); Code(err) != ErrInvalid {
+		if _, err := newPlan(&tc.q, tc.q.Granularity != "", from, time.Time{}); Code(err) != ErrInvalid {
 			t.Errorf("%s: got %v, want ErrInvalid", tc.name, err)
+		}
+	}
+	// Minute rollups before the minute horizon are gone: a question that
+	// needs them is refused, one that needs hour rollups only is not.
+	horizon := from.Add(24 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		q    Query
+		ok   bool
+	}{
+		{"minutes before", Query{From: from, To: from.Add(time.Hour), Granularity: GranMinute}, false},
+		{"minutes after", Query{From: horizon, To: horizon.Add(time.Hour), Granularity: GranMinute}, true},
+		{"hours before", Query{From: from, To: from.Add(48 * time.Hour), Granularity: GranHour}, true},
+		{"kolkata days before", Query{From: kolkata.UTC(), To: kolkata.AddDate(0, 0, 3).UTC(), Granularity: GranDay, Location: loc}, false},
+	} {
+		_, err := newPlan(&tc.q, true, from, horizon)
+		if tc.ok != (err == nil) || (err != nil && Code(err) != ErrInvalid) {
+			t.Errorf("%s with the minute horizon at %v: got %v", tc.name, horizon, err)
 		}
 	}
 }

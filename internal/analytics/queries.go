@@ -26,7 +26,7 @@ func (s *Service) prepare(p Principal, q *Query, series bool, group Dimension) (
 			return nil, needs{}, invalid("unknown dimension in a filter")
 		}
 	}
-	pl, err := newPlan(q, series, s.RawHorizon())
+	pl, err := newPlan(q, series, s.RawHorizon(), s.MinuteHorizon())
 	return pl, n, err
 }
 

@@ -12,6 +12,11 @@ const (
 	DefaultRawRetention = 7 * 24 * time.Hour
 	// DefaultMaxBatch is the most beacons one batch may hold.
 	DefaultMaxBatch = 1000
+	// DefaultMinuteRetention is how long minute rollups are kept: the
+	// concurrent viewers of a timeframe beyond the raw retention, and the
+	// day edges of time zones offset by half or quarter hours, need them.
+	// It covers MaxConcurrencySpan.
+	DefaultMinuteRetention = 35 * 24 * time.Hour
 )
 
 // Service ingests beacons and answers metric queries. Ingest checks the
@@ -25,6 +30,7 @@ type Service struct {
 	now          func() time.Time
 	window       Window
 	rawRetention time.Duration
+	minRetention time.Duration
 	maxBatch     int
 	logger       *slog.Logger
 	onRefused    func(reason string, n int)
@@ -58,6 +64,19 @@ func WithRawRetention(d time.Duration) Option {
 	}
 }
 
+// WithMinuteRetention sets how long minute rollups are kept
+// (DefaultMinuteRetention when d is not positive; never less than the raw
+// retention): a query that needs them older is refused with a clear
+// message. The job that calls Store.DropMinuteRollupsBefore must use the
+// same value (Service.MinuteHorizon).
+func WithMinuteRetention(d time.Duration) Option {
+	return func(s *Service) {
+		if d > 0 {
+			s.minRetention = d
+		}
+	}
+}
+
 // WithMaxBatch sets the most beacons a batch may hold (DefaultMaxBatch
 // when n is not positive).
 func WithMaxBatch(n int) Option {
@@ -83,11 +102,12 @@ func WithRefusalCounter(count func(reason string, n int)) Option {
 // with resolver.
 func NewService(store Store, resolver KeyResolver, opts ...Option) *Service {
 	s := &Service{store: store, resolver: resolver, now: time.Now, rawRetention: DefaultRawRetention,
-		maxBatch: DefaultMaxBatch, logger: slog.Default(), onRefused: func(string, int) {}}
+		minRetention: DefaultMinuteRetention, maxBatch: DefaultMaxBatch, logger: slog.Default(), onRefused: func(string, int) {}}
 	for _, o := range opts {
 		o(s)
 	}
 	s.window = s.window.withDefaults()
+	s.minRetention = max(s.minRetention, s.rawRetention)
 	if limit := s.rawRetention - time.Hour; s.window.Late > limit && limit > 0 {
 		s.window.Late = limit
 	}
@@ -100,3 +120,9 @@ func (s *Service) Window() Window { return s.window }
 // RawHorizon returns the oldest event time whose raw beacons the Service
 // relies on: now minus the raw retention.
 func (s *Service) RawHorizon() time.Time { return s.now().Add(-s.rawRetention) }
+
+// MinuteHorizon returns the oldest bucket whose minute rollups the
+// Service relies on: now minus the minute retention, to the minute.
+func (s *Service) MinuteHorizon() time.Time {
+	return LevelMinute.Bucket(s.now().Add(-s.minRetention)).Add(time.Minute)
+}

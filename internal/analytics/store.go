@@ -39,6 +39,10 @@ type Store interface {
 	// daily partitions that end at or before t, whole; on SQLite rows, in
 	// bounded chunks. Rollups are kept.
 	DropRawBefore(ctx context.Context, t time.Time) error
+	// DropMinuteRollupsBefore removes the minute rollups of buckets that
+	// start before t, in bounded chunks so that ingestion never waits
+	// long. Hour and day rollups are kept.
+	DropMinuteRollupsBefore(ctx context.Context, t time.Time) error
 }
 
 // Range is a span of time [From, To).

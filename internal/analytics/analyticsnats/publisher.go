@@ -145,6 +145,11 @@ func (s *PublishingStore) PrepareRaw(ctx context.Context, from, to time.Time) er
 	return s.store.PrepareRaw(ctx, from, to)
 }
 
+// DropMinuteRollupsBefore implements analytics.Store with the real store.
+func (s *PublishingStore) DropMinuteRollupsBefore(ctx context.Context, t time.Time) error {
+	return s.store.DropMinuteRollupsBefore(ctx, t)
+}
+
 // DropRawBefore implements analytics.Store with the real store.
 func (s *PublishingStore) DropRawBefore(ctx context.Context, t time.Time) error {
 	return s.store.DropRawBefore(ctx, t)

@@ -100,6 +100,33 @@ func (s *Store) DropRawBefore(ctx context.Context, t time.Time) error {
 	}
 }
 
+// minuteDeleteChunk is how many minute rollup rows one retention
+// statement deletes.
+const minuteDeleteChunk = 5000
+
+// DropMinuteRollupsBefore implements analytics.Store: rows are deleted in
+// chunks of minuteDeleteChunk, each its own statement, found on
+// PostgreSQL through the BRIN index on bucket (migration 0004).
+func (s *Store) DropMinuteRollupsBefore(ctx context.Context, t time.Time) error {
+	stmt := `DELETE FROM rollup_minute WHERE rowid IN (SELECT rowid FROM rollup_minute WHERE bucket < $1 LIMIT $2)`
+	if s.db.Dialect() == sqldb.Postgres {
+		stmt = `DELETE FROM rollup_minute WHERE ctid = ANY (ARRAY(SELECT ctid FROM rollup_minute WHERE bucket < $1 LIMIT $2))`
+	}
+	for {
+		res, err := s.db.ExecContext(ctx, stmt, toDB(t), minuteDeleteChunk)
+		if err != nil {
+			return fmt.Errorf("delete old minute rollups: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("delete old minute rollups: %w", err)
+		}
+		if n < minuteDeleteChunk {
+			return nil
+		}
+	}
+}
+
 func (s *Store) dropPartitionsBefore(ctx context.Context, t time.Time) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i
 		JOIN pg_class c ON c.oid = i.inhrelid

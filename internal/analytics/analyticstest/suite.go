@@ -32,6 +32,7 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) analytics.Store) {
 		{"sketches within their bound", testSketchBound},
 		{"concurrent batches count once", testConcurrentInserts},
 		{"drop raw keeps rollups", testDropRaw},
+		{"drop minute rollups keeps the others", testDropMinuteRollups},
 		{"scoped by organization", testScoped},
 		{"projections answer as the full rollups", testProjections},
 	} {
@@ -334,6 +335,20 @@ func testDropRaw(t *testing.T, s analytics.Store) {
 	wantEqual(t, "rollups kept", total(t, s, "org_1", analytics.LevelDay, old, t0).Beacons, int64(2))
 	// A late beacon for a dropped day is accepted again.
 	insert(t, s, beacon("org_1", "old", 2, old))
+}
+
+func testDropMinuteRollups(t *testing.T, s analytics.Store) {
+	ctx := context.Background()
+	old := t0.Add(-2 * time.Hour)
+	insert(t, s, beacon("org_1", "old", 1, old), beacon("org_1", "new", 1, t0))
+	cut := analytics.LevelHour.Bucket(t0)
+	mustNoErr(t, "drop", s.DropMinuteRollupsBefore(ctx, cut))
+	wantEqual(t, "minute rollups left", total(t, s, "org_1", analytics.LevelMinute, old, t0).Beacons, int64(1))
+	wantEqual(t, "minute rollups after the cut", total(t, s, "org_1", analytics.LevelMinute, t0, t0).Beacons, int64(1))
+	for _, l := range []analytics.Level{analytics.LevelHour, analytics.LevelDay} {
+		wantEqual(t, l.String()+" rollups kept", total(t, s, "org_1", l, old, t0).Beacons, int64(2))
+	}
+	mustNoErr(t, "drop again", s.DropMinuteRollupsBefore(ctx, cut))
 }
 
 func testScoped(t *testing.T, s analytics.Store) {
