@@ -275,12 +275,18 @@ func (s *Store) CountSessions(ctx context.Context, q analytics.SessionsQuery) ([
 			width = w
 		}
 	}
+	// Hour-aligned buckets count session_hours rows, whose bucket stands
+	// for t and whose errors flag for the error code.
+	table, tcol, errCond := "beacons", "b.t", "b.error_code <> ''"
+	if hourAligned(&q) {
+		table, tcol, errCond = "session_hours", "b.bucket", "b.errors = 1"
+	}
 	w := &where{}
 	var bucket, join string
 	if width > 0 {
-		w.add("b.t >= ?", toDB(from))
+		w.add(tcol+" >= ?", toDB(from))
 		w.args = append(w.args, width.Microseconds())
-		bucket = fmt.Sprintf("(b.t - $1) / $%d", len(w.args))
+		bucket = fmt.Sprintf("(%s - $1) / $%d", tcol, len(w.args))
 	} else {
 		var vals []string
 		for i := range len(q.Edges) - 1 {
@@ -288,17 +294,17 @@ func (s *Store) CountSessions(ctx context.Context, q analytics.SessionsQuery) ([
 			vals = append(vals, fmt.Sprintf("(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS BIGINT))", n+1, n+2, n+3))
 			w.args = append(w.args, int64(i), toDB(q.Edges[i]), toDB(q.Edges[i+1]))
 		}
-		join = " JOIN (VALUES " + strings.Join(vals, ", ") + ") AS q ON b.t >= q.column2 AND b.t < q.column3"
+		join = " JOIN (VALUES " + strings.Join(vals, ", ") + ") AS q ON " + tcol + " >= q.column2 AND " + tcol + " < q.column3"
 		bucket = "q.column1"
-		w.add("b.t >= ?", toDB(from))
+		w.add(tcol+" >= ?", toDB(from))
 	}
-	w.add("b.t < ?", toDB(to))
+	w.add(tcol+" < ?", toDB(to))
 	w.add("b.org_id = ?", q.OrgID)
 	if err := w.filters("b.", q.Filters); err != nil {
 		return nil, err
 	}
 	if q.ErrorsOnly {
-		w.add("b.error_code <> ''")
+		w.add(errCond)
 	}
 	key, group := "''", "1"
 	if q.GroupBy != "" {
@@ -308,7 +314,7 @@ func (s *Store) CountSessions(ctx context.Context, q analytics.SessionsQuery) ([
 		}
 		key, group = "b."+col, "1, 2"
 	}
-	stmt := "SELECT " + bucket + ", " + key + ", COUNT(DISTINCT b.session_id) FROM beacons b" + join +
+	stmt := "SELECT " + bucket + ", " + key + ", COUNT(DISTINCT b.session_id) FROM " + table + " b" + join +
 		" WHERE " + w.String() + " GROUP BY " + group
 	rows, err := s.db.QueryContext(ctx, stmt, w.args...)
 	if err != nil {

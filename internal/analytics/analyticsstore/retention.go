@@ -81,6 +81,9 @@ func (s *Store) ensurePartition(ctx context.Context, d int64) error {
 // on SQLite, which has no partitions, it deletes the rows older than t in
 // chunks of rawDeleteChunk, each in its own transaction.
 func (s *Store) DropRawBefore(ctx context.Context, t time.Time) error {
+	if err := s.dropSessionHoursBefore(ctx, t); err != nil {
+		return err
+	}
 	if s.db.Dialect() == sqldb.Postgres {
 		return s.dropPartitionsBefore(ctx, t)
 	}

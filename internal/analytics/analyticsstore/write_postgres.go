@@ -156,6 +156,7 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) (
 	}
 
 	batch = &pgx.Batch{}
+	batch.Queue(upsertSessionHoursPG, sessionHourArrays(sessionHoursOf(stored))...)
 	fresh := make([][]int, len(writes))
 	for li, w := range writes {
 		var held []int
@@ -182,6 +183,10 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) (
 		}
 	}
 	res = tx.SendBatch(ctx, batch)
+	if _, err := res.Exec(); err != nil {
+		res.Close()
+		return nil, fmt.Errorf("upsert session hours: %w", err)
+	}
 	lost := make([][]int, len(writes))
 	for li, w := range writes {
 		if len(fresh[li]) > 0 {

@@ -62,6 +62,9 @@ func (s *Store) insertSQLite(ctx context.Context, beacons []analytics.Ingested) 
 			}
 		}
 		stored = onlyKeys(beacons, keys)
+		if err := upsertSessionHoursSQLite(ctx, tx, sessionHoursOf(stored)); err != nil {
+			return err
+		}
 		for _, l := range analytics.Levels {
 			full := analytics.Rollups(l, stored)
 			if slices.Contains(analytics.ProjectedLevels, l) {

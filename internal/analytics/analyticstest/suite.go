@@ -332,6 +332,10 @@ func testDropRaw(t *testing.T, s analytics.Store) {
 	rows, err := s.CountSessions(ctx, analytics.SessionsQuery{OrgID: "org_1", Edges: []time.Time{old.Add(-time.Hour), t0.Add(time.Hour)}})
 	mustNoErr(t, "count", err)
 	wantEqual(t, "raw sessions left", rows, []analytics.CountRow{{Bucket: 0, Count: 1}})
+	hour := analytics.LevelHour
+	rows, err = s.CountSessions(ctx, analytics.SessionsQuery{OrgID: "org_1", Edges: []time.Time{hour.Bucket(old), hour.Bucket(t0).Add(time.Hour)}})
+	mustNoErr(t, "count whole hours", err)
+	wantEqual(t, "sessions of whole hours left", rows, []analytics.CountRow{{Bucket: 0, Count: 1}})
 	wantEqual(t, "rollups kept", total(t, s, "org_1", analytics.LevelDay, old, t0).Beacons, int64(2))
 	// A late beacon for a dropped day is accepted again.
 	insert(t, s, beacon("org_1", "old", 2, old))
