@@ -6,11 +6,14 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,7 +65,18 @@ type Options struct {
 	// means DefaultShutdownGrace.
 	ShutdownGrace time.Duration
 	// H2C serves cleartext HTTP/2 (prior knowledge) beside HTTP/1.1.
+	// Not with TLSConfig.
 	H2C bool
+	// TLSConfig, when set, serves TLS with it, offering HTTP/2 and
+	// HTTP/1.1 by ALPN; its GetConfigForClient may supply the
+	// certificates. The handshake counts against ReadHeaderTimeout (and
+	// ReadTimeout and WriteTimeout when set), as net/http bounds it.
+	TLSConfig *tls.Config
+	// OnTLSHandshakeError, when set, is called for each failed TLS
+	// handshake. Those are logged at debug level, not warn: any client
+	// can cause them at will (a scanner, a plain HTTP request, a refused
+	// client certificate), so they are counted rather than logged.
+	OnTLSHandshakeError func()
 	// HTTP2 tunes HTTP/2 (stream and frame limits); nil means net/http's
 	// defaults.
 	HTTP2 *http.HTTP2Config
@@ -95,6 +109,9 @@ func New(o Options) (*Server, error) {
 	if o.MaxConnections < 0 || o.MaxHeaderBytes < 0 || o.ShutdownGrace < 0 {
 		return nil, fmt.Errorf("server %s: negative limit", o.Name)
 	}
+	if o.H2C && o.TLSConfig != nil {
+		return nil, fmt.Errorf("server %s: cleartext HTTP/2 on a TLS listener", o.Name)
+	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -120,7 +137,8 @@ func New(o Options) (*Server, error) {
 		IdleTimeout:       orDuration(o.IdleTimeout, DefaultIdleTimeout),
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		HTTP2:             o.HTTP2,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         o.TLSConfig,
+		ErrorLog:          log.New(errorLog{logger: logger, onHandshake: o.OnTLSHandshakeError}, "", 0),
 	}
 	if o.H2C {
 		srv.Protocols = new(http.Protocols)
@@ -156,9 +174,15 @@ func (s *Server) Serve(ctx context.Context) error {
 	if !s.serving.CompareAndSwap(false, true) {
 		return fmt.Errorf("server %s: Serve called twice", s.name)
 	}
-	s.logger.Info("serving", "addr", s.Addr().String())
+	s.logger.Info("serving", "addr", s.Addr().String(), "tls", s.srv.TLSConfig != nil)
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	go func() {
+		if s.srv.TLSConfig != nil {
+			errc <- s.srv.ServeTLS(s.ln, "", "") // the certificates are in TLSConfig
+			return
+		}
+		errc <- s.srv.Serve(s.ln)
+	}()
 
 	select {
 	case err := <-errc:
@@ -197,6 +221,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.shutdownErr = fmt.Errorf("server %s: shutdown: %w", s.name, errors.Join(err, closeErr))
 	})
 	return s.shutdownErr
+}
+
+// errorLog receives net/http's error log lines: failed TLS handshakes at
+// debug level, the rest at warn.
+type errorLog struct {
+	logger      *slog.Logger
+	onHandshake func()
+}
+
+func (e errorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		e.logger.Debug(msg)
+		if e.onHandshake != nil {
+			e.onHandshake()
+		}
+		return len(p), nil
+	}
+	e.logger.Warn(msg)
+	return len(p), nil
 }
 
 func orDuration(d, def time.Duration) time.Duration {
