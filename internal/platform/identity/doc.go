@@ -35,4 +35,20 @@
 // however many requests ask, so a flood of tokens with invented kids costs
 // auth one request per interval. When a refetch fails the previous set is
 // still used for StaleIfError after it went stale.
+//
+// # Tokens of outside identity providers
+//
+// The gateway also admits the JWTs of OpenID providers outside Portico.
+// PeekIssuer reads such a token's "iss" without trusting it, only to pick
+// the ExternalVerifier of that issuer, which then checks everything: the
+// same header rules (plus certificate thumbprints, which it ignores), an
+// algorithm among the asymmetric ExternalAlgorithms the verifier allows, a
+// key that fits it (a key published with an "alg" serves only that one; a
+// key published without one, which a JWKS keeps only when told to, serves
+// the algorithms its type and size fit), the exact issuer, one of the
+// audiences, the times with a leeway, and a bounded lifetime. The claims
+// come back as ExternalClaims, for the caller to map. The provider's keys
+// come from a JWKS, cached as above, or from a DiscoveredJWKS, which reads
+// the provider's OpenID discovery document first and refuses one whose
+// issuer is not the configured one.
 package identity

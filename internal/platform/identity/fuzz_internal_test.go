@@ -3,7 +3,9 @@ package identity
 import (
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"testing"
+	"time"
 )
 
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -47,6 +49,48 @@ func FuzzParseKeySet(f *testing.F) {
 			if err := CheckKey(k.Algorithm, k.Key); err != nil {
 				t.Fatalf("key %q: %v", kid, err)
 			}
+		}
+	})
+}
+
+// FuzzParseDiscovery feeds arbitrary documents to the discovery parser: it
+// never panics, and what it accepts names the issuer asked for and an
+// absolute https key set address (http only for an http issuer).
+func FuzzParseDiscovery(f *testing.F) {
+	const issuer = "https://idp.example"
+	f.Add([]byte(`{"issuer":"https://idp.example","jwks_uri":"https://idp.example/keys"}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		u, err := parseDiscovery(doc, issuer)
+		if err != nil {
+			return
+		}
+		if p, perr := url.Parse(u); perr != nil || p.Scheme != "https" || p.Host == "" {
+			t.Fatalf("accepted jwks_uri %q for an https issuer", u)
+		}
+	})
+}
+
+// FuzzParseExternalClaims feeds arbitrary payloads to the claims parser of
+// outside tokens and reads them as a mapping would: nothing panics, and
+// the times of whatever parses are UTC.
+func FuzzParseExternalClaims(f *testing.F) {
+	f.Add([]byte(`{"iss":"https://idp.example","aud":["a","b"],"exp":1900000000.5,"scp":["x","y"],"scope":"x y"}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		c, err := parseExternalClaims(payload)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("got error %v, want ErrMalformed", err)
+			}
+			return
+		}
+		for _, tm := range []time.Time{c.Expiry, c.IssuedAt, c.NotBefore} {
+			if !tm.IsZero() && tm.Location() != time.UTC {
+				t.Fatalf("time %v is not UTC", tm)
+			}
+		}
+		for _, name := range []string{"sub", "scope", "scp", "tenant"} {
+			c.StringClaim(name)
+			c.StringsClaim(name)
 		}
 	})
 }

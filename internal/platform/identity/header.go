@@ -21,6 +21,19 @@ type header struct {
 // struct decode, which matches names case-insensitively and drops unknown
 // ones, would let them.
 func parseHeader(segment string) (header, error) {
+	return parseHeaderIgnoring(segment, nil)
+}
+
+// externalHeaderHint reports whether name is a header parameter outside
+// issuers add that ExternalVerifier lets pass unread: the certificate
+// thumbprints (RFC 7515, sections 4.1.7 and 4.1.8) some providers send
+// beside the kid. They name no key and carry none; the key is found by
+// kid alone.
+func externalHeaderHint(name string) bool { return name == "x5t" || name == "x5t#S256" }
+
+// parseHeaderIgnoring is parseHeader that also lets the parameters
+// ignored reports pass, unread; nil ignores none.
+func parseHeaderIgnoring(segment string, ignored func(string) bool) (header, error) {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(segment)
 	if err != nil {
 		return header{}, fmt.Errorf("header is not base64url: %w", ErrMalformed)
@@ -40,6 +53,9 @@ func parseHeader(segment string) (header, error) {
 		case "typ":
 			dst = &h.Typ
 		default:
+			if ignored != nil && ignored(name) {
+				continue
+			}
 			return header{}, fmt.Errorf("header parameter %q not allowed: %w", truncate(name), ErrMalformed)
 		}
 		if err := json.Unmarshal(value, dst); err != nil {

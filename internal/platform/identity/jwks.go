@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +59,17 @@ type JWKSOptions struct {
 	MaxBytes int64
 	// MaxKeys caps the keys in the document; zero means DefaultMaxKeys.
 	MaxKeys int
+	// Algorithms are the algorithms whose keys are read from the set;
+	// keys published for others are skipped. nil means
+	// SupportedAlgorithms, those of internal tokens; a set of an outside
+	// issuer takes some of ExternalAlgorithms.
+	Algorithms []string
+	// KeysWithoutAlg also reads keys that name no "alg", as some
+	// providers publish them, when their type fits one of Algorithms;
+	// such a key verifies a token only with an algorithm its type and
+	// size fit. Only ExternalVerifier uses such keys: Verifier requires a
+	// key to name the token's algorithm.
+	KeysWithoutAlg bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -92,6 +105,18 @@ func (o JWKSOptions) withDefaults() (JWKSOptions, error) {
 	if o.MaxKeys == 0 {
 		o.MaxKeys = DefaultMaxKeys
 	}
+	if o.Algorithms == nil {
+		o.Algorithms = SupportedAlgorithms()
+	}
+	if len(o.Algorithms) == 0 {
+		return o, errors.New("jwks algorithm list is empty")
+	}
+	for _, a := range o.Algorithms {
+		if !externalAlgorithm(a) {
+			return o, fmt.Errorf("jwks algorithm %q is not allowed (allowed: %s)", a, strings.Join(ExternalAlgorithms(), ", "))
+		}
+	}
+	o.Algorithms = slices.Clone(o.Algorithms)
 	if o.Client == nil {
 		o.Client = &http.Client{
 			Timeout:       o.FetchTimeout,
@@ -229,7 +254,7 @@ func (j *JWKS) fetch(ctx context.Context, prev *keySet, now time.Time) (*keySet,
 	if int64(len(body)) > j.o.MaxBytes {
 		return nil, fmt.Errorf("fetch key set: document exceeds %d bytes", j.o.MaxBytes)
 	}
-	keys, err := parseKeySet(body, j.o.MaxKeys)
+	keys, err := parseKeySetFor(body, j.o.MaxKeys, keyFilter{algs: j.o.Algorithms, withoutAlg: j.o.KeysWithoutAlg})
 	if err != nil {
 		return nil, fmt.Errorf("fetch key set: %w", err)
 	}

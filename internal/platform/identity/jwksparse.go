@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,15 +11,37 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// parseKeySet decodes a JWK Set document into its signature keys by kid.
-//
-// Keys whose "use" is not "sig" or whose "alg" is missing or not
-// supported are skipped, so a set may carry keys for other purposes. A
-// document that is not a key set, holds more than maxKeys keys, publishes
-// private or symmetric key material, repeats a kid, or has a key that does
-// not fit its algorithm is rejected whole: that is a publisher's mistake,
-// and trusting part of it would hide it.
+// keyFilter says which keys of a set are kept.
+type keyFilter struct {
+	// algs are the algorithms whose keys are kept.
+	algs []string
+	// withoutAlg also keeps keys that name no algorithm, as some
+	// providers publish them, when their type fits one of algs.
+	withoutAlg bool
+}
+
+// internalKeys is the filter of auth's key set: keys of the supported
+// algorithms, each naming its algorithm.
+func internalKeys() keyFilter { return keyFilter{algs: SupportedAlgorithms()} }
+
+// parseKeySet decodes a JWK Set document into its signature keys by kid,
+// keeping the keys of internal tokens' algorithms (parseKeySetFor with
+// internalKeys).
 func parseKeySet(body []byte, maxKeys int) (map[string]jose.JSONWebKey, error) {
+	return parseKeySetFor(body, maxKeys, internalKeys())
+}
+
+// parseKeySetFor decodes a JWK Set document into the signature keys f
+// keeps, by kid.
+//
+// Keys whose "use" is not "sig", whose "alg" is not one of f's, or that
+// name no "alg" (unless f keeps those, and then only when their type fits
+// one of f's algorithms) are skipped, so a set may carry keys for other
+// purposes. A document that is not a key set, holds more than maxKeys
+// keys, publishes private or symmetric key material, repeats a kid, or
+// has a key that does not fit the algorithm it names is rejected whole:
+// that is a publisher's mistake, and trusting part of it would hide it.
+func parseKeySetFor(body []byte, maxKeys int, f keyFilter) (map[string]jose.JSONWebKey, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
@@ -51,14 +74,26 @@ func parseKeySet(body []byte, maxKeys int) (map[string]jose.JSONWebKey, error) {
 		if err := json.Unmarshal(raw, &meta); err != nil {
 			return nil, fmt.Errorf("key %d: %w", i, err)
 		}
-		if (meta.Use != "" && meta.Use != "sig") || !supportedAlgorithm(meta.Alg) {
+		switch {
+		case meta.Use != "" && meta.Use != "sig":
+			continue
+		case meta.Alg == "" && !f.withoutAlg:
+			continue
+		case meta.Alg != "" && !slices.Contains(f.algs, meta.Alg):
 			continue
 		}
 		var k jose.JSONWebKey
 		if err := k.UnmarshalJSON(raw); err != nil {
 			return nil, fmt.Errorf("key %d: %w", i, err)
 		}
-		if err := checkJWK(k); err != nil {
+		if meta.Alg == "" {
+			if err := checkUntypedJWK(k); err != nil {
+				return nil, fmt.Errorf("key %d: %w", i, err)
+			}
+			if !fitsAny(k, f.algs) {
+				continue
+			}
+		} else if err := checkJWK(k); err != nil {
 			return nil, fmt.Errorf("key %d: %w", i, err)
 		}
 		if _, dup := keys[k.KeyID]; dup {
@@ -67,6 +102,17 @@ func parseKeySet(body []byte, maxKeys int) (map[string]jose.JSONWebKey, error) {
 		keys[k.KeyID] = k
 	}
 	return keys, nil
+}
+
+// fitsAny reports whether k, a key that names no algorithm, can serve
+// one of algs.
+func fitsAny(k jose.JSONWebKey, algs []string) bool {
+	for _, a := range algs {
+		if CheckKey(a, k.Key) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // cacheTTL returns how long a response with the given Cache-Control

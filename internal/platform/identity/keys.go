@@ -42,32 +42,47 @@ func supportedAlgorithm(alg string) bool {
 }
 
 // CheckKey returns an error unless key is a public key of the type and
-// size alg needs: a P-256 key for ES256, an Ed25519 key for EdDSA, an RSA
-// key of at least MinRSABits for RS256.
+// size alg needs: a P-256 key for ES256 (P-384 for ES384, P-521 for
+// ES512), an Ed25519 key for EdDSA, an RSA key of at least MinRSABits for
+// RS256, RS384, RS512, PS256, PS384 and PS512. Which algorithms a verifier
+// accepts is its own setting; CheckKey only says whether key can serve alg.
 func CheckKey(alg string, key any) error {
 	switch jose.SignatureAlgorithm(alg) {
-	case jose.ES256:
+	case jose.ES256, jose.ES384, jose.ES512:
+		want := curveOf(alg)
 		k, ok := key.(*ecdsa.PublicKey)
-		if !ok || k.Curve != elliptic.P256() {
-			return fmt.Errorf("ES256 needs a P-256 public key, got %T", key)
+		if !ok || k.Curve != want {
+			return fmt.Errorf("%s needs a %s public key, got %T", alg, want.Params().Name, key)
 		}
 	case jose.EdDSA:
 		k, ok := key.(ed25519.PublicKey)
 		if !ok || len(k) != ed25519.PublicKeySize {
 			return fmt.Errorf("EdDSA needs an Ed25519 public key, got %T", key)
 		}
-	case jose.RS256:
+	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
 		k, ok := key.(*rsa.PublicKey)
 		if !ok {
-			return fmt.Errorf("RS256 needs an RSA public key, got %T", key)
+			return fmt.Errorf("%s needs an RSA public key, got %T", alg, key)
 		}
 		if k.N.BitLen() < MinRSABits {
-			return fmt.Errorf("RS256 key has %d bits, want at least %d", k.N.BitLen(), MinRSABits)
+			return fmt.Errorf("%s key has %d bits, want at least %d", alg, k.N.BitLen(), MinRSABits)
 		}
 	default:
 		return fmt.Errorf("algorithm %q is not supported", alg)
 	}
 	return nil
+}
+
+// curveOf returns the curve of an ECDSA algorithm (RFC 7518, section
+// 3.4).
+func curveOf(alg string) elliptic.Curve {
+	switch jose.SignatureAlgorithm(alg) {
+	case jose.ES384:
+		return elliptic.P384()
+	case jose.ES512:
+		return elliptic.P521()
+	}
+	return elliptic.P256()
 }
 
 // checkJWK checks a key taken from a key set: public, with a kid, and a
@@ -86,6 +101,37 @@ func checkJWK(k jose.JSONWebKey) error {
 		return fmt.Errorf("key %q: %w", k.KeyID, err)
 	}
 	return nil
+}
+
+// checkUntypedJWK checks a key that names no algorithm: public, with a
+// kid, for signatures, and of a type some algorithm verifies with. Which
+// algorithm it may serve is decided per token (keyFits).
+func checkUntypedJWK(k jose.JSONWebKey) error {
+	if k.KeyID == "" {
+		return fmt.Errorf("key without kid")
+	}
+	if !k.IsPublic() {
+		return fmt.Errorf("key %q is not a public key", k.KeyID)
+	}
+	if k.Use != "" && k.Use != "sig" {
+		return fmt.Errorf("key %q has use %q, want sig", k.KeyID, k.Use)
+	}
+	switch k.Key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return nil
+	}
+	return fmt.Errorf("key %q has no signature algorithm for type %T", k.KeyID, k.Key)
+}
+
+// keyFits reports whether k may verify a token signed with alg: k names
+// alg, or names none and its type and size fit alg. A key published for
+// one algorithm never verifies another: that is how algorithm-confusion
+// attacks start.
+func keyFits(k jose.JSONWebKey, alg string) bool {
+	if k.Algorithm != "" {
+		return k.Algorithm == alg
+	}
+	return CheckKey(alg, k.Key) == nil
 }
 
 // StaticKeys is a fixed KeySource, for tests and for processes that hold
