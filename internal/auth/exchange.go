@@ -90,6 +90,18 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 		return Exchanged{}, &Error{Code: ErrInvalid, Message: `kind must be "session", "bearer" or "api_key"`,
 			Err: fmt.Errorf("exchange: kind %q", kind)}
 	}
+	ex, err := s.issueExchanged(ctx, claims, until, now)
+	if err != nil {
+		return Exchanged{}, fmt.Errorf("exchange: %w", err)
+	}
+	return ex, nil
+}
+
+// issueExchanged issues the internal token of claims at now, expiring
+// after InternalTokenLifetime or at until (the credential's own end, zero
+// for none), whichever comes first, and says how long the gateway may
+// cache it.
+func (s *Service) issueExchanged(ctx context.Context, claims identity.Claims, until, now time.Time) (Exchanged, error) {
 	claims.ID, claims.IssuedAt = newJTI(), now
 	claims.Expiry = now.Add(s.o.InternalTokenLifetime)
 	if !until.IsZero() && until.Before(claims.Expiry) {
@@ -97,7 +109,7 @@ func (s *Service) Exchange(ctx context.Context, credential, kind string) (Exchan
 	}
 	token, err := s.issuer.IssueInternalToken(ctx, claims)
 	if err != nil {
-		return Exchanged{}, fmt.Errorf("exchange: issue internal token: %w", err)
+		return Exchanged{}, fmt.Errorf("issue internal token: %w", err)
 	}
 	return Exchanged{
 		Token: token, ExpiresAt: claims.Expiry, Subject: claims.Subject, Kind: claims.Kind,

@@ -13,8 +13,21 @@ import (
 
 type exchangeRequest struct {
 	Credential string `json:"credential"`
-	// Kind is "session", "bearer", "api_key", or empty to detect it.
+	// Kind is "session", "bearer", "api_key", or empty to detect it; or
+	// "external", with External and no Credential.
 	Kind string `json:"kind,omitempty"`
+	// External is the gateway's assertion about an outside token it
+	// verified, for kind "external" only.
+	External *externalAssertionJSON `json:"external,omitempty"`
+}
+
+// externalAssertionJSON is auth.ExternalAssertion on the wire.
+type externalAssertionJSON struct {
+	Issuer       string    `json:"issuer"`
+	Subject      string    `json:"subject"`
+	Organization string    `json:"organization"`
+	Scopes       []string  `json:"scopes"`
+	ExpiresAt    time.Time `json:"expires_at"`
 }
 
 type exchangeResponse struct {
@@ -31,11 +44,22 @@ func parseExchange(body []byte) (exchangeRequest, error) {
 	if err := decodeStrict(body, &req); err != nil {
 		return exchangeRequest{}, err
 	}
+	if req.Kind == auth.CredentialExternal {
+		switch {
+		case req.Credential != "":
+			return exchangeRequest{}, problem.BadRequest(`kind "external" carries no credential, only external.`)
+		case req.External == nil:
+			return exchangeRequest{}, problem.BadRequest(`kind "external" needs external.`)
+		}
+		return req, nil
+	}
 	switch {
+	case req.External != nil:
+		return exchangeRequest{}, problem.BadRequest(`external goes only with kind "external".`)
 	case req.Credential == "" || len(req.Credential) > auth.MaxCredentialLen:
 		return exchangeRequest{}, problem.BadRequest("credential must be 1 to 4096 bytes.")
 	case req.Kind != "" && req.Kind != auth.CredentialSession && req.Kind != auth.CredentialBearer && req.Kind != auth.CredentialAPIKey:
-		return exchangeRequest{}, problem.BadRequest(`kind must be "session", "bearer", "api_key" or absent.`)
+		return exchangeRequest{}, problem.BadRequest(`kind must be "session", "bearer", "api_key", "external" or absent.`)
 	}
 	return req, nil
 }
@@ -51,7 +75,14 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ex, err := h.svc.Exchange(r.Context(), req.Credential, req.Kind)
+	var ex auth.Exchanged
+	if e := req.External; e != nil {
+		ex, err = h.svc.ExchangeExternal(r.Context(), auth.ExternalAssertion{
+			Issuer: e.Issuer, Subject: e.Subject, OrgID: e.Organization, Scopes: e.Scopes, ExpiresAt: e.ExpiresAt,
+		})
+	} else {
+		ex, err = h.svc.Exchange(r.Context(), req.Credential, req.Kind)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

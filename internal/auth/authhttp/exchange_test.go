@@ -172,3 +172,47 @@ func TestInternalEndpointsClosedByDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestExchangeExternalOverHTTP: the gateway's assertion about an outside
+// token it verified is exchanged for a scoped client's internal token;
+// bodies that mix the two kinds of exchange are refused.
+func TestExchangeExternalOverHTTP(t *testing.T) {
+	s := newTestServer(t, auth.Options{}, Options{})
+	s.Dir.SetOrganization("org_gone", auth.OrgInfo{Active: false})
+	expires := s.Clock.Now().Add(time.Hour).UTC()
+	ext := func(org string, scopes []string) map[string]any {
+		return map[string]any{"kind": "external", "external": map[string]any{
+			"issuer": "https://idp.example", "subject": "svc-1", "organization": org,
+			"scopes": scopes, "expires_at": expires,
+		}}
+	}
+	r := s.do(t, nil, "POST", "/internal/v1/exchange", ext("org_acme", []string{"analytics:read"}), s.as(t, workload.Gateway)...)
+	wantStatus(t, "external exchange", r, http.StatusOK)
+	var ex exchangeResponse
+	r.json(t, &ex)
+	want := auth.ExternalSubject("https://idp.example", "svc-1")
+	claims, err := s.Issuer.VerifyInternalToken(ex.Token)
+	if err != nil || ex.Kind != "client" || ex.Subject != want || claims.Subject != want ||
+		len(claims.Orgs) != 1 || claims.Orgs[0].ID != "org_acme" || claims.Orgs[0].Role != auth.RoleScoped {
+		t.Errorf("got %+v and claims (%+v, %v), want a scoped client %s of org_acme", ex, claims, err, want)
+	}
+	for name, tc := range map[string]struct {
+		body   any
+		status int
+	}{
+		"suspended organization":   {ext("org_gone", nil), http.StatusUnauthorized},
+		"bad scope":                {ext("org_acme", []string{"a b"}), http.StatusBadRequest},
+		"credential too":           {`{"kind":"external","credential":"x","external":{"issuer":"https://idp.example","subject":"s","organization":"org_acme","scopes":[],"expires_at":"2030-01-01T00:00:00Z"}}`, http.StatusBadRequest},
+		"external of another kind": {`{"kind":"bearer","credential":"x","external":{"issuer":"https://idp.example","subject":"s","organization":"org_acme","scopes":[],"expires_at":"2030-01-01T00:00:00Z"}}`, http.StatusBadRequest},
+		"external without kind":    {`{"external":{"issuer":"https://idp.example","subject":"s","organization":"org_acme","scopes":[],"expires_at":"2030-01-01T00:00:00Z"}}`, http.StatusBadRequest},
+		"kind without external":    {`{"kind":"external"}`, http.StatusBadRequest},
+		"unknown member":           {`{"kind":"external","external":{"issuer":"https://idp.example","subject":"s","organization":"org_acme","scopes":[],"expires_at":"2030-01-01T00:00:00Z","staff":true}}`, http.StatusBadRequest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantStatus(t, name, s.do(t, nil, "POST", "/internal/v1/exchange", tc.body, s.as(t, workload.Gateway)...), tc.status)
+		})
+	}
+	// Only the gateway may assert.
+	r = s.do(t, nil, "POST", "/internal/v1/exchange", ext("org_acme", nil), s.as(t, workload.Accounts)...)
+	wantStatus(t, "another caller", r, http.StatusForbidden)
+}

@@ -105,10 +105,21 @@ func FuzzParseExchange(f *testing.F) {
 	f.Add(`{"credential":"abc","kind":"cookie"}`)
 	f.Add(`{"credential":"abc"} {}`)
 	f.Add(`{"credential":"abc","extra":1}`)
+	f.Add(`{"kind":"external","external":{"issuer":"https://idp.example","subject":"s","organization":"org_a","scopes":["a"],"expires_at":"2030-01-01T00:00:00Z"}}`)
+	f.Add(`{"kind":"external","credential":"abc","external":{}}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		req, err := parseExchange([]byte(body))
 		if err != nil {
 			return
+		}
+		if req.Kind == auth.CredentialExternal {
+			if req.External == nil || req.Credential != "" {
+				t.Fatalf("accepted kind external with external %v and a credential of %d bytes", req.External != nil, len(req.Credential))
+			}
+			return
+		}
+		if req.External != nil {
+			t.Fatalf("accepted external with kind %q", req.Kind)
 		}
 		if req.Credential == "" || len(req.Credential) > auth.MaxCredentialLen {
 			t.Fatalf("accepted credential of %d bytes", len(req.Credential))
