@@ -58,6 +58,13 @@ conveniences, and each says so in a warning at start. Browsers may send unsafe r
 URL's origin only (PORTICO_AUTH_TRUSTED_ORIGINS replaces it). Logs go to
 standard error; Ctrl-C stops everything gracefully.
 
+With --tls-self-signed the gateway serves HTTPS (HTTP/2 and HTTP/1.1) on
+--listen with a self-signed certificate for localhost, 127.0.0.1, ::1 and
+the public URL's host, kept in the data directory and reused while it is
+valid; its SHA-256 fingerprint is printed at start. The public URL is then
+https://. Browsers warn about a certificate nobody vouches for: compare the
+fingerprint, or give curl the certificate file (--cacert).
+
 Flags (each may also be set by the environment variable named with it):
 `
 
@@ -128,11 +135,16 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	stringFlag(fs, getenv, &listen, "listen", "PORTICO_LISTEN", ":8080", "the gateway's public `address`")
 	stringFlag(fs, getenv, &adminListen, "admin-listen", "PORTICO_ADMIN_LISTEN", "127.0.0.1:9090", "the gateway's admin `address`, or off")
 	stringFlag(fs, getenv, &dataDir, "data-dir", "PORTICO_DATA_DIR", defaultDataDir, "`directory` of every component's database and key files, created 0700")
-	stringFlag(fs, getenv, &publicURL, "public-url", "PORTICO_PUBLIC_URL", "", "the `URL` clients reach the gateway at, the tokens' issuer; default http:// plus the gateway's address")
+	stringFlag(fs, getenv, &publicURL, "public-url", "PORTICO_PUBLIC_URL", "", "the `URL` clients reach the gateway at, the tokens' issuer; default http:// (https:// with TLS) plus the gateway's address")
 	stringFlag(fs, getenv, &gatewayConfig, "gateway-config", "PORTICO_GATEWAY_CONFIG", "", "gateway configuration `file` to run instead of the built-in one; it may use the built-in one's variables")
 	printConfig := fs.Bool("print-gateway-config", false, "print the built-in gateway configuration and exit")
 	var demo bool
 	if err := boolFlag(fs, getenv, &demo, "demo", "PORTICO_DEMO", "on the first start, create a demo customer organization (Acme Streaming) with two members, two integrations and a day of viewing traffic"); err != nil {
+		fmt.Fprintln(stderr, "portico all:", err)
+		return 2
+	}
+	var tlsSelfSigned bool
+	if err := boolFlag(fs, getenv, &tlsSelfSigned, "tls-self-signed", "PORTICO_TLS_SELF_SIGNED", "serve HTTPS on --listen with a self-signed certificate for localhost, kept in the data directory"); err != nil {
 		fmt.Fprintln(stderr, "portico all:", err)
 		return 2
 	}
@@ -197,6 +209,11 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	if tlsSelfSigned && cfg.Server.TLS != nil {
+		closeListeners()
+		fmt.Fprintln(stderr, "portico all: --tls-self-signed: the gateway configuration has its own server.tls; use one or the other")
+		return 1
+	}
 	// The gateway's port is fixed now, so that the issuer and the banner
 	// can name it; the gateway then serves on this very listener.
 	gwHold, err := holdPort(cfg)
@@ -209,6 +226,9 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		// The auth service's issuer is the gateway's URL, known only now:
 		// the configuration is read again with it.
 		publicURL = baseURL(cfg.Server.Listen)
+		if tlsSelfSigned || cfg.Server.TLS != nil {
+			publicURL = httpsURL(publicURL)
+		}
 		vars["PORTICO_AUTH_ISSUER"] = publicURL
 		held := cfg.Server.Listen
 		if cfg, err = parse(); err != nil {
@@ -218,6 +238,17 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 			return 1
 		}
 		cfg.Server.Listen = held
+	}
+
+	var gwTLS *config.TLS
+	var tlsLines []string
+	if tlsSelfSigned {
+		if gwTLS, tlsLines, err = ensureSelfSigned(dataDir, selfSignedHosts(cfg.Server.Listen, publicURL), logger); err != nil {
+			closeListeners()
+			gwHold.Close()
+			fmt.Fprintln(stderr, "portico all:", err)
+			return 1
+		}
 	}
 
 	urls := make(map[string]string, len(services))
@@ -244,7 +275,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		started = append(started, st)
 	}
 
-	lines := []string{"Portico is running", "", "  gateway:  " + publicURL}
+	lines := append([]string{"Portico is running", "", "  gateway:  " + publicURL}, tlsLines...)
 	for _, st := range started {
 		lines = append(lines, st.banner...)
 	}
@@ -265,7 +296,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	}
 
 	gwLogger := logger.With("component", "gateway")
-	gwOpts := gatewayOptions{ln: gwHold, authWorkloadToken: issuer.Source(workload.Gateway, workload.Auth)}
+	gwOpts := gatewayOptions{ln: gwHold, authWorkloadToken: issuer.Source(workload.Gateway, workload.Auth), tls: gwTLS}
 	services = append([]allService{{name: "workload-issuer"}}, services...)
 	started = append([]*startedService{{serve: func(ctx context.Context) error {
 		return server.RunGroup(ctx, 0, nil, issuerSrv)

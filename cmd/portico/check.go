@@ -19,6 +19,16 @@ func runCheck(_ context.Context, args []string, getenv env, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d services, %d routes)\n", *path, len(cfg.Services), len(cfg.Routes))
+	limits := ""
+	if rl := cfg.RateLimits; rl != nil {
+		limited := 0
+		for _, r := range cfg.Routes {
+			if len(cfg.RouteRateLimits(r)) > 0 {
+				limited++
+			}
+		}
+		limits = fmt.Sprintf(", %d rate limit policies (%s store) on %d routes", len(rl.Policies), rl.Store.Kind, limited)
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d services, %d routes%s)\n", *path, len(cfg.Services), len(cfg.Routes), limits)
 	return 0
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"go.opentelemetry.io/otel/trace"
@@ -51,6 +52,9 @@ type gatewayOptions struct {
 	// authWorkloadToken, when set, is the gateway's workload token toward
 	// auth, instead of the configuration's auth.workload_token_file.
 	authWorkloadToken workload.TokenSource
+	// tls, when set, replaces the configuration's server.tls (portico all
+	// --tls-self-signed).
+	tls *config.TLS
 }
 
 // serveGateway runs the gateway with cfg until ctx ends, writing access
@@ -79,6 +83,7 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 		Propagator:     observability.Propagator(),
 
 		AuthWorkloadToken: o.authWorkloadToken,
+		TLS:               o.tls,
 	})
 	if err != nil {
 		return err
@@ -103,12 +108,21 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 		MaxConnections: s.MaxConnections,
 		ShutdownGrace:  s.ShutdownGrace.D(),
 		H2C:            s.H2C,
+		TLSConfig:      gw.TLSConfig(), // nil: cleartext
 		Logger:         logger,
+
+		OnTLSHandshakeError: gw.TLSHandshakeFailed,
 	})
 	if err != nil {
 		return err
 	}
 	servers := []*server.Server{pub}
+	if red, err := redirectServer(gw, pub, s, logger); err != nil {
+		pub.Shutdown(context.Background())
+		return err
+	} else if red != nil {
+		servers = append(servers, red)
+	}
 	if cfg.Admin.Listen != "off" && cfg.Admin.Listen != "" {
 		adm, err := server.New(server.Options{
 			Name: "admin",
@@ -124,7 +138,9 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 			Logger:            logger,
 		})
 		if err != nil {
-			pub.Shutdown(context.Background())
+			for _, sv := range servers {
+				sv.Shutdown(context.Background())
+			}
 			return err
 		}
 		servers = append(servers, adm)
@@ -143,4 +159,31 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 	}
 	health.SetReady(true)
 	return server.RunGroup(ctx, s.ShutdownDelay.D(), health, servers...)
+}
+
+// redirectServer is the cleartext listener of server.tls.redirect_http,
+// which redirects to pub, or nil when the configuration has none.
+func redirectServer(gw *gateway.Gateway, pub *server.Server, s *config.Server, logger *slog.Logger) (*server.Server, error) {
+	addr := gw.RedirectListen()
+	if addr == "" {
+		return nil, nil
+	}
+	_, port, _ := net.SplitHostPort(pub.Addr().String())
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("public listener port %q: %w", port, err)
+	}
+	return server.New(server.Options{
+		Name:              "redirect",
+		Addr:              addr,
+		Handler:           gw.RedirectHandler(n),
+		ReadHeaderTimeout: s.ReadHeaderTimeout.D(),
+		ReadTimeout:       s.ReadHeaderTimeout.D(), // nothing is read past the headers
+		WriteTimeout:      s.ReadHeaderTimeout.D(),
+		IdleTimeout:       s.IdleTimeout.D(),
+		MaxHeaderBytes:    2 * int(s.MaxHeaderBytes),
+		MaxConnections:    s.MaxConnections,
+		ShutdownGrace:     s.ShutdownGrace.D(),
+		Logger:            logger,
+	})
 }

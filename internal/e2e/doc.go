@@ -9,8 +9,10 @@
 // internal/gateway/authn/authntest, which can misbehave on demand. What
 // only the real auth can show is here: a session cookie or an API key
 // that auth.Service issued, exchanged by it, and the tokens its signing
-// manager signed reaching an upstream and verifying there. The tests of
-// the built binary are in cmd/portico.
+// manager signed reaching an upstream and verifying there; and a token of
+// an outside OpenID provider (internal/platform/identity/oidctest, over
+// HTTP) verified by the gateway and exchanged at the real auth as the
+// gateway's assertion. The tests of the built binary are in cmd/portico.
 //
 // This package may import everything; it has no code besides its tests.
 package e2e

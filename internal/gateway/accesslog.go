@@ -35,6 +35,7 @@ type record struct {
 	bytes                                 int64
 	duration                              time.Duration
 	client, failure, subject              string
+	certSubject, certFingerprint          string // a verified TLS client certificate's
 }
 
 func (l *accessLog) write(rec *record) {
@@ -63,6 +64,12 @@ func (l *accessLog) write(rec *record) {
 	if rec.subject != "" {
 		b = append(b, `,"subject":`...)
 		b = jsonstring.Append(b, rec.subject)
+	}
+	if rec.certFingerprint != "" {
+		b = append(b, `,"client_cert_sha256":`...)
+		b = jsonstring.Append(b, rec.certFingerprint)
+		b = append(b, `,"client_cert_subject":`...)
+		b = jsonstring.Append(b, rec.certSubject)
 	}
 	if rec.failure != "" {
 		b = append(b, `,"failure":`...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"reflect"
@@ -28,8 +29,9 @@ type authenticator struct {
 	x       *authn.Exchanger
 	extract authn.ExtractOptions
 	// client is the pool toward auth, shared by the exchange and the
-	// JWKS fetches; its idle connections close when it is replaced.
-	client *http.Transport
+	// JWKS fetches, and the pool toward outside issuers when there are
+	// any; their idle connections close when it is replaced.
+	client pools
 }
 
 // reusable reports whether a can serve the auth block c unchanged.
@@ -80,7 +82,12 @@ func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
 		}
 		keys = j
 	}
+	external, issuersTr, err := externalIssuers(c)
+	if err != nil {
+		return nil, err
+	}
 	x, err := authn.New(authn.Options{
+		External:      external,
 		AuthURL:       c.URL,
 		Issuer:        c.Issuer,
 		Keys:          keys,
@@ -97,12 +104,16 @@ func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &authenticator{
+	a := &authenticator{
 		cfg:     *c,
 		x:       x,
 		extract: authn.ExtractOptions{CookieName: c.CookieName, APIKeyHeader: c.APIKeyHeader},
-		client:  tr,
-	}, nil
+		client:  pools{tr},
+	}
+	if issuersTr != nil {
+		a.client = append(a.client, issuersTr)
+	}
+	return a, nil
 }
 
 // policy is a compiled config.Requirement.
@@ -171,6 +182,11 @@ func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route
 	if err != nil {
 		switch authn.Status(err) {
 		case http.StatusBadRequest, http.StatusUnauthorized:
+			// Why, for whoever connects an outside issuer; the error names
+			// the reason, never the credential.
+			if g.log.Enabled(ctx, slog.LevelDebug) {
+				g.log.DebugContext(ctx, "credential refused", "route", rte.name, "credential", c, "error", err.Error())
+			}
 			return nil, c, unauthenticated(), "unauthenticated"
 		case authn.StatusClientClosedRequest:
 			return nil, c, nil, ""

@@ -66,12 +66,16 @@ func Explain(cfg *config.Config, method, host, target string) (string, error) {
 		b.WriteByte('\n')
 	}
 	b.WriteString("auth      " + describeAuth(cfg, rc) + "\n")
+	if t := describeTLS(cfg, rc); t != "" {
+		b.WriteString("tls       " + t + "\n")
+	}
 	fmt.Fprintf(&b, "limits    body %s, request line %s, headers %s in at most %d fields\n",
 		rc.MaxBody, cfg.Server.MaxRequestLine, cfg.Server.MaxHeaderBytes, cfg.Server.MaxHeaderCount)
 	if c := rc.CORS; c != nil {
 		fmt.Fprintf(&b, "cors      origins %s; methods %s; credentials %v\n",
 			strings.Join(c.AllowOrigins, ", "), orAny(c.AllowMethods), c.AllowCredentials)
 	}
+	explainRateLimits(&b, cfg, rc)
 	if rc.Aggregate != nil {
 		t, _ := router.ParseTemplate(rc.Path)
 		services := make([]string, 0, len(cfg.Services))
@@ -144,6 +148,9 @@ func describeAuth(cfg *config.Config, rc *config.Route) string {
 		return "public: anyone may call it"
 	}
 	s := "authenticated at " + cfg.Auth.URL + " (exchange cached up to " + cfg.Auth.CacheTTL.String() + ")"
+	if len(cfg.Auth.Issuers) > 0 {
+		s += "; also bearer tokens of " + describeIssuers(cfg.Auth.Issuers)
+	}
 	if q := rc.Require; q != nil {
 		if q.Staff {
 			s += "; staff only"
@@ -159,6 +166,20 @@ func describeAuth(cfg *config.Config, rc *config.Route) string {
 		}
 	}
 	return s
+}
+
+// describeIssuers names the outside issuers and the organizations each
+// may admit machine callers into.
+func describeIssuers(issuers []*config.ExternalIssuer) string {
+	parts := make([]string, 0, len(issuers))
+	for _, e := range issuers {
+		orgs := e.Organization
+		if orgs == "" {
+			orgs = strings.Join(e.Organizations, " or ") + " by claim " + e.Claims.Organization
+		}
+		parts = append(parts, e.Name+" (machine callers of "+orgs+")")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orAny(list []string) string {

@@ -48,6 +48,10 @@ type Options struct {
 	// are verified with, instead of a JWKS fetched from auth.jwks_url;
 	// for tests.
 	AuthKeys identity.KeySource
+	// TLS, when set, replaces the configuration's server.tls at start and
+	// on every reload; portico all --tls-self-signed gives its generated
+	// certificate this way. Its zero fields take config.NewTLS's defaults.
+	TLS *config.TLS
 }
 
 // Gateway serves the public API. Its configuration is swapped atomically by
@@ -56,6 +60,7 @@ type Gateway struct {
 	log          *slog.Logger
 	access       *accessLog
 	m            *metrics
+	rm           *rateMetrics
 	stepObserver *stepMetrics
 	observer     upstream.Observer
 	tracing      bool
@@ -64,6 +69,8 @@ type Gateway struct {
 	buffers      *bufferPool
 	authToken    workload.TokenSource // Options.AuthWorkloadToken
 	authKeys     identity.KeySource   // Options.AuthKeys
+	tlsOverride  *config.TLS          // Options.TLS
+	tlsm         *tlsMetrics
 
 	ctx    context.Context // parent of background work (health checks, DNS)
 	cancel context.CancelFunc
@@ -86,6 +93,8 @@ type runtime struct {
 	accessLog bool
 	grace     time.Duration
 	auth      *authenticator // nil: nobody is authenticated
+	tls       *tlsState      // nil: the listener serves cleartext HTTP
+	rate      *rateLimiter   // nil: no rate_limits block
 }
 
 // New compiles cfg and starts the services' background work. cfg must have
@@ -101,6 +110,8 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 
 		authToken: o.AuthWorkloadToken,
 		authKeys:  o.AuthKeys,
+
+		tlsOverride: o.TLS,
 	}
 	if o.AccessLog == nil {
 		o.AccessLog = io.Discard
@@ -108,6 +119,8 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 	g.access = newAccessLog(o.AccessLog, cfg.Server.AccessLogFlush.D())
 	g.observer = observer{m: g.m}
 	g.stepObserver = newStepMetrics(o.Registerer)
+	g.tlsm = newTLSMetrics(o.Registerer, g)
+	g.rm = newRateMetrics(o.Registerer, g)
 	if o.TracerProvider != nil {
 		g.tracing = true
 		g.tracer = o.TracerProvider.Tracer("github.com/portico-gw/portico/internal/gateway")
@@ -152,6 +165,8 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 			s.close(old.grace)
 		}
 		g.sweepRetired(old, rt)
+		g.retireTLS(old, rt)
+		g.retireRateLimits(old, rt)
 		if old.auth != nil && old.auth != rt.auth {
 			time.AfterFunc(old.grace, old.auth.client.CloseIdleConnections)
 		}
@@ -163,6 +178,7 @@ func (g *Gateway) activate(rt *runtime) {
 	for _, s := range rt.services {
 		s.start(g.ctx)
 	}
+	rt.tls.start(g.ctx)
 	g.rt.Store(rt)
 	g.m.reloadTime.SetToCurrentTime()
 }
@@ -183,6 +199,9 @@ func (g *Gateway) Close() {
 		}
 		if rt.auth != nil {
 			rt.auth.client.CloseIdleConnections()
+		}
+		if rt.rate != nil {
+			rt.rate.lim.Close()
 		}
 	}
 }
@@ -210,7 +229,11 @@ func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 		if rt.auth != nil && (prev == nil || rt.auth != prev.auth) {
 			rt.auth.client.CloseIdleConnections()
 		}
+		g.releaseRateLimits(rt, prev)
 		return nil, err
+	}
+	if rt.tls, err = g.compileTLS(cfg, prev); err != nil {
+		return fail(fmt.Errorf("server.tls: %w", err))
 	}
 	switch {
 	case cfg.Auth == nil:
@@ -219,6 +242,11 @@ func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 	default:
 		if rt.auth, err = g.newAuthenticator(cfg.Auth); err != nil {
 			return fail(fmt.Errorf("auth: %w", err))
+		}
+	}
+	if cfg.RateLimits != nil {
+		if rt.rate, err = g.compileRateLimits(cfg, prev); err != nil {
+			return fail(err)
 		}
 	}
 	for name, sc := range cfg.Services {
@@ -246,6 +274,9 @@ func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
 		}
 		r.authenticate = rt.auth != nil && !rc.Public
+		if r.rate, err = rt.rate.forRoute(cfg, rc); err != nil {
+			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+		}
 		if rc.Aggregate != nil {
 			if r.plan, err = g.compilePlan(rc, tmpl, rt.services); err != nil {
 				return fail(fmt.Errorf("route %s: %w", rc.Name, err))

@@ -31,8 +31,14 @@ type route struct {
 	// configured and the route is not public); policy then says who may.
 	authenticate bool
 	policy       *policy
-	proxy        *httputil.ReverseProxy
-	m            *routeMetrics
+	// hsts is the Strict-Transport-Security value sent over TLS, or "".
+	hsts string
+	// clientCert, when set, admits only verified client certificates.
+	clientCert *certPolicy
+	// rate, when set, are the rate limits that apply to the route.
+	rate  *routeRate
+	proxy *httputil.ReverseProxy
+	m     *routeMetrics
 }
 
 func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Server, trusted trustedProxies) (*route, error) {
@@ -45,6 +51,8 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 		respRules:  compileHeaderRules(rc.ResponseHeaders),
 		cors:       compileCORS(rc.CORS, rc.Methods),
 		policy:     compilePolicy(rc.Require),
+		hsts:       hstsValue(rc.HSTS),
+		clientCert: compileCertPolicy(rc.ClientCert),
 	}
 	if svc == nil {
 		rt.label = aggregateLabel
@@ -95,6 +103,17 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 			delete(resp.Header, "X-Request-Id") // the gateway's own is already set
 			if rt.cors != nil {
 				stripUpstreamCORS(resp.Header)
+			}
+			if rt.hsts != "" {
+				// The route's policy, already set when the request came
+				// over TLS, is the only one: over cleartext none is sent.
+				delete(resp.Header, "Strict-Transport-Security")
+			}
+			if rt.rate != nil {
+				// The gateway's limits are the route's; a service's own
+				// fields would mix policies the client cannot tell apart.
+				delete(resp.Header, "Ratelimit")
+				delete(resp.Header, "Ratelimit-Policy")
 			}
 			rt.respRules.apply(resp.Header)
 			return nil

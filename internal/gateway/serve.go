@@ -26,8 +26,8 @@ import (
 type headerCarrier = propagation.HeaderCarrier
 
 // ServeHTTP handles one public request: id, limits, host, header hygiene,
-// normalisation, routing, CORS, body cap and pace, deadline, proxying, then
-// metrics and the access log.
+// normalisation, routing, CORS, authentication, rate limits, body cap and
+// pace, deadline, proxying, then metrics and the access log.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := g.rt.Load()
@@ -68,6 +68,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		stripSpoofable(r.Header)
 	}
 	stripIdentityHeaders(r.Header)
+	if st.cert = verifiedClientCert(r); st.cert != nil {
+		st.certSubject, st.certFingerprint = setClientCertHeaders(r.Header, st.cert)
+	}
 	upgrade := sanitizeUpgrade(r.Header)
 	r.Header.Set(requestid.Header, id)
 	// An HTTP/1 request framed with Transfer-Encoding may also have carried a
@@ -101,6 +104,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.route = rte
+	if rte.hsts != "" && overTLS(r, trusted) {
+		w.Header().Set("Strict-Transport-Security", rte.hsts)
+	}
 
 	if rte.cors != nil {
 		if preflight {
@@ -108,6 +114,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rte.cors.decorate(w.Header(), r.Header.Get("Origin"))
+	}
+	if rte.clientCert != nil {
+		if p, reason := rte.clientCert.check(st.cert); p != nil {
+			g.reject(w, r, p, reason)
+			return
+		}
 	}
 
 	var ident *authn.Result
@@ -133,6 +145,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rte.plan == nil {
 			st.auth, st.cred = rt.auth, cred // for a logout in the upstream's answer
 		}
+	}
+
+	// Rate limits, after authentication so that keys can name the caller.
+	if rte.rate != nil && !g.limitRate(ctx, rt.rate, rte, st, r, &params, ident) {
+		return
 	}
 
 	if r.ContentLength > rte.maxBody {
@@ -256,6 +273,9 @@ func (g *Gateway) logRequest(r *http.Request, st *reqState, status int, start ti
 		client:    clientString(st.client),
 		failure:   string(st.kind),
 		subject:   st.subject,
+
+		certSubject:     st.certSubject,
+		certFingerprint: st.certFingerprint,
 	}
 	if st.route != nil {
 		rec.route, rec.label = st.route.name, st.route.label

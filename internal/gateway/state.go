@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"net/netip"
@@ -27,6 +28,11 @@ type reqState struct {
 	client    netip.Addr    // the original client, behind trusted proxies
 	subject   string        // the authenticated caller, if any
 	kind      failureKind
+
+	// cert is the verified TLS client certificate, if any, and
+	// certSubject and certFingerprint what was sent upstream of it.
+	cert                         *x509.Certificate
+	certSubject, certFingerprint string
 
 	// auth is set on a proxied route that authenticated the caller with
 	// cred; WriteHeader then hands auth the header of a 2xx answer, so

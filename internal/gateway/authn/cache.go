@@ -14,14 +14,38 @@ type key [sha256.Size]byte
 
 // keyOf hashes c. The buffer lives on the stack, so hashing allocates
 // nothing for credentials up to its size (every session token, API key
-// and usual access token); longer ones spill to the heap.
+// and usual access token); longer ones, such as an outside provider's JWT
+// of a few kilobytes, take keyOfLong, whose larger buffer is zeroed only
+// for them.
 func keyOf(c Credential) key {
-	var buf [1024]byte
+	if len(c.Kind)+1+len(c.Value) > shortKeyLen {
+		return keyOfLong(c)
+	}
+	var buf [shortKeyLen]byte
 	b := append(buf[:0], c.Kind...)
 	b = append(b, 0)
 	b = append(b, c.Value...)
 	return sha256.Sum256(b)
 }
+
+// keyOfLong is keyOf for credentials up to MaxCredentialLen; longer ones,
+// which Exchange refuses before hashing, spill to the heap.
+//
+//go:noinline
+func keyOfLong(c Credential) key {
+	var buf [longKeyLen]byte
+	b := append(buf[:0], c.Kind...)
+	b = append(b, 0)
+	b = append(b, c.Value...)
+	return sha256.Sum256(b)
+}
+
+// shortKeyLen and longKeyLen are keyOf's buffers: the second fits a kind,
+// its separator and MaxCredentialLen bytes.
+const (
+	shortKeyLen = 1024
+	longKeyLen  = MaxCredentialLen + 32
+)
 
 // entry is one cached exchange. Only used and the list links change after
 // it is stored; the links only under its shard's write lock.

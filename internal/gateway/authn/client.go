@@ -22,9 +22,14 @@ type authClient struct {
 }
 
 type exchangeRequest struct {
-	Credential string `json:"credential"`
-	Kind       Kind   `json:"kind"`
+	Credential string     `json:"credential,omitempty"`
+	Kind       Kind       `json:"kind"`
+	External   *Assertion `json:"external,omitempty"`
 }
+
+// kindExternal is the exchange kind of an Assertion: an outside token the
+// gateway verified and mapped, which auth does not see.
+const kindExternal Kind = "external"
 
 // exchangeResponse is the part of auth's answer the gateway reads. Its
 // expires_at, subject and kind repeat the token's claims; the gateway
@@ -41,7 +46,18 @@ const drainMax = 4 << 10
 // with how long it may be cached. Error messages name the status or the
 // reason the token was refused, never the credential or the token.
 func (a *authClient) exchange(ctx context.Context, c Credential) (Result, time.Duration, error) {
-	body, err := json.Marshal(exchangeRequest{Credential: c.Value, Kind: c.Kind})
+	return a.post(ctx, exchangeRequest{Credential: c.Value, Kind: c.Kind})
+}
+
+// exchangeExternal asks auth for the internal token of an outside token
+// the gateway verified, by its Assertion alone.
+func (a *authClient) exchangeExternal(ctx context.Context, as Assertion) (Result, time.Duration, error) {
+	return a.post(ctx, exchangeRequest{Kind: kindExternal, External: &as})
+}
+
+// post sends one exchange request and verifies the token of the answer.
+func (a *authClient) post(ctx context.Context, er exchangeRequest) (Result, time.Duration, error) {
+	body, err := json.Marshal(er)
 	if err != nil {
 		return Result{}, 0, fmt.Errorf("exchange: encode: %w", err)
 	}

@@ -51,6 +51,8 @@ type Exchanger struct {
 	o      Options
 	client *authClient
 	cache  *cache
+	// external are Options.External by issuer URL; empty admits none.
+	external map[string]*external
 }
 
 // errCachedRefusal answers a credential refused moments ago; it is one
@@ -75,8 +77,13 @@ func New(o Options) (*Exchanger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authn: %w", err)
 	}
+	ext, err := compileExternal(o.External, o.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("authn: %w", err)
+	}
 	return &Exchanger{
-		o: o,
+		o:        o,
+		external: ext,
 		client: &authClient{
 			url: u.String(),
 			hc: &http.Client{
@@ -96,11 +103,14 @@ func New(o Options) (*Exchanger, error) {
 
 // Exchange returns the internal token for c: from the cache when a recent
 // exchange of c is still good, else from auth, verified before it is
-// cached or returned. Errors: ErrMalformed for a credential of no known
+// cached or returned. A bearer JWT of an external issuer is verified and
+// mapped first, and refused without a call to auth when it does not pass
+// (Options.External). Errors: ErrMalformed for a credential of no known
 // kind or of an impossible length, and when auth calls it malformed;
-// ErrUnauthenticated when auth refuses it (now or, within NegativeTTL,
-// before); ErrUnavailable when auth cannot answer, or answers with a token
-// that does not verify (then with ErrInvalidToken too); the
+// ErrUnauthenticated when auth, or the gateway for an outside token,
+// refuses it (now or, within NegativeTTL, before); ErrUnavailable when
+// auth, or an external issuer's keys, cannot be reached, or auth answers
+// with a token that does not verify (then with ErrInvalidToken too); the
 // context's error when ctx ends first (the call to auth goes on, for the
 // other callers waiting for it and for the cache).
 func (x *Exchanger) Exchange(ctx context.Context, c Credential) (Result, error) {
@@ -163,7 +173,7 @@ func (x *Exchanger) fetch(ctx context.Context, s *shard, k key, c Credential, cl
 	ctx, cancel := context.WithTimeout(ctx, x.o.Timeout)
 	defer cancel()
 	start := x.o.Now()
-	res, ttl, err := x.client.exchange(ctx, c)
+	res, ttl, err := x.exchange(ctx, c)
 	s.mu.Lock()
 	delete(s.calls, k)
 	if !cl.forget {

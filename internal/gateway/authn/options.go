@@ -79,6 +79,14 @@ type Options struct {
 	// Observe, when set, is told the outcome of every Exchange, for
 	// metrics. It is called on the hot path and must be cheap.
 	Observe func(Outcome)
+	// External are the identity providers outside Portico whose bearer
+	// JWTs are admitted (ExternalIssuer). With at least one, a bearer
+	// credential that is not an API key is told apart by its "iss": auth's
+	// own tokens (Issuer) are exchanged as before, an external issuer's
+	// are verified and mapped here and exchanged as kind "external", and
+	// anything else (not a JWT, or of another issuer) is refused without
+	// a call to auth. None (the default) sends every bearer token to auth.
+	External []ExternalIssuer
 }
 
 // Outcome says how an Exchange was answered, for Options.Observe.

@@ -127,6 +127,7 @@ func applyDefaults(c *Config) {
 		setDuration(&a.NegativeTTL, DefaultAuthNegativeTTL)
 		setInt(&a.MaxEntries, DefaultAuthMaxEntries)
 		setDuration(&a.Timeout, DefaultAuthTimeout)
+		issuerDefaults(a)
 	}
 
 	for name, svc := range c.Services {
@@ -140,6 +141,8 @@ func applyDefaults(c *Config) {
 			routeDefaults(r, c.Services[r.Service], &c.Server)
 		}
 	}
+	rateLimitDefaults(c)
+	tlsAndHSTSDefaults(c)
 }
 
 func serviceDefaults(s *Service) {

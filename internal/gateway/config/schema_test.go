@@ -118,6 +118,9 @@ func TestSchemaRejectsInvalidConfigs(t *testing.T) {
 		"upper-case role":          "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: \"/{o}\", service: a, require: {tenant: o, roles: [Admin]}}]\n",
 		"duplicate scope":          "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, require: {scopes: [a, a]}}]\n",
 		"string for public":        "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, public: \"yes\"}]\n",
+		"bad rate":                 base + "rate_limits: {policies: {p: {key: [route], rate: 10/min}}}\n",
+		"unknown rate limit store": base + "rate_limits: {store: {kind: memcached}, policies: {p: {key: [route], rate: 1/s}}}\n",
+		"unknown key part":         base + "rate_limits: {policies: {p: {key: [user], rate: 1/s}}}\n",
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -252,11 +255,13 @@ version: 1
 services:
   a: {targets: [http://127.0.0.1:8081], health_check: {}}
   b: {dns: {name: b.internal, port: 80}}
-auth: {url: http://127.0.0.1:8081, issuer: http://127.0.0.1:8080}
+auth: {url: http://127.0.0.1:8081, issuer: http://127.0.0.1:8080,
+  issuers: [{name: idp, issuer: "https://idp.example", audiences: [portico], organization: org_a}]}
 routes:
   - {path: /, service: a, cors: {allow_origins: [https://a.example]}}
   - {path: "/orgs/{org}", service: a, require: {tenant: org}}
   - {path: /agg, aggregate: {steps: [{name: s, service: a, path: /x}]}}
+rate_limits: {store: {kind: redis, redis: {addr: "127.0.0.1:6379"}}, policies: {p: {key: [route], rate: 1/s}}}
 `)
 	_, defaults := mustSchemaPaths(t)
 	if len(defaults) < 40 {

@@ -28,6 +28,9 @@ type Config struct {
 	// Routes are matched by method, host and path; order does not matter
 	// because matching picks the most specific route.
 	Routes []*Route `yaml:"routes"`
+	// RateLimits declares rate limit policies and where their state is
+	// kept; nil limits nothing.
+	RateLimits *RateLimits `yaml:"rate_limits" json:",omitempty"`
 
 	// Source is the file the configuration was read from, if any.
 	Source string `yaml:"-"`
@@ -94,6 +97,9 @@ type Server struct {
 	// H2C accepts cleartext HTTP/2 from clients with prior knowledge; an
 	// "Upgrade: h2c" request is served as HTTP/1.1. Default false.
 	H2C bool `yaml:"h2c"`
+	// TLS serves the listener over TLS (types_tls.go); nil (the default)
+	// serves cleartext HTTP.
+	TLS *TLS `yaml:"tls" json:",omitempty"`
 }
 
 // Admin configures the admin listener.
@@ -160,6 +166,10 @@ type Auth struct {
 	MaxEntries int `yaml:"max_entries"`
 	// Timeout bounds one exchange. Default 2s.
 	Timeout Duration `yaml:"timeout"`
+	// Issuers are identity providers outside Portico whose bearer JWTs
+	// the gateway also admits (types_issuers.go). Empty (the default)
+	// admits none.
+	Issuers []*ExternalIssuer `yaml:"issuers"`
 }
 
 // Requirement restricts who may call a route, beyond being authenticated.
@@ -341,6 +351,18 @@ type Route struct {
 	Require *Requirement `yaml:"require"`
 	// Retry overrides the service's retry attempts for this route, when set.
 	Retry *int `yaml:"retry_attempts"`
+	// HSTS sends Strict-Transport-Security on the route's responses to
+	// requests that came over TLS; nil sends none.
+	HSTS *HSTS `yaml:"hsts" json:",omitempty"`
+	// ClientCert admits only callers with a verified TLS client
+	// certificate; nil admits callers with or without one.
+	ClientCert *ClientCert `yaml:"client_cert" json:",omitempty"`
+	// RateLimits names the rate limit policies that apply to the route
+	// besides the default ones.
+	RateLimits []string `yaml:"rate_limits" json:",omitempty"`
+	// SkipDefaultRateLimits exempts the route from
+	// rate_limits.default_policies. Default false.
+	SkipDefaultRateLimits bool `yaml:"skip_default_rate_limits" json:",omitempty"`
 
 	// Pos is where the route starts in the source file.
 	Pos Position `yaml:"-"`

@@ -38,6 +38,8 @@ func validate(c *Config, pos positions) error {
 	v.auth()
 	v.services()
 	v.routes()
+	v.rateLimits()
+	v.tls()
 	return v.errs.err()
 }
 

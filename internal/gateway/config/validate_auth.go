@@ -67,6 +67,7 @@ func (v *validator) auth() {
 	if a.MaxEntries < 1 {
 		v.errorf("auth.max_entries", "must be at least 1")
 	}
+	v.issuers(a)
 }
 
 // apiKeyHeader checks the header that may carry API keys.

@@ -6,7 +6,9 @@
 // publishes its signing key at /.well-known/jwks.json, and signs internal
 // tokens as auth does, unless a test tampers with them to forge one; a
 // test can also revoke a credential, hold exchanges in flight and take
-// the keys down.
+// the keys down. Exchanges of kind "external" (the gateway's assertion
+// about an outside token it verified) are answered as auth answers them,
+// for the asserted organization unless a test suspended it, and recorded.
 package authntest
 
 import (
@@ -15,6 +17,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -93,6 +96,20 @@ type Auth struct {
 	principals map[string]identity.Claims
 	tamper     func(*Token)
 	last       string
+	// external are the assertions of kind "external" received, in order;
+	// suspended are organizations whose outside callers are refused.
+	external  []External
+	suspended map[string]bool
+}
+
+// External is an exchange request of kind "external": the gateway's
+// assertion about an outside token it verified.
+type External struct {
+	Issuer       string    `json:"issuer"`
+	Subject      string    `json:"subject"`
+	Organization string    `json:"organization"`
+	Scopes       []string  `json:"scopes"`
+	ExpiresAt    time.Time `json:"expires_at"`
 }
 
 // New starts an Auth that the test's end stops.
@@ -117,7 +134,7 @@ func New(tb testing.TB, o Options) *Auth {
 	if err != nil {
 		tb.Fatalf("workload guard: %v", err)
 	}
-	a := &Auth{Workload: wi, o: o, key: NewKey(tb), kid: "auth-key-1", principals: map[string]identity.Claims{}}
+	a := &Auth{Workload: wi, o: o, key: NewKey(tb), kid: "auth-key-1", principals: map[string]identity.Claims{}, suspended: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+ExchangePath, guard.Admit(http.HandlerFunc(a.exchange), workload.Gateway))
 	mux.HandleFunc("GET "+JWKSPath, a.jwks)
@@ -184,6 +201,30 @@ func (a *Auth) Revoke(credential string) {
 	delete(a.principals, credential)
 }
 
+// Suspend makes the outside callers of organization org refused with
+// 401, as auth refuses those of a suspended organization.
+func (a *Auth) Suspend(org string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.suspended[org] = true
+}
+
+// ExternalExchanges returns the assertions of kind "external" admitted so
+// far, in order.
+func (a *Auth) ExternalExchanges() []External {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]External(nil), a.external...)
+}
+
+// ExternalSubject is the subject this fake gives the outside caller
+// subject of issuer: "ext_" and 32 hexadecimal digits of a hash of both.
+// (The real auth's derivation differs; both are namespaced.)
+func ExternalSubject(issuer, subject string) string {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + subject))
+	return "ext_" + hex.EncodeToString(sum[:16])
+}
+
 // Hold makes exchange requests wait, before the workload guard, until
 // release runs; the test's end releases them too. Calls counts a request
 // as soon as it arrives, held or not.
@@ -227,16 +268,30 @@ func (a *Auth) LastToken() string {
 func (a *Auth) exchange(w http.ResponseWriter, r *http.Request) {
 	a.exchanges.Add(1)
 	var req struct {
-		Credential string `json:"credential"`
-		Kind       string `json:"kind"`
+		Credential string    `json:"credential"`
+		Kind       string    `json:"kind"`
+		External   *External `json:"external"`
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if err := json.Unmarshal(body, &req); err != nil || req.Credential == "" {
-		problem.Write(w, r, problem.BadRequest("The body must name a credential."))
+	if err := json.Unmarshal(body, &req); err != nil || (req.Credential == "") == (req.External == nil) ||
+		(req.External != nil) != (req.Kind == "external") {
+		problem.Write(w, r, problem.BadRequest("The body must name a credential, or be of kind external with external."))
 		return
 	}
 	a.mu.Lock()
 	c, ok := a.principals[req.Credential]
+	var until time.Time
+	if e := req.External; e != nil {
+		// As auth does: a machine caller scoped in the asserted
+		// organization, never past the outside token's expiry.
+		ok = !a.suspended[e.Organization] && a.o.Now().Before(e.ExpiresAt)
+		c = identity.Claims{Subject: ExternalSubject(e.Issuer, e.Subject), Kind: identity.KindClient,
+			Orgs: []identity.OrgRole{{ID: e.Organization, Role: "scoped"}}, Scopes: e.Scopes}
+		until = e.ExpiresAt
+		if ok {
+			a.external = append(a.external, *e)
+		}
+	}
 	tamper := a.tamper
 	a.mu.Unlock()
 	if !ok {
@@ -249,6 +304,9 @@ func (a *Auth) exchange(w http.ResponseWriter, r *http.Request) {
 	now := a.o.Now().UTC().Truncate(time.Second)
 	c.Issuer, c.Audience = Issuer, []string{identity.InternalAudience}
 	c.IssuedAt, c.Expiry, c.ID = now, now.Add(a.o.Lifetime), jti()
+	if !until.IsZero() && until.Before(c.Expiry) {
+		c.Expiry = until.UTC().Truncate(time.Second)
+	}
 	t := &Token{
 		Header: map[string]any{"alg": "ES256", "kid": a.kid, "typ": identity.InternalTokenType},
 		Claims: jsonObject(c),
