@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -51,8 +52,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&o.beacons, "beacons", 500_000, "beacons to insert")
 		fs.IntVar(&o.batch, "batch", 1000, "beacons per InsertBeacons call")
 		fs.IntVar(&o.workers, "workers", 2, "goroutines inserting at once")
+		profile := fs.String("cpuprofile", "", "write a CPU profile of the run to `file`")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		return ingest(ctx, *dsn, o, stdout)
 	case "load":
