@@ -87,17 +87,27 @@ func (s *Store) DropRawBefore(ctx context.Context, t time.Time) error {
 	if s.db.Dialect() == sqldb.Postgres {
 		return s.dropPartitionsBefore(ctx, t)
 	}
+	if err := s.deleteInChunks(ctx, `DELETE FROM beacons WHERE rowid IN
+		(SELECT rowid FROM beacons WHERE t < $1 LIMIT $2)`, toDB(t), rawDeleteChunk); err != nil {
+		return fmt.Errorf("delete old beacons: %w", err)
+	}
+	return nil
+}
+
+// deleteInChunks runs stmt, a DELETE of at most $2 = chunk rows selected
+// by $1 = arg, until it deletes fewer than chunk: each run is its own
+// short statement, so writers never wait long.
+func (s *Store) deleteInChunks(ctx context.Context, stmt string, arg int64, chunk int) error {
 	for {
-		res, err := s.db.ExecContext(ctx, `DELETE FROM beacons WHERE rowid IN
-			(SELECT rowid FROM beacons WHERE t < $1 LIMIT $2)`, toDB(t), rawDeleteChunk)
+		res, err := s.db.ExecContext(ctx, stmt, arg, chunk)
 		if err != nil {
-			return fmt.Errorf("delete old beacons: %w", err)
+			return err
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return fmt.Errorf("delete old beacons: %w", err)
+			return err
 		}
-		if n < rawDeleteChunk {
+		if n < int64(chunk) {
 			return nil
 		}
 	}
@@ -115,19 +125,10 @@ func (s *Store) DropMinuteRollupsBefore(ctx context.Context, t time.Time) error 
 	if s.db.Dialect() == sqldb.Postgres {
 		stmt = `DELETE FROM rollup_minute WHERE ctid = ANY (ARRAY(SELECT ctid FROM rollup_minute WHERE bucket < $1 LIMIT $2))`
 	}
-	for {
-		res, err := s.db.ExecContext(ctx, stmt, toDB(t), minuteDeleteChunk)
-		if err != nil {
-			return fmt.Errorf("delete old minute rollups: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("delete old minute rollups: %w", err)
-		}
-		if n < minuteDeleteChunk {
-			return nil
-		}
+	if err := s.deleteInChunks(ctx, stmt, toDB(t), minuteDeleteChunk); err != nil {
+		return fmt.Errorf("delete old minute rollups: %w", err)
 	}
+	return nil
 }
 
 func (s *Store) dropPartitionsBefore(ctx context.Context, t time.Time) error {

@@ -127,17 +127,8 @@ func (s *Store) dropSessionHoursBefore(ctx context.Context, t time.Time) error {
 	if s.db.Dialect() == sqldb.Postgres {
 		stmt = `DELETE FROM session_hours WHERE ctid = ANY (ARRAY(SELECT ctid FROM session_hours WHERE bucket <= $1 LIMIT $2))`
 	}
-	for {
-		res, err := s.db.ExecContext(ctx, stmt, toDB(t.Add(-time.Hour)), minuteDeleteChunk)
-		if err != nil {
-			return fmt.Errorf("delete old session hours: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("delete old session hours: %w", err)
-		}
-		if n < minuteDeleteChunk {
-			return nil
-		}
+	if err := s.deleteInChunks(ctx, stmt, toDB(t.Add(-time.Hour)), minuteDeleteChunk); err != nil {
+		return fmt.Errorf("delete old session hours: %w", err)
 	}
+	return nil
 }
