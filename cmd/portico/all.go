@@ -58,6 +58,13 @@ conveniences, and each says so in a warning at start. Browsers may send unsafe r
 URL's origin only (PORTICO_AUTH_TRUSTED_ORIGINS replaces it). Logs go to
 standard error; Ctrl-C stops everything gracefully.
 
+With --postgres URL every service keeps its data in PostgreSQL instead of
+SQLite, each in a schema of its own (--postgres-schema-prefix plus its
+name: portico_auth, portico_accounts, portico_configs, portico_analytics),
+created when missing; PORTICO_<SERVICE>_DB (PORTICO_ANALYTICS_DB, ...)
+gives one service a database of its own. With --redis-addr the gateway's
+rate limits are kept in Redis, shared by every gateway replica.
+
 With --tls-self-signed the gateway serves HTTPS (HTTP/2 and HTTP/1.1) on
 --listen with a self-signed certificate for localhost, 127.0.0.1, ::1 and
 the public URL's host, kept in the data directory and reused while it is
@@ -82,6 +89,7 @@ type allService struct {
 // allOptions are what every service of portico all shares.
 type allOptions struct {
 	dataDir   string
+	dbs       allDatabases
 	publicURL string
 	getenv    env
 	logger    *slog.Logger
@@ -148,6 +156,11 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "portico all:", err)
 		return 2
 	}
+	dbs := allDatabases{getenv: getenv}
+	var redisAddr string
+	stringFlag(fs, getenv, &dbs.postgres, "postgres", "PORTICO_POSTGRES_URL", "", "PostgreSQL `URL`: every service keeps its data there, in a schema of its own (created when missing) instead of a SQLite file; PORTICO_<SERVICE>_DB gives one service another database")
+	stringFlag(fs, getenv, &dbs.schemaPrefix, "postgres-schema-prefix", "PORTICO_POSTGRES_SCHEMA_PREFIX", "portico_", "with --postgres, the `prefix` of the services' schema names (portico_auth, portico_accounts, ...)")
+	stringFlag(fs, getenv, &redisAddr, "redis-addr", "PORTICO_REDIS_ADDR", "", "Redis `host:port` keeping the gateway's rate limits, shared by gateway replicas; unset, they are kept in memory")
 	stringFlag(fs, getenv, &logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
 	stringFlag(fs, getenv, &logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -159,6 +172,25 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	}
 	logger, err := observability.NewLogger(stderr, logLevel, logFormat)
 	if err != nil {
+		fmt.Fprintln(stderr, "portico all:", err)
+		return 1
+	}
+	if err := dbs.check(); err != nil {
+		fmt.Fprintln(stderr, "portico all:", err)
+		return 2
+	}
+	builtin := allGatewayConfig
+	if redisAddr != "" {
+		if gatewayConfig != "" {
+			fmt.Fprintln(stderr, "portico all: --redis-addr applies to the built-in gateway configuration; with --gateway-config, set rate_limits.store in it")
+			return 2
+		}
+		if builtin, err = withRedisStore(allGatewayConfig); err != nil {
+			fmt.Fprintln(stderr, "portico all:", err)
+			return 1
+		}
+	}
+	if err := dbs.prepare(ctx, allServiceNames()); err != nil {
 		fmt.Fprintln(stderr, "portico all:", err)
 		return 1
 	}
@@ -179,7 +211,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		}
 		issuerSrv.Shutdown(context.Background())
 	}
-	vars := map[string]string{"PORTICO_LISTEN": listen, "PORTICO_ADMIN_LISTEN": adminListen,
+	vars := map[string]string{"PORTICO_LISTEN": listen, "PORTICO_ADMIN_LISTEN": adminListen, "PORTICO_REDIS_ADDR": redisAddr,
 		"PORTICO_AUTH_ISSUER": orString(publicURL, "http://issuer.invalid")}
 	for _, s := range services {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -201,7 +233,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		if gatewayConfig != "" {
 			return config.Load(gatewayConfig, cfgEnv)
 		}
-		return config.Parse(allGatewayConfigName, allGatewayConfig, cfgEnv)
+		return config.Parse(allGatewayConfigName, builtin, cfgEnv)
 	}
 	cfg, err := parse()
 	if err != nil {
@@ -256,7 +288,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		urls[s.name] = vars["PORTICO_"+strings.ToUpper(s.name)+"_URL"]
 	}
 	o := allOptions{dataDir: dataDir, publicURL: publicURL, getenv: getenv, logger: logger, workload: issuer,
-		urls: urls, shared: &allShared{}}
+		urls: urls, shared: &allShared{}, dbs: dbs}
 	started := make([]*startedService, 0, len(services))
 	for i, s := range services {
 		st, err := s.start(ctx, listeners[i], o)
@@ -336,7 +368,7 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 	}
 	a, err := startAuth(ctx, authSettings{
 		ln: ln, adminListen: "127.0.0.1:0", publicName: "auth", adminName: "auth-admin",
-		dsn: "sqlite:" + filepath.Join(o.dataDir, authDBFile), dataDir: o.dataDir,
+		dsn: o.dbs.dsn(workload.Auth, authDBFile, o.dataDir), dataDir: o.dataDir,
 		issuer:         o.publicURL,
 		kekEnv:         envValue(o.getenv, "PORTICO_AUTH_KEK"),
 		kekFile:        filepath.Join(o.dataDir, authKEKFile),
@@ -376,7 +408,7 @@ func (o allOptions) serviceSettings(name, dbFile string, ln net.Listener, logger
 	}
 	return serviceSettings{
 		name: name, ln: ln, adminListen: "127.0.0.1:0", publicName: name, adminName: name + "-admin",
-		dsn: "sqlite:" + filepath.Join(o.dataDir, dbFile), dataDir: o.dataDir,
+		dsn: o.dbs.dsn(name, dbFile, o.dataDir), dataDir: o.dataDir,
 		authIssuer: o.publicURL, authJWKSURL: o.urls["auth"] + jwksPath,
 		workload: guard,
 	}, nil

@@ -67,11 +67,15 @@ func mustCall(t *testing.T, c *http.Client, want int, v any, method, url, body s
 // organization and invites its owner; the owner accepts, signs in, creates
 // an integration and changes its settings; a player fetches them from an
 // allowed origin and is refused from another.
-func TestAllCustomerJourney(t *testing.T) {
+func TestAllCustomerJourney(t *testing.T) { customerJourney(t) }
+
+// customerJourney walks the story through portico all started with
+// extra, its arguments beyond the addresses and the data directory.
+func customerJourney(t *testing.T, extra ...string) {
 	const adminPassword = "correct horse battery staple"
 	data := filepath.Join(t.TempDir(), "data")
 	p, _ := mustStartEnv(t, []string{"PORTICO_ADMIN_PASSWORD=" + adminPassword},
-		"all", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", data)
+		append([]string{"all", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", data}, extra...)...)
 	gw := p.url("public", "")
 
 	admin, _ := mustLogin(t, gw, defaultAdminEmail, adminPassword)
