@@ -260,6 +260,32 @@ func customerJourney(t *testing.T, extra ...string) {
 		t.Errorf("owner reading another organization's analytics = %d, want 403", status)
 	}
 
+	// The overview composes the organization, its integrations and their
+	// last day's usage.
+	var overview struct {
+		Organization struct {
+			ID string `json:"id"`
+		} `json:"organization"`
+		Integrations []struct {
+			ID string `json:"id"`
+		} `json:"integrations"`
+		Usage []struct {
+			IntegrationID string `json:"integration_id"`
+			Viewers       int64  `json:"viewers"`
+			CDNBytes      int64  `json:"cdn_bytes"`
+		} `json:"usage"`
+		Outcome map[string]any `json:"_outcome"`
+	}
+	mustCall(t, owner, http.StatusOK, &overview, http.MethodGet, gw+"/v1/orgs/"+org.ID+"/overview", "")
+	if overview.Organization.ID != org.ID || len(overview.Integrations) != 1 || overview.Integrations[0].ID != in.ID ||
+		len(overview.Usage) != 1 || overview.Usage[0].IntegrationID != in.ID || overview.Usage[0].Viewers != 2 ||
+		overview.Usage[0].CDNBytes != 3500 || len(overview.Outcome) == 0 {
+		t.Errorf("overview = %+v, want the organization, its integration and its day's usage (2 viewers, 3500 CDN bytes)", overview)
+	}
+	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/overview", ""); status != http.StatusForbidden {
+		t.Errorf("owner reading another organization's overview = %d, want 403", status)
+	}
+
 	// The internal delivery-key lookup is not reachable from outside.
 	if status, _, _ := call(t, anon, http.MethodGet, gw+"/internal/v1/delivery-keys/"+in.DeliveryKey, ""); status != http.StatusNotFound {
 		t.Errorf("internal delivery-key lookup through the gateway = %d, want 404", status)
