@@ -155,12 +155,17 @@ func (s *Service) GetOrganization(ctx context.Context, p Principal, orgID string
 	return o, err
 }
 
-// ListOrganizations returns, to staff, one page of every organization;
-// to anyone else, all of their own organizations in one page, newest
-// first (a person belongs to few), for which a cursor is ErrInvalid.
-func (s *Service) ListOrganizations(ctx context.Context, p Principal, page PageRequest) (Page[Organization], error) {
+// ListOrganizations returns, to staff, one page of the organizations f
+// selects (every one, for the zero filter: the staff console's list and
+// search); to anyone else, all of their own that f selects in one page,
+// newest first (a person belongs to few), for which a cursor is
+// ErrInvalid.
+func (s *Service) ListOrganizations(ctx context.Context, p Principal, f OrgFilter, page PageRequest) (Page[Organization], error) {
+	if err := f.Validate(); err != nil {
+		return Page[Organization]{}, err
+	}
 	if p.Staff {
-		return s.store.ListOrganizations(ctx, page)
+		return s.store.ListOrganizations(ctx, f, page)
 	}
 	if page.Cursor != "" {
 		return Page[Organization]{}, NewError(ErrInvalid, "cursor is not one this list gave")
@@ -178,7 +183,9 @@ func (s *Service) ListOrganizations(ctx context.Context, p Principal, page PageR
 		if err != nil {
 			return Page[Organization]{}, err
 		}
-		out.Items = append(out.Items, o)
+		if f.Selects(o) {
+			out.Items = append(out.Items, o)
+		}
 	}
 	slices.SortFunc(out.Items, func(a, b Organization) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {

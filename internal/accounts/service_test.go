@@ -189,18 +189,32 @@ func TestServiceSuspendedIsReadOnly(t *testing.T) {
 func TestServiceListOrganizations(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	page, err := f.svc.ListOrganizations(ctx, person("viewer1"), accounts.PageRequest{})
+	page, err := f.svc.ListOrganizations(ctx, person("viewer1"), accounts.OrgFilter{}, accounts.PageRequest{})
 	mustNoErr(t, "list as member", err)
 	if len(page.Items) != 1 || page.Items[0].ID != f.org.ID {
 		t.Errorf("member sees %+v, want only %s", page.Items, f.org.ID)
 	}
-	page, err = f.svc.ListOrganizations(ctx, staff, accounts.PageRequest{})
+	page, err = f.svc.ListOrganizations(ctx, staff, accounts.OrgFilter{}, accounts.PageRequest{})
 	mustNoErr(t, "list as staff", err)
 	if len(page.Items) != 2 {
 		t.Errorf("staff sees %d organizations, want 2", len(page.Items))
 	}
-	if _, err := f.svc.ListOrganizations(ctx, person("viewer1"), accounts.PageRequest{Cursor: "x"}); !errors.Is(err, accounts.ErrInvalid) {
+	if _, err := f.svc.ListOrganizations(ctx, person("viewer1"), accounts.OrgFilter{}, accounts.PageRequest{Cursor: "x"}); !errors.Is(err, accounts.ErrInvalid) {
 		t.Errorf("member with a cursor: got %v, want ErrInvalid", err)
+	}
+	// A member's search reads their own organizations only.
+	page, err = f.svc.ListOrganizations(ctx, person("viewer1"), accounts.OrgFilter{Query: f.org.ID}, accounts.PageRequest{})
+	mustNoErr(t, "search as member", err)
+	if len(page.Items) != 1 {
+		t.Errorf("member searching their organization's id sees %d, want 1", len(page.Items))
+	}
+	page, err = f.svc.ListOrganizations(ctx, person("viewer1"), accounts.OrgFilter{Status: accounts.OrgSuspended}, accounts.PageRequest{})
+	mustNoErr(t, "search as member", err)
+	if len(page.Items) != 0 {
+		t.Errorf("member searching suspended organizations sees %d, want 0", len(page.Items))
+	}
+	if _, err := f.svc.ListOrganizations(ctx, staff, accounts.OrgFilter{Status: "gone"}, accounts.PageRequest{}); !errors.Is(err, accounts.ErrInvalid) {
+		t.Errorf("unknown status: got %v, want ErrInvalid", err)
 	}
 }
 

@@ -25,8 +25,10 @@ type Store interface {
 	// GetOrganization returns the organization with the given ID, or
 	// ErrNotFound.
 	GetOrganization(ctx context.Context, id string) (Organization, error)
-	// ListOrganizations returns one page of all organizations.
-	ListOrganizations(ctx context.Context, page PageRequest) (Page[Organization], error)
+	// ListOrganizations returns one page of the organizations f selects
+	// (all, for the zero OrgFilter). ErrInvalid if f fails
+	// OrgFilter.Validate.
+	ListOrganizations(ctx context.Context, f OrgFilter, page PageRequest) (Page[Organization], error)
 	// UpdateOrganization replaces the Name, Slug, Plan, Status and
 	// UpdatedAt of the organization with o's ID and returns it as stored;
 	// its Staff flag and CreatedAt never change. ErrInvalid if o fails

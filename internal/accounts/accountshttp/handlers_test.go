@@ -280,3 +280,24 @@ func TestNewHandlerNeedsVerifier(t *testing.T) {
 		t.Error("got no error without a Verifier")
 	}
 }
+
+func TestSearchOrganizations(t *testing.T) {
+	e := newEnv(t, Options{})
+	acme := e.mustOrg(t, "acme", "owner1")
+	e.mustOrg(t, "globex", "owner2")
+	staff := e.staff(t, "staff1")
+	r := e.do(t, "GET", "/v1/orgs?q=ACM", staff, "")
+	wantStatus(t, "search", r, http.StatusOK)
+	items, _ := r.body["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["id"] != acme {
+		t.Errorf("q=ACM: got %s, want %s alone", r.raw, acme)
+	}
+	r = e.do(t, "GET", "/v1/orgs?status=suspended", staff, "")
+	wantStatus(t, "suspended", r, http.StatusOK)
+	if items, _ := r.body["items"].([]any); len(items) != 0 {
+		t.Errorf("status=suspended: got %s, want none", r.raw)
+	}
+	for _, q := range []string{"status=gone", "q=a&q=b", "q=" + strings.Repeat("x", 101)} {
+		wantStatus(t, q, e.do(t, "GET", "/v1/orgs?"+q, staff, ""), http.StatusBadRequest)
+	}
+}

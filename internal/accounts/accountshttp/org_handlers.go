@@ -59,7 +59,13 @@ func (h *Handler) listOrgs(w http.ResponseWriter, r *http.Request, p accounts.Pr
 		h.fail(w, r, err)
 		return
 	}
-	orgs, err := h.svc.ListOrganizations(r.Context(), p, page)
+	q := r.URL.Query()
+	if len(q["q"]) > 1 || len(q["status"]) > 1 {
+		h.fail(w, r, accounts.NewError(accounts.ErrInvalid, "give q and status at most once each"))
+		return
+	}
+	f := accounts.OrgFilter{Query: q.Get("q"), Status: accounts.OrgStatus(q.Get("status"))}
+	orgs, err := h.svc.ListOrganizations(r.Context(), p, f, page)
 	if err != nil {
 		h.fail(w, r, err)
 		return

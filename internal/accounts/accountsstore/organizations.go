@@ -3,8 +3,11 @@ package accountsstore
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/accounts"
+	"github.com/portico-gw/portico/internal/platform/sqldb"
 )
 
 const orgColumns = `id, name, slug, plan_name, plan_viewer_cap, status, staff, created_at, updated_at`
@@ -49,10 +52,26 @@ func (s *Store) GetOrganization(ctx context.Context, id string) (accounts.Organi
 }
 
 // ListOrganizations implements accounts.Store.
-func (s *Store) ListOrganizations(ctx context.Context, page accounts.PageRequest) (accounts.Page[accounts.Organization], error) {
+func (s *Store) ListOrganizations(ctx context.Context, f accounts.OrgFilter, page accounts.PageRequest) (accounts.Page[accounts.Organization], error) {
+	if err := f.Validate(); err != nil {
+		return accounts.Page[accounts.Organization]{}, fmt.Errorf("list organizations: %w", err)
+	}
+	var conds []string
+	var args []any
+	if f.Query != "" {
+		args = append(args, f.LikePattern(), f.Query)
+		lower := s.asciiLowerSQL
+		conds = append(conds, `(`+lower("name")+` LIKE $1 ESCAPE '\' OR `+lower("slug")+` LIKE $1 ESCAPE '\' OR id = $2)`)
+	}
+	if f.Status != "" {
+		args = append(args, string(f.Status))
+		conds = append(conds, "status = $"+strconv.Itoa(len(args)))
+	}
 	return listQuery[accounts.Organization]{
 		what:      "list organizations",
 		selectSQL: `SELECT ` + orgColumns + ` FROM organizations`,
+		where:     strings.Join(conds, " AND "),
+		args:      args,
 		keyColumn: "id",
 		validKey:  accounts.ValidOrgID,
 		scan:      scanOrganization,
@@ -78,4 +97,14 @@ func (s *Store) UpdateOrganization(ctx context.Context, o accounts.Organization)
 		return accounts.Organization{}, insertError("update organization", err)
 	}
 	return got, nil
+}
+
+// asciiLowerSQL returns an expression lowering the ASCII letters of col
+// and nothing else, as accounts.OrgFilter.Selects does: SQLite's LOWER
+// does just that; PostgreSQL's folds every letter, so it translates.
+func (s *Store) asciiLowerSQL(col string) string {
+	if s.db.Dialect() == sqldb.Postgres {
+		return "TRANSLATE(" + col + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+	}
+	return "LOWER(" + col + ")"
 }

@@ -54,7 +54,7 @@ func testOrgInvalid(t *testing.T, s accounts.Store) {
 			t.Errorf("ValidSlug(%q) = false, want true", slug)
 		}
 	}
-	page, err := s.ListOrganizations(ctx(t), accounts.PageRequest{})
+	page, err := s.ListOrganizations(ctx(t), accounts.OrgFilter{}, accounts.PageRequest{})
 	mustNoErr(t, "list organizations", err)
 	if len(page.Items) != 0 {
 		t.Errorf("got %d organizations after invalid creates, want 0", len(page.Items))
@@ -119,7 +119,7 @@ func testOrgUpdate(t *testing.T, s accounts.Store) {
 
 func testListOrgs(t *testing.T, s accounts.Store) {
 	list := func(r accounts.PageRequest) (accounts.Page[accounts.Organization], error) {
-		return s.ListOrganizations(ctx(t), r)
+		return s.ListOrganizations(ctx(t), accounts.OrgFilter{}, r)
 	}
 	// Empty: one empty page and no cursor.
 	p, err := list(accounts.PageRequest{Limit: 3})
@@ -161,6 +161,54 @@ func testListOrgs(t *testing.T, s accounts.Store) {
 	}
 }
 
+func testSearchOrgs(t *testing.T, s accounts.Store) {
+	acme := mustCreateOrg(t, s, "acme", t0)
+	globex := mustCreateOrg(t, s, "globex-tv", t0.Add(time.Second))
+	under := newOrg("under-score", t0.Add(2*time.Second))
+	under.Name = "Under_Score Media"
+	other, err := s.CreateOrganization(ctx(t), under)
+	mustNoErr(t, "create organization", err)
+	globex.Status, globex.UpdatedAt = accounts.OrgSuspended, t0.Add(time.Hour)
+	_, err = s.UpdateOrganization(ctx(t), globex)
+	mustNoErr(t, "suspend", err)
+	for _, tc := range []struct {
+		f    accounts.OrgFilter
+		want []string
+	}{
+		{accounts.OrgFilter{}, []string{other.ID, globex.ID, acme.ID}},
+		{accounts.OrgFilter{Query: "ACM"}, []string{acme.ID}},
+		{accounts.OrgFilter{Query: "tv"}, []string{globex.ID}},
+		{accounts.OrgFilter{Query: acme.ID}, []string{acme.ID}},
+		{accounts.OrgFilter{Query: "_"}, []string{other.ID}}, // a literal, not LIKE's wildcard
+		{accounts.OrgFilter{Query: "%"}, nil},
+		{accounts.OrgFilter{Status: accounts.OrgSuspended}, []string{globex.ID}},
+		{accounts.OrgFilter{Status: accounts.OrgActive, Query: "e"}, []string{other.ID, acme.ID}},
+	} {
+		p, err := s.ListOrganizations(ctx(t), tc.f, accounts.PageRequest{})
+		mustNoErr(t, "search", err)
+		var got []string
+		for _, o := range p.Items {
+			got = append(got, o.ID)
+			if !tc.f.Selects(o) {
+				t.Errorf("filter %+v: the store selected %s, which Selects refuses", tc.f, o.ID)
+			}
+		}
+		wantEqual(t, fmt.Sprintf("filter %+v", tc.f), got, tc.want)
+	}
+	// Pages of a search.
+	p, err := s.ListOrganizations(ctx(t), accounts.OrgFilter{Query: "e"}, accounts.PageRequest{Limit: 1})
+	mustNoErr(t, "first page", err)
+	p2, err := s.ListOrganizations(ctx(t), accounts.OrgFilter{Query: "e"}, accounts.PageRequest{Limit: 5, Cursor: p.NextCursor})
+	mustNoErr(t, "second page", err)
+	if len(p.Items) != 1 || len(p2.Items) != 2 || p2.NextCursor != "" {
+		t.Errorf("pages of a search: %d then %d items (cursor %q), want 1 then 2", len(p.Items), len(p2.Items), p2.NextCursor)
+	}
+	for _, f := range []accounts.OrgFilter{{Status: "closed"}, {Query: strings.Repeat("a", accounts.MaxOrgQuery+1)}, {Query: "a\nb"}} {
+		_, err := s.ListOrganizations(ctx(t), f, accounts.PageRequest{})
+		wantErr(t, fmt.Sprintf("filter %+v", f), err, accounts.ErrInvalid)
+	}
+}
+
 func testPageRequestInvalid(t *testing.T, s accounts.Store) {
 	o := mustCreateOrg(t, s, "acme", t0)
 	for name, r := range map[string]accounts.PageRequest{
@@ -171,7 +219,7 @@ func testPageRequestInvalid(t *testing.T, s accounts.Store) {
 		"other version":    {Cursor: "YzEuMS5vcmdf"},
 		"cursor with CRLF": {Cursor: "YTEu\r\nMS5v"},
 	} {
-		_, err := s.ListOrganizations(ctx(t), r)
+		_, err := s.ListOrganizations(ctx(t), accounts.OrgFilter{}, r)
 		wantErr(t, "organizations: "+name, err, accounts.ErrInvalid)
 	}
 	_, err := s.ListMemberships(ctx(t), o.ID, accounts.PageRequest{Cursor: accounts.Cursor{At: t0, Key: "bad key!"}.String()})

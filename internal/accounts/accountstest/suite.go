@@ -26,6 +26,7 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) accounts.Store) {
 		{"organization one staff", testOrgOneStaff},
 		{"organization update", testOrgUpdate},
 		{"organization list pages", testListOrgs},
+		{"organization search", testSearchOrgs},
 		{"page request invalid", testPageRequestInvalid},
 		{"membership add get list", testMembershipAddGetList},
 		{"membership list pages", testListMemberships},
