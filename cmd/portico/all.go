@@ -38,11 +38,12 @@ const allGatewayConfigName = "portico-all (built-in gateway config)"
 const allUsage = `usage: portico all [flags]
 
 Runs every component in one process, each on its own loopback listener and
-talking to the others over HTTP as in production: today the auth service and
-the gateway in front of it. Services listen on free loopback ports, logged
-as "listening" records (auth and auth-admin for the auth service).
-Everything is kept in one data directory (SQLite databases and key files),
-and a ready gateway configuration routes the public auth API; print it with
+talking to the others over HTTP as in production: the gateway in front of
+auth, accounts, configs and analytics. Services listen on free loopback
+ports, logged as "listening" records (auth and auth-admin for the auth
+service, and so on). Everything is kept in one data directory (SQLite
+databases and key files) unless --postgres says otherwise, and a ready
+gateway configuration routes the whole public API; print it with
 --print-gateway-config. The log level and format flags apply to every
 component (a --gateway-config file's log section is ignored).
 

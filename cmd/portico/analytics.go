@@ -190,8 +190,13 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 			ingestStore = analyticsnats.NewPublishingStore(pub, store)
 			background = writers
 		}
+		refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_analytics_beacons_refused_total",
+			Help: "Beacons refused at ingest, by reason (api/analytics.yaml): a whole batch's counts each of its beacons."},
+			[]string{"reason"})
+		d.registry.MustRegister(refused)
 		opts := []analytics.Option{analytics.WithRawRetention(o.rawRetention), analytics.WithLateWindow(o.lateWindow),
-			analytics.WithMinuteRetention(o.minuteRetention), analytics.WithLogger(d.logger)}
+			analytics.WithMinuteRetention(o.minuteRetention), analytics.WithLogger(d.logger),
+			analytics.WithRefusalCounter(func(reason string, n int) { refused.WithLabelValues(reason).Add(float64(n)) })}
 		if o.accountsURL != "" {
 			plans, err := analytics.NewHTTPPlanSource(o.accountsURL, o.accountsClient, 0)
 			if err != nil {

@@ -206,6 +206,15 @@ func TestAnalyticsThroughNATS(t *testing.T) {
 	if v := mustCounter(t, analytics.url("admin", "/metrics"), `portico_analytics_stream_consumed_beacons_total{outcome="stored"}`); v != 2 {
 		t.Errorf("beacons the writer stored = %v, want 2", v)
 	}
+	// A batch from a page the integration does not allow: its two
+	// beacons are counted as refused, by reason.
+	if status, body := postJSON(t, analytics.url("public", "/v1/beacons"), "", batch,
+		"Portico-Delivery-Key", in.DeliveryKey, "Origin", "https://elsewhere.example"); status != http.StatusForbidden {
+		t.Fatalf("POST /v1/beacons from another origin = %d %s, want 403", status, body)
+	}
+	if v := mustCounter(t, analytics.url("admin", "/metrics"), `portico_analytics_beacons_refused_total{reason="origin-not-allowed"}`); v != 2 {
+		t.Errorf("beacons refused for their origin = %v, want 2", v)
+	}
 }
 
 // deleteStream removes a test's JetStream stream.
