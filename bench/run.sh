@@ -16,10 +16,19 @@
 #                   such call made directly, both at one connection;
 #                   sdkconfig and sdkconfig-304 (not in the default list)
 #                   are players fetching their SDK config from `portico
-#                   all` through its gateway, answered 200 and 304
+#                   all` through its gateway, answered 200 and 304;
+#                   portico-authed (not in the default list) is portico's
+#                   request with a cached credential and a rate limit
+#                   decided at Redis: with portico in the same run, the
+#                   ratio of their CPU per request is printed
 #   ROUNDS=1        measure the targets this many times, interleaved
 #   PROXY_CPU=0 LOAD_CPU=1  cores for the proxy, and for wrk + upstream
-#   PORT_BASE=18380 upstream on PORT_BASE, proxy on +1, gateway admin on +2
+#   PORT_BASE=18380 upstream on PORT_BASE, proxy on +1, gateway admin on +2,
+#                   the auth stub of portico-authed on +3
+#   REDIS_ADDR=127.0.0.1:6379  the Redis of portico-authed, on loopback,
+#                   without a password; it must answer PING
+#   PROFILE_DIR=    when set, a directory where each gateway target's CPU
+#                   profile of its measured run is written (admin pprof on)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,11 +43,16 @@ TARGETS=${TARGETS:-direct minproxy portico compose direct-slow compose-slow}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_BASE=${PORT_BASE:-18380}
+REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
+PROFILE_DIR=${PROFILE_DIR:-}
 
 upstream_addr=127.0.0.1:$PORT_BASE
 proxy_addr=127.0.0.1:$((PORT_BASE + 1))
 admin_addr=127.0.0.1:$((PORT_BASE + 2))
+auth_addr=127.0.0.1:$((PORT_BASE + 3))
 loaded_path=/v1/items/42
+# The API key portico-authed sends, the one credential the auth stub knows.
+bench_credential=ptc_bench_4f1c2a9e7d3b5c8a0e6f1d2c3b4a5968
 
 die() {
 	echo "run.sh: $*" >&2
@@ -84,12 +98,13 @@ stop() {
 	pids=(${kept[@]+"${kept[@]}"})
 }
 
-# wait_ready PID URL: waits up to 10 s for URL to answer 2xx while PID lives.
+# wait_ready PID URL: waits up to 10 s for URL to answer 2xx while PID
+# lives, sending the headers of wrk_headers.
 wait_ready() {
 	local i
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$1" 2>/dev/null || return 1
-		curl -fsS -o /dev/null --max-time 1 "$2" 2>/dev/null && return 0
+		curl -fsS -o /dev/null --max-time 1 ${wrk_headers[@]+"${wrk_headers[@]}"} "$2" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
@@ -98,6 +113,33 @@ wait_ready() {
 # port_free ADDR: true when nothing listens on ADDR.
 port_free() {
 	! (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
+}
+
+# redis_check: dies unless Redis answers PING at REDIS_ADDR, on loopback;
+# leaves its version in $redis_version.
+redis_check() {
+	local host=${REDIS_ADDR%:*} port=${REDIS_ADDR##*:} fd line= info
+	[[ $host == localhost || $host == 127.* ]] ||
+		die "REDIS_ADDR=$REDIS_ADDR: the load check runs on loopback only; give 127.0.0.1:PORT"
+	redis_version=unknown
+	if exec {fd}<>"/dev/tcp/$host/$port"; then
+		printf 'PING\r\n' >&"$fd"
+		IFS= read -r -t 3 line <&"$fd" || true
+		line=${line%$'\r'}
+		if [[ $line == +PONG ]]; then
+			printf 'INFO server\r\n' >&"$fd"
+			while IFS= read -r -t 3 info <&"$fd"; do
+				info=${info%$'\r'}
+				if [[ $info == redis_version:* ]]; then
+					redis_version=${info#*:}
+					break
+				fi
+			done
+		fi
+		exec {fd}>&-
+	fi 2>/dev/null
+	[[ $line == +PONG ]] ||
+		die "Redis at $REDIS_ADDR does not answer PING (${line:-no answer}); portico-authed needs one on loopback, without a password: start one (redis-server --bind 127.0.0.1 --port $port) or set REDIS_ADDR"
 }
 
 # cpu_ticks PID: user + system CPU time of the process, in clock ticks.
@@ -156,12 +198,44 @@ busy() {
 }
 
 rows=()
-wrk_headers=() # -H arguments of every wrk run of the current target
+notes=()       # lines printed under the table
+declare -A cpu # proxy_cpu_us/r of each target's measured run, by "target/round"
+declare -A invalid # measured runs with errors, or Redis not deciding every request
+wrk_headers=() # -H arguments of every wrk run (and readiness check) of the current target
 metrics= # the gateway's /metrics URL while a gateway target runs
+pprof=   # the gateway's CPU profile URL while a gateway target runs with PROFILE_DIR
 
 # mallocs: the gateway's heap allocations so far, from its Go runtime metrics.
 mallocs() {
 	curl -fsS --max-time 2 "$metrics" 2>/dev/null | awk '$1 == "go_memstats_mallocs_total" { printf "%.0f", $2 }'
+}
+
+# authed_counters: what the gateway counted of rate limiting and auth so
+# far: decisions asked of Redis, those Redis failed, those the local limiter
+# made instead, those refused; exchanges at auth and cache hits.
+authed_counters() {
+	curl -fsS --max-time 2 "$metrics" 2>/dev/null | awk '
+		$1 == "portico_gateway_ratelimit_redis_duration_seconds_count" { redis = $2 }
+		$1 ~ /^portico_gateway_ratelimit_redis_errors_total[{]/ { failed += $2 }
+		$1 == "portico_gateway_ratelimit_fallbacks_total{result=\"local\"}" { local_ = $2 }
+		$1 ~ /^portico_gateway_ratelimit_decisions_total[{].*outcome="limited"/ { limited += $2 }
+		$1 == "portico_gateway_auth_exchanges_total{outcome=\"miss\"}" { miss = $2 }
+		$1 == "portico_gateway_auth_exchanges_total{outcome=\"hit\"}" { hit = $2 }
+		END { printf "%.0f %.0f %.0f %.0f %.0f %.0f\n", redis, failed, local_, limited, miss, hit }'
+}
+
+# authed_note C0 C1 NAME: a line saying what authed_counters counted
+# between C0 and C1; it fails when Redis did not decide every request or
+# one was refused.
+authed_note() {
+	awk -v a="$1" -v b="$2" -v name="$3" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= 6; i++) d[i] = y[i] - x[i]
+		bad = d[2] + d[3] + d[4] > 0
+		printf "%s: %d rate limit decisions at Redis (%d failed, %d decided locally, %d refused); %d credential cache hits, %d exchanges at auth (%d since the gateway started)%s\n",
+			name, d[1], d[2], d[3], d[4], d[6], d[5], y[5], bad ? "; NOT VALID" : ""
+		exit bad
+	}'
 }
 
 # measure NAME PID URL CONNS: warms up, then measures one wrk run while
@@ -169,15 +243,34 @@ mallocs() {
 measure() {
 	local name=$1 pid=$2 url=$3 conns=$4 out="$work/wrk.out"
 	local p0=0 p1=0 u0 u1 rps p50 p99 reqs errs proxy_us proxy_core m0="" m1="" allocs=-
+	local c0="" c1="" prof_pid="" prof_file=""
 	note "$name: warm-up $WARMUP, then $DURATION at $conns connections"
 	load "$conns" "$WARMUP" "$url" >/dev/null || die "$name: wrk warm-up failed"
 	[[ -n $metrics ]] && m0=$(mallocs)
+	[[ -n $metrics && $name == portico-authed ]] && c0=$(authed_counters)
+	if [[ -n $pprof ]]; then
+		prof_file=$PROFILE_DIR/$name-c$conns-r$round.pprof
+		curl -fsS --max-time "$(($(seconds "$DURATION") + 10))" -o "$prof_file" \
+			"$pprof?seconds=$(seconds "$DURATION")" &
+		prof_pid=$!
+		pids+=("$prof_pid")
+	fi
 	[[ -n $pid ]] && p0=$(cpu_ticks "$pid")
 	u0=$(cpu_ticks "$upstream_pid")
 	load "$conns" "$DURATION" "$url" >"$out" || die "$name: wrk failed"
 	[[ -n $pid ]] && p1=$(cpu_ticks "$pid")
 	u1=$(cpu_ticks "$upstream_pid")
 	[[ -n $metrics ]] && m1=$(mallocs)
+	[[ -n $c0 ]] && c1=$(authed_counters)
+	if [[ -n $prof_pid ]]; then
+		wait "$prof_pid" && note "$name: CPU profile in $prof_file" || note "$name: no CPU profile"
+		stop "$prof_pid"
+	fi
+	if [[ -n $c0 && -n $c1 ]]; then
+		local line
+		line=$(authed_note "$c0" "$c1" "$name round $round, $conns conns") || invalid[$name/$round]=1
+		notes+=("$line")
+	fi
 
 	rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$out")
 	p50=$(awk '$1 == "50%" { print $2 }' "$out")
@@ -195,6 +288,10 @@ measure() {
 	if [[ -n $pid ]]; then
 		proxy_us=$(per_request $((p1 - p0)) "$reqs")
 		proxy_core=$(busy $((p1 - p0)) "$DURATION")
+	fi
+	if [[ $conns == "$CONNS" ]]; then
+		cpu[$name/$round]=$proxy_us
+		[[ $errs == 0 ]] || invalid[$name/$round]=1
 	fi
 	if [[ -n $m0 && -n $m1 && $reqs -gt 0 ]]; then
 		allocs=$(awk -v a="$m0" -v b="$m1" -v n="$reqs" 'BEGIN { printf "%.0f", (b - a) / n }')
@@ -229,17 +326,27 @@ if (($(nproc) < 2)); then
 	note "only one core: proxy and load share it, figures are not comparable"
 	PROXY_CPU=0 LOAD_CPU=0
 fi
-for addr in "$upstream_addr" "$proxy_addr" "$admin_addr"; do
+authed=0
+[[ " $TARGETS " == *" portico-authed "* ]] && authed=1
+for addr in "$upstream_addr" "$proxy_addr" "$admin_addr" "$auth_addr"; do
 	port_free "$addr" || die "$addr is in use; set PORT_BASE to another port"
 done
+((authed)) && redis_check
+if [[ -n $PROFILE_DIR ]]; then
+	mkdir -p "$PROFILE_DIR"
+	PROFILE_DIR=$(cd "$PROFILE_DIR" && pwd)
+fi
 
 note "building into $work"
 (
 	cd "$root"
 	go build -o "$work/upstream" ./bench/upstream
 	go build -o "$work/minproxy" ./bench/minproxy
-	if [[ " $TARGETS " == *" portico "* || " $TARGETS " == *" compose"* || " $TARGETS " == *" sdkconfig"* ]]; then
+	if [[ " $TARGETS " == *" portico"* || " $TARGETS " == *" compose"* || " $TARGETS " == *" sdkconfig"* ]]; then
 		go build -o "$work/portico" ./cmd/portico
+	fi
+	if ((authed)); then
+		go build -o "$work/authstub" ./bench/authstub
 	fi
 	if [[ " $TARGETS " == *" sdkconfig"* ]]; then
 		go build -o "$work/sdksetup" ./bench/sdksetup
@@ -252,6 +359,16 @@ wait_ready "$upstream_pid" "http://$upstream_addr$loaded_path" || {
 	cat "$work/upstream.log" >&2
 	die "upstream did not start"
 }
+if ((authed)); then
+	# Idle but for one exchange per gateway start: on the load core.
+	start "$LOAD_CPU" "$work/authstub" -addr "$auth_addr" -token-file "$work/workload-token" \
+		-credential "$bench_credential" >/dev/null 2>"$work/authstub.log"
+	auth_pid=$started
+	wait_ready "$auth_pid" "http://$auth_addr/.well-known/jwks.json" || {
+		cat "$work/authstub.log" >&2
+		die "authstub did not start"
+	}
+fi
 
 # --- targets ---------------------------------------------------------------
 
@@ -272,26 +389,46 @@ run_minproxy() {
 	stop "$pid"
 }
 
-# run_gateway NAME PATH [CONNS]: the gateway answering PATH.
+# run_gateway NAME PATH [CONNS [CONFIG]]: the gateway answering PATH, with
+# CONFIG (gateway.bench.yaml by default).
 run_gateway() {
-	local name=$1 path=$2 conns=${3:-$CONNS} cfg=$here/gateway.bench.yaml pid
+	local name=$1 path=$2 conns=${3:-$CONNS} cfg=${4:-$here/gateway.bench.yaml} pid
 	export BENCH_UPSTREAM=http://$upstream_addr BENCH_LISTEN=$proxy_addr BENCH_ADMIN=$admin_addr
+	export BENCH_PPROF=false
+	[[ -n $PROFILE_DIR ]] && BENCH_PPROF=true
 	"$work/portico" check --config "$cfg" >/dev/null || die "portico check failed"
 	# The gateway logs (access log included) to stderr, discarded here so
 	# that the log's cost is counted but no disk is involved.
 	start "$PROXY_CPU" "$work/portico" gateway --config "$cfg" >/dev/null 2>&1
 	pid=$started
-	wait_ready "$pid" "http://$proxy_addr$path" ||
+	wait_ready "$pid" "http://$proxy_addr$path" || {
+		curl -sS -i --max-time 2 ${wrk_headers[@]+"${wrk_headers[@]}"} "http://$proxy_addr$path" >&2 || true
 		die "portico did not start or does not answer $path (run it by hand to see its log)"
+	}
 	metrics=http://$admin_addr/metrics
 	[[ -n $(mallocs) ]] || note "portico's admin listener does not serve /metrics"
+	[[ -n $PROFILE_DIR ]] && pprof=http://$admin_addr/debug/pprof/profile
 	if [[ $conns == "$CONNS" ]]; then
 		passes "$name" "$pid" "http://$proxy_addr$path"
 	else
 		measure "$name" "$pid" "http://$proxy_addr$path" "$conns"
 	fi
-	metrics=
+	metrics= pprof=
 	stop "$pid"
+}
+
+# portico-authed: portico's request through the same routes, with a
+# credential the gateway exchanges once at the auth stub and then finds in
+# its cache, and a rate limit (keyed by the caller's subject, never
+# reached) decided at Redis for every request.
+run_portico-authed() {
+	local cfg=$work/gateway-authed.yaml
+	cat "$here/gateway.bench.yaml" "$here/gateway.authed.bench.yaml" >"$cfg"
+	export BENCH_AUTH_URL=http://$auth_addr BENCH_WORKLOAD_TOKEN_FILE=$work/workload-token
+	export BENCH_REDIS_ADDR=$REDIS_ADDR BENCH_REDIS_KEY_PREFIX=portico:bench:$$:
+	wrk_headers=(-H "Authorization: Bearer $bench_credential")
+	run_gateway portico-authed "$loaded_path" "$CONNS" "$cfg"
+	wrk_headers=()
 }
 
 # direct-slow: the upstream's own latency for a 20 ms call, the baseline
@@ -334,8 +471,8 @@ run_compose-slow() { run_gateway compose-slow /v1/overview-slow/42 1; }
 for ((round = 1; round <= ROUNDS; round++)); do
 	for target in $TARGETS; do
 		case $target in
-		direct | minproxy | portico | compose | direct-slow | compose-slow | sdkconfig | sdkconfig-304) "run_$target" ;;
-		*) die "unknown target $target; use direct, minproxy, portico, compose, direct-slow, compose-slow, sdkconfig or sdkconfig-304" ;;
+		direct | minproxy | portico | portico-authed | compose | direct-slow | compose-slow | sdkconfig | sdkconfig-304) "run_$target" ;;
+		*) die "unknown target $target; use direct, minproxy, portico, portico-authed, compose, direct-slow, compose-slow, sdkconfig or sdkconfig-304" ;;
 		esac
 	done
 done
@@ -347,7 +484,39 @@ echo "machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $
 echo "tree:    $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
 echo "load:    $loadavg (1-minute load average at start; other work on the machine skews the figures)"
 echo "go:      $(go version | awk '{ print $3 }'), wrk -t1 -d$DURATION, proxy on core $PROXY_CPU (GOMAXPROCS=1), wrk and upstream on core $LOAD_CPU"
+((authed)) && echo "redis:   $REDIS_ADDR, Redis $redis_version (not started by this script, on no core in particular)"
 echo
 printf '%-12s %5s %12s %9s %9s %14s %10s %9s %14s %7s\n' \
 	target conns requests/s p50_ms p99_ms proxy_cpu_us/r proxy_core allocs/r upstr_cpu_us/r errors
 printf '%s\n' "${rows[@]}"
+
+# The authenticated request's CPU against the public one's, round by round
+# (each pair measured close together), and their median over the rounds.
+ratios=()
+skipped=0
+for ((round = 1; round <= ROUNDS; round++)); do
+	a=${cpu[portico-authed/$round]:-} p=${cpu[portico/$round]:-}
+	[[ -n $a && -n $p && $a != - && $p != - ]] || continue
+	if [[ -n ${invalid[portico-authed/$round]:-} || -n ${invalid[portico/$round]:-} ]]; then
+		skipped=$((skipped + 1))
+		continue
+	fi
+	ratios+=("$(awk -v a="$a" -v p="$p" 'BEGIN { printf "%.2f", a / p }')")
+done
+if ((${#notes[@]})); then
+	echo
+	printf '%s\n' "${notes[@]}"
+fi
+if ((${#ratios[@]} == 1)); then
+	echo
+	echo "authed/public CPU per request: ${ratios[0]}x (target ≤ 1.15x)"
+elif ((${#ratios[@]} > 1)); then
+	median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 }
+		END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }')
+	echo
+	echo "authed/public CPU per request: ${median}x, median of ${#ratios[@]} rounds (${ratios[*]}; target ≤ 1.15x)"
+fi
+if ((skipped)); then
+	((${#ratios[@]})) || echo
+	echo "authed/public: $skipped round(s) left out, with errors or decisions Redis did not make"
+fi
