@@ -120,6 +120,9 @@ func parse(path string) (*Doc, error) {
 			}
 		}
 	}
+	if err := d.compileRequests(); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

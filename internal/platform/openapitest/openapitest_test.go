@@ -136,9 +136,10 @@ func TestCheckRoutes(t *testing.T) {
 
 func TestLoadFails(t *testing.T) {
 	for name, path := range map[string]string{
-		"missing file": filepath.Join("testdata", "none.yaml"),
-		"openapi 3.0":  filepath.Join("testdata", "openapi30.yaml"),
-		"broken $ref":  filepath.Join("testdata", "brokenref.yaml"),
+		"missing file":        filepath.Join("testdata", "none.yaml"),
+		"openapi 3.0":         filepath.Join("testdata", "openapi30.yaml"),
+		"broken $ref":         filepath.Join("testdata", "brokenref.yaml"),
+		"broken request $ref": filepath.Join("testdata", "brokenrequest.yaml"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec := &recorder{TB: t}
