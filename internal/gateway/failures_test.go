@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -229,7 +230,7 @@ services:
   a:
     targets: ["${A}"]
     outlier: {consecutive_failures: 0}
-    circuit_breaker: {failure_ratio: 0.5, min_requests: 5, window: 10s, open_for: 1m}
+    circuit_breaker: {failure_ratio: 0.5, min_requests: 5, window: 10s, min_open_for: 1m, open_for: 1m}
 routes:
   - {name: all, path: "/{rest...}", service: a}
 `, map[string]string{"A": up.URL})
@@ -244,35 +245,60 @@ routes:
 	if resp.StatusCode != 503 || p["type"] != "https://portico.dev/problems/circuit-open" {
 		t.Errorf("got %d %v, want 503 circuit-open", resp.StatusCode, p["type"])
 	}
-	if resp.Header.Get("Retry-After") == "" {
-		t.Error("no Retry-After while the breaker is open")
+	// The rest of the open time, in whole seconds rounded up.
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+		t.Errorf("Retry-After %q, want the seconds left of the breaker's 1m open time", resp.Header.Get("Retry-After"))
 	}
 }
 
-func TestNoHealthyTargetIs503(t *testing.T) {
-	sick := mustUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(503)
+// TestAllUnhealthyRoutesToAll checks panic routing: when the only target
+// fails its health checks, requests still go to it (and here succeed)
+// rather than all being refused with 503, and the gauge and the log say so.
+func TestAllUnhealthyRoutesToAll(t *testing.T) {
+	var healthy atomic.Bool
+	up := mustUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" && !healthy.Load() {
+			w.WriteHeader(503)
+			return
+		}
+		_, _ = io.WriteString(w, "served")
 	}))
 	tg := mustGateway(t, `
 version: 1
 services:
   a:
     targets: ["${A}"]
-    health_check: {path: /healthz, interval: 50ms, timeout: 40ms, unhealthy_threshold: 1, healthy_threshold: 1}
+    health_check: {path: /healthz, interval: 1h, timeout: 1s, unhealthy_threshold: 2, healthy_threshold: 1}
 routes:
   - {name: all, path: "/{rest...}", service: a}
-`, map[string]string{"A": sick.URL})
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, body := mustDo(t, mustRequest(t, "GET", tg.srv.URL+"/x", nil))
-		if resp.StatusCode == 503 && resp.Header.Get("Content-Type") == "application/problem+json" {
-			if p := problemOf(t, resp, body); p["type"] == "https://portico.dev/problems/no-healthy-target" {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+`, map[string]string{"A": up.URL})
+	// The checks run here, not on the loop's clock (whose first check may
+	// land any time: with two failures needed, a late one cannot undo the
+	// recovery below).
+	svc := tg.gw.rt.Load().services["a"]
+	svc.up.CheckHealth(t.Context())
+	svc.up.CheckHealth(t.Context())
+	if st := svc.up.Snapshot(); st.Targets[0].Healthy || !st.PanicRouting {
+		t.Fatalf("got %+v, want the target unhealthy and panic routing on", st)
 	}
-	t.Fatal("the unhealthy target kept receiving traffic")
+	for range 3 {
+		resp, body := mustDo(t, mustRequest(t, "GET", tg.srv.URL+"/x", nil))
+		if resp.StatusCode != 200 || string(body) != "served" {
+			t.Fatalf("got %d %q, want the unhealthy target's 200: panic routing sends to it", resp.StatusCode, body)
+		}
+	}
+	if got := testutil.ToFloat64(tg.gw.m.panicRouting.WithLabelValues("a")); got != 1 {
+		t.Errorf("panic routing gauge: got %v, want 1", got)
+	}
+	if got := tg.logs.records(t, "upstream service has no eligible target; sending requests to all of its targets (panic routing)"); len(got) != 1 {
+		t.Errorf("got %d panic routing log lines, want 1", len(got))
+	}
+
+	healthy.Store(true)
+	svc.up.CheckHealth(t.Context())
+	if got := testutil.ToFloat64(tg.gw.m.panicRouting.WithLabelValues("a")); got != 0 {
+		t.Errorf("panic routing gauge with the target healthy again: got %v, want 0", got)
+	}
 }
 
 func TestCORS(t *testing.T) {

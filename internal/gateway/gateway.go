@@ -319,6 +319,15 @@ func (o observer) BreakerStateChanged(service string, s upstream.BreakerState) {
 	o.m.breakerState.WithLabelValues(service).Set(v)
 }
 
+func (o observer) PanicRoutingChanged(service string, panicking bool) {
+	v := 0.0
+	if panicking {
+		v = 1
+	}
+	o.m.panicRouting.WithLabelValues(service).Set(v)
+}
+
 var _ upstream.EjectionObserver = observer{}
+var _ upstream.PanicObserver = observer{}
 var _ upstream.Observer = observer{}
 var _ http.Handler = (*Gateway)(nil)

@@ -19,6 +19,7 @@ type metrics struct {
 	breakerState   *prometheus.GaugeVec
 	targetHealthy  *prometheus.GaugeVec
 	targetEjected  *prometheus.GaugeVec
+	panicRouting   *prometheus.GaugeVec
 	reloads        *prometheus.CounterVec
 	reloadTime     prometheus.Gauge
 	rejected       *prometheus.CounterVec
@@ -65,6 +66,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: ns, Subsystem: sub, Name: "target_ejected",
 			Help: "1 while a service target is ejected after consecutive failures, else 0.",
 		}, []string{"service", "target"}),
+		panicRouting: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Subsystem: sub, Name: "upstream_panic_routing",
+			Help: "1 while no target of a service is eligible (all unhealthy or ejected) and requests go to all of them, else 0.",
+		}, []string{"service"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure).",
@@ -83,7 +88,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inflight, m.upstreamErrors, m.retries,
-		m.breakerState, m.targetHealthy, m.targetEjected, m.reloads, m.reloadTime, m.rejected, m.exchanges)
+		m.breakerState, m.targetHealthy, m.targetEjected, m.panicRouting, m.reloads, m.reloadTime, m.rejected, m.exchanges)
 	return m
 }
 
@@ -176,7 +181,7 @@ func (rm *routeMetrics) retire() {
 }
 
 // forgetService deletes every series of the service name: its errors,
-// retries, breaker state and targets. Routes' series go with the routes.
+// retries, breaker state, panic routing and targets. Routes' series go with the routes.
 func (m *metrics) forgetService(name string) {
 	l := prometheus.Labels{"service": name}
 	m.upstreamErrors.DeletePartialMatch(l)
@@ -184,6 +189,7 @@ func (m *metrics) forgetService(name string) {
 	m.breakerState.DeletePartialMatch(l)
 	m.targetHealthy.DeletePartialMatch(l)
 	m.targetEjected.DeletePartialMatch(l)
+	m.panicRouting.DeletePartialMatch(l)
 }
 
 // forgetTarget deletes the series of one target of a service.

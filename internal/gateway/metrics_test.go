@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
 // series lists the gathered series of reg as "name{label=value,...}",
@@ -255,6 +257,34 @@ routes:
 	for _, m := range []string{"target_healthy", "target_ejected"} {
 		if len(matching(after, m+"{service=d,target="+stays+"}")) != 1 {
 			t.Errorf("the %s series of the target that stays went too", m)
+		}
+	}
+}
+
+// TestReloadResyncsServiceGauges checks that a reload that keeps a service
+// sets its breaker and panic routing gauges to the new service's state:
+// the new one announces only changes, so the old one's last state would
+// otherwise stay on show.
+func TestReloadResyncsServiceGauges(t *testing.T) {
+	yaml := proxyConfig("")
+	vars := map[string]string{"A": deadAddr(t)}
+	tg := mustGateway(t, yaml, vars)
+	svc := tg.gw.rt.Load().services["a"]
+	// As the breaker and panic routing of the serving service would report.
+	svc.obs.BreakerStateChanged("a", upstream.Open)
+	svc.obs.PanicRoutingChanged("a", true)
+	for _, want := range []string{"circuit_breaker_state{service=a} 2", "upstream_panic_routing{service=a} 1"} {
+		if len(matching(series(t, tg.reg), want)) != 1 {
+			t.Fatalf("before the reload: no %s", want)
+		}
+	}
+	if err := tg.gw.Reload(mustConfig(t, yaml, vars)); err != nil {
+		t.Fatal(err)
+	}
+	after := series(t, tg.reg)
+	for _, want := range []string{"circuit_breaker_state{service=a} 0", "upstream_panic_routing{service=a} 0"} {
+		if len(matching(after, want)) != 1 {
+			t.Errorf("after the reload: no %s among\n%s", want, strings.Join(matching(after, "service=a}"), "\n"))
 		}
 	}
 }

@@ -34,7 +34,9 @@ func (g *Gateway) ReloadFile(path string, env func(string) (string, bool)) error
 // sweepRetired deletes the metric series that the serving runtime cur no
 // longer has after replacing old: those of removed routes (or routes that
 // moved to another service) and their aggregation steps, of removed
-// services, and of the targets a kept service no longer has. The old
+// services, and of the targets a kept service no longer has; a kept
+// service's breaker and panic routing gauges are set to its successor's
+// state. The old
 // services must be closed, so that no health check of theirs runs; their
 // observers are retired first, so that no late event of theirs recreates a
 // series or overwrites one of their successors'.
@@ -46,6 +48,7 @@ func (g *Gateway) sweepRetired(old, cur *runtime) {
 			g.m.forgetService(name)
 			continue
 		}
+		next.obs.resync(name, next.up)
 		now := make(map[string]bool)
 		for _, t := range next.up.Snapshot().Targets {
 			now[t.URL] = true

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"strconv"
 	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/aggregate"
@@ -166,9 +167,12 @@ func (g *Gateway) proxyError(rt *route, w http.ResponseWriter, r *http.Request, 
 		p = problem.GatewayTimeout("The upstream service did not answer in time.")
 	case kindCircuitOpen:
 		p = problem.Unavailable("circuit-open", "The upstream service is failing; requests are paused briefly.")
-		w.Header().Set("Retry-After", "5")
+		// The rest of the breaker's open time, which backs off from a
+		// second: a fixed value would hold clients back longer than the
+		// gateway itself waits before trying the service again.
+		w.Header().Set("Retry-After", strconv.FormatInt(max(1, ceilSeconds(rt.service.up.RetryAfter())), 10))
 	case kindNoTarget:
-		p = problem.Unavailable("no-healthy-target", "No healthy instance of the upstream service is available.")
+		p = problem.Unavailable("no-healthy-target", "No instance of the upstream service is available.")
 		w.Header().Set("Retry-After", "5")
 	case kindBodyTooLarge:
 		p = problem.BodyTooLarge("The request body exceeds the limit of this route.")

@@ -41,6 +41,7 @@ func (g *Gateway) compileService(sc *config.Service) (*service, error) {
 			FailureRatio:     *sc.CircuitBreaker.FailureRatio,
 			MinRequests:      sc.CircuitBreaker.MinRequests,
 			Window:           sc.CircuitBreaker.Window.D(),
+			MinOpenFor:       sc.CircuitBreaker.MinOpenFor.D(),
 			OpenFor:          sc.CircuitBreaker.OpenFor.D(),
 			HalfOpenRequests: sc.CircuitBreaker.HalfOpenRequests,
 		},
@@ -144,6 +145,14 @@ func (o *serviceObserver) BreakerStateChanged(service string, st upstream.Breake
 	}
 }
 
+func (o *serviceObserver) PanicRoutingChanged(service string, panicking bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if po, ok := o.next.(upstream.PanicObserver); ok && !o.retired {
+		po.PanicRoutingChanged(service, panicking)
+	}
+}
+
 func (o *serviceObserver) TargetsRemoved(service string, targets []string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -152,6 +161,24 @@ func (o *serviceObserver) TargetsRemoved(service string, targets []string) {
 	}
 	for _, t := range targets {
 		o.m.forgetTarget(service, t)
+	}
+}
+
+// resync sets the breaker and panic routing gauges of the service to the
+// state of up, its compiled successor, which announces only changes: a
+// reload calls it for a service it kept, once the old one's observer is
+// retired, since the gauges may still show the old one's last state. The
+// state is read under o.mu, which every announcement of up takes after the
+// change it reports: one that comes later is newer than what was read.
+func (o *serviceObserver) resync(name string, up *upstream.Service) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.retired {
+		return
+	}
+	o.next.BreakerStateChanged(name, up.BreakerState())
+	if po, ok := o.next.(upstream.PanicObserver); ok {
+		po.PanicRoutingChanged(name, up.PanicRouting())
 	}
 }
 
@@ -164,5 +191,6 @@ func (o *serviceObserver) retire() {
 
 var (
 	_ upstream.EjectionObserver = (*serviceObserver)(nil)
+	_ upstream.PanicObserver    = (*serviceObserver)(nil)
 	_ upstream.RemovalObserver  = (*serviceObserver)(nil)
 )

@@ -65,6 +65,7 @@ const (
 	DefaultBreakerFailureRatio     = 0.5
 	DefaultBreakerMinRequests      = 20
 	DefaultBreakerWindow           = Duration(10 * time.Second)
+	DefaultBreakerMinOpenFor       = Duration(time.Second)
 	DefaultBreakerOpenFor          = Duration(15 * time.Second)
 	DefaultBreakerHalfOpenRequests = 5
 
@@ -171,6 +172,12 @@ func serviceDefaults(s *Service) {
 	setInt(&cb.MinRequests, DefaultBreakerMinRequests)
 	setDuration(&cb.Window, DefaultBreakerWindow)
 	setDuration(&cb.OpenFor, DefaultBreakerOpenFor)
+	if cb.OpenFor > 0 {
+		// A short open_for alone must stay valid: the backoff then starts there.
+		setDuration(&cb.MinOpenFor, min(DefaultBreakerMinOpenFor, cb.OpenFor))
+	} else {
+		setDuration(&cb.MinOpenFor, DefaultBreakerMinOpenFor)
+	}
 	setInt(&cb.HalfOpenRequests, DefaultBreakerHalfOpenRequests)
 	setInt(&s.Retry.Attempts, DefaultRetryAttempts)
 	setPtr(&s.Retry.BudgetRatio, DefaultRetryBudgetRatio)

@@ -294,9 +294,16 @@ type CircuitBreaker struct {
 	MinRequests int `yaml:"min_requests"`
 	// Window is the rolling window. Default 10s.
 	Window Duration `yaml:"window"`
-	// OpenFor is how long the breaker stays open before trial requests. Default 15s.
+	// MinOpenFor is how long the breaker stays open the first time, before
+	// trial requests; each time it opens again before it has stayed closed
+	// for a whole window, it stays open twice as long as the time before,
+	// up to OpenFor. Default 1s, or OpenFor when that is shorter.
+	MinOpenFor Duration `yaml:"min_open_for"`
+	// OpenFor is the longest the breaker stays open before trial requests.
+	// Default 15s.
 	OpenFor Duration `yaml:"open_for"`
-	// HalfOpenRequests is the number of trial requests allowed. Default 5.
+	// HalfOpenRequests is the number of trial requests in flight at once
+	// while half open; the first to succeed closes the breaker. Default 5.
 	HalfOpenRequests int `yaml:"half_open_requests"`
 }
 

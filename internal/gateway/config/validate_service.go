@@ -178,7 +178,12 @@ func (v *validator) breaker(path string, b *CircuitBreaker) {
 		v.errorf(path+".min_requests", "must be at least 1")
 	}
 	v.positive(path+".window", b.Window)
-	v.positive(path+".open_for", b.OpenFor)
+	okMin := v.positive(path+".min_open_for", b.MinOpenFor)
+	okMax := v.positive(path+".open_for", b.OpenFor)
+	if okMin && okMax && b.MinOpenFor > b.OpenFor {
+		v.errorf(path+".min_open_for", "%s is longer than %s.open_for (%s), the longest the breaker stays open",
+			v.value(path+".min_open_for", b.MinOpenFor), path, b.OpenFor)
+	}
 	if b.HalfOpenRequests < 1 {
 		v.errorf(path+".half_open_requests", "must be at least 1")
 	}

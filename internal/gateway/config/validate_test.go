@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestValidateBuiltInCode checks configurations that were not read from a
@@ -103,5 +104,32 @@ func TestCheckOrigin(t *testing.T) {
 		if msg := checkOrigin(o); msg == "" {
 			t.Errorf("%s: got valid, want a message", o)
 		}
+	}
+}
+
+// TestBreakerMinOpenForDefault checks that circuit_breaker.min_open_for
+// defaults to 1s, or to open_for when that is shorter, so that a short
+// open_for set alone stays valid.
+func TestBreakerMinOpenForDefault(t *testing.T) {
+	cases := []struct {
+		breaker     string
+		wantMin     Duration
+		wantOpenFor Duration
+	}{
+		{"{}", Duration(time.Second), Duration(15 * time.Second)},
+		{"{open_for: 500ms}", Duration(500 * time.Millisecond), Duration(500 * time.Millisecond)},
+		{"{open_for: 1m}", Duration(time.Second), Duration(time.Minute)},
+		{"{min_open_for: 3s}", Duration(3 * time.Second), Duration(15 * time.Second)},
+		{"{min_open_for: 15s}", Duration(15 * time.Second), Duration(15 * time.Second)},
+	}
+	for _, c := range cases {
+		t.Run(c.breaker, func(t *testing.T) {
+			yaml := strings.Replace(minimalYAML, "    targets: [http://127.0.0.1:8081]\n",
+				"    targets: [http://127.0.0.1:8081]\n    circuit_breaker: "+c.breaker+"\n", 1)
+			cb := mustParse(t, yaml).Services["a"].CircuitBreaker
+			if cb.MinOpenFor != c.wantMin || cb.OpenFor != c.wantOpenFor {
+				t.Errorf("got min_open_for %s, open_for %s; want %s, %s", cb.MinOpenFor, cb.OpenFor, c.wantMin, c.wantOpenFor)
+			}
+		})
 	}
 }

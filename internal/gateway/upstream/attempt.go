@@ -59,10 +59,7 @@ func (s *Service) Acquire(avoid *Target) (Attempt, error) {
 	}
 	var a Attempt
 	if b := s.breaker; b != nil {
-		w, trial, changed, err := b.admit(s.clock)
-		if changed {
-			s.announceBreaker(HalfOpen)
-		}
+		w, trial, err := b.admit(s.clock)
 		if err != nil {
 			return Attempt{}, err
 		}
@@ -135,8 +132,6 @@ func (a *Attempt) Done(o Outcome) {
 		s.retry.finished(now)
 	}
 	if s.breaker != nil {
-		if st, changed := s.breaker.done(a.word, a.trial, o, now); changed {
-			s.announceBreaker(st)
-		}
+		s.breaker.done(a.word, a.trial, o, now)
 	}
 }

@@ -12,16 +12,28 @@
 // A target is eligible when it is healthy (active health checks, when
 // configured, have not marked it unhealthy; every target starts healthy so a
 // cold start serves) and not ejected (passive outlier detection has not taken
-// it out for a while). When no target is eligible Acquire returns
-// ErrNoTarget: there is deliberately no "panic mode" that sends traffic to
-// targets known to be failing, so the gateway answers 503 honestly instead.
+// it out for a while). When targets exist but none is eligible, requests go
+// to all of them (panic routing, as Envoy does below its panic threshold):
+// health checks and ejection are there to spread load away from bad targets,
+// and with no good one left, trying them is better than refusing every
+// request; the breaker still guards the service. Panic routing is logged and
+// reported to a PanicObserver. Acquire returns ErrNoTarget only while a
+// DNS-discovered service has no target at all.
 //
 // The circuit breaker counts outcomes in a rolling window of atomic buckets.
 // It opens when failures / requests reaches the configured ratio with at
-// least the configured number of requests in the window, rejects with
-// ErrCircuitOpen while open, then admits a few trial requests (half-open):
-// if all succeed it closes, if any fails it opens again. Canceled outcomes
-// (the client went away) count for nothing.
+// least the configured number of requests in the window and rejects with
+// ErrCircuitOpen while open, without touching a target. Its open time backs
+// off: MinOpenFor the first time, then twice the previous time, up to
+// OpenFor, each time it opens again before it has stayed closed for a whole
+// window. So the wait after a target returns is shorter than the outage plus
+// MinOpenFor (and at most OpenFor), while a target that stays down is tried
+// ever more rarely. After the open time it admits trial requests
+// (half-open), at most HalfOpenRequests at once: the first that succeeds
+// closes it, one that fails before any has succeeded opens it again for the
+// next, doubled, time. A health probe that passes while it is open moves it
+// to half-open at once. Canceled outcomes (the client went away) count for
+// nothing. State changes reach the Observer in the order they happened.
 //
 // The retry budget allows a retry while the retries granted in the last
 // 10 seconds are fewer than max(MinPerSecond × 10, BudgetRatio × requests),

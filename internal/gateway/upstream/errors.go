@@ -7,7 +7,8 @@ import "errors"
 var (
 	// ErrCircuitOpen means the service's breaker rejects requests for now.
 	ErrCircuitOpen = errors.New("upstream: circuit open")
-	// ErrNoTarget means no target may receive requests: every target is
-	// unhealthy or ejected, or discovery has found none yet.
+	// ErrNoTarget means the service has no target at all: discovery has
+	// found none yet. (When targets exist but none is eligible, requests go
+	// to all of them instead: see panic routing in the package doc.)
 	ErrNoTarget = errors.New("upstream: no eligible target")
 )

@@ -24,6 +24,7 @@ func (s *Service) CheckHealth(ctx context.Context) {
 	targets := append([]*Target(nil), s.targets...)
 	s.mu.Unlock()
 
+	started := s.clock.nanos()
 	results := make([]bool, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -35,9 +36,14 @@ func (s *Service) CheckHealth(ctx context.Context) {
 	}
 
 	var changed []*Target
+	passed := false
 	s.mu.Lock()
 	for i, t := range targets {
-		if !t.removed && s.applyProbeLocked(t, results[i]) {
+		if t.removed {
+			continue
+		}
+		passed = passed || results[i]
+		if s.applyProbeLocked(t, results[i]) {
 			changed = append(changed, t)
 		}
 	}
@@ -51,6 +57,12 @@ func (s *Service) CheckHealth(ctx context.Context) {
 	s.mu.Unlock()
 	for i, t := range changed {
 		s.announceHealth(t, healthy[i])
+	}
+	// A target answering its probes again is the earliest sign that the
+	// service is back: let the next request be a trial rather than wait
+	// out the breaker's open time.
+	if passed && s.breaker != nil && s.breaker.probePassed(started) {
+		s.log.Info("upstream health check passed while the circuit breaker was open; admitting trial requests")
 	}
 }
 

@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -139,19 +138,113 @@ func TestHealthCheckUnreachable(t *testing.T) {
 	}
 }
 
-func TestAllUnhealthyMeansNoTarget(t *testing.T) {
+func TestAllUnhealthyRoutesToAll(t *testing.T) {
 	a, b := newFlipServer(t), newFlipServer(t)
-	s := newHealthService(t, nil, &HealthCheckOptions{UnhealthyThreshold: 1, HealthyThreshold: 1}, a.URL, b.URL)
+	rec := newRecorder()
+	s := newHealthService(t, rec, &HealthCheckOptions{UnhealthyThreshold: 1, HealthyThreshold: 1}, a.URL, b.URL)
 	a.status.Store(500)
 	b.status.Store(503)
 	s.CheckHealth(t.Context())
-	if _, err := s.Acquire(nil); !errors.Is(err, ErrNoTarget) {
-		t.Fatalf("Acquire: got %v, want ErrNoTarget", err)
+	if st := s.Snapshot(); !st.PanicRouting || st.Targets[0].Eligible || st.Targets[1].Eligible {
+		t.Fatalf("every target unhealthy: got %+v, want panic routing and no eligible target", st)
+	}
+	// Panic routing: requests go to every target rather than to none.
+	picked := map[string]int{}
+	for range 10 {
+		picked[pickOnce(t, s, Success)]++
+	}
+	if picked[a.URL] != 5 || picked[b.URL] != 5 {
+		t.Errorf("during panic routing: got picks %v, want 5 each", picked)
 	}
 	b.status.Store(200)
 	s.CheckHealth(t.Context())
 	if got := pickOnce(t, s, Success); got != b.URL {
 		t.Errorf("got %s, want the recovered %s", got, b.URL)
+	}
+	if s.Snapshot().PanicRouting {
+		t.Errorf("with a healthy target: got panic routing, want it ended")
+	}
+	if got, want := rec.panicEvents(), []bool{true, false}; !slices.Equal(got, want) {
+		t.Errorf("panic events: got %v, want %v", got, want)
+	}
+}
+
+func TestEjectedAndUnhealthyRoutesToAll(t *testing.T) {
+	clk := newFakeClock()
+	a, b := newFlipServer(t), newFlipServer(t)
+	rec := newRecorder()
+	s := mustNew(t, Options{
+		Name:        "a",
+		Targets:     mustURLs(t, a.URL, b.URL),
+		HealthCheck: &HealthCheckOptions{UnhealthyThreshold: 1, HealthyThreshold: 1},
+		Outlier:     OutlierOptions{ConsecutiveFailures: 3, BaseEjection: 10 * time.Second, MaxEjectedPercent: 50},
+		Observer:    rec,
+		Now:         clk.Now,
+	})
+	failTarget(t, s, a.URL, 3)
+	if st := targetState(t, s, a.URL); !st.Ejected {
+		t.Fatalf("after 3 failures: got %+v, want ejected", st)
+	}
+	b.status.Store(500)
+	s.CheckHealth(t.Context()) // a's probe passes, but a is ejected
+	if !s.Snapshot().PanicRouting {
+		t.Fatalf("a ejected, b unhealthy: got no panic routing, want it")
+	}
+	picked := map[string]bool{}
+	for range 4 {
+		picked[pickOnce(t, s, Success)] = true
+	}
+	if !picked[a.URL] || !picked[b.URL] {
+		t.Errorf("during panic routing: got picks %v, want both targets", picked)
+	}
+	clk.Advance(10 * time.Second) // a's ejection ends
+	for range 4 {
+		if got := pickOnce(t, s, Success); got != a.URL {
+			t.Fatalf("after a returned: got %s, want only %s", got, a.URL)
+		}
+	}
+	if got, want := rec.panicEvents(), []bool{true, false}; !slices.Equal(got, want) {
+		t.Errorf("panic events: got %v, want %v", got, want)
+	}
+}
+
+func TestPassingProbeEndsOpenTime(t *testing.T) {
+	clk := newFakeClock()
+	srv := newFlipServer(t)
+	rec := newRecorder()
+	s := mustNew(t, Options{
+		Name:        "a",
+		Targets:     mustURLs(t, srv.URL),
+		HealthCheck: &HealthCheckOptions{UnhealthyThreshold: 1, HealthyThreshold: 2},
+		Breaker:     BreakerOptions{FailureRatio: 0.5, MinRequests: 4, MinOpenFor: time.Minute, OpenFor: time.Hour, HalfOpenRequests: 1},
+		Observer:    rec,
+		Now:         clk.Now,
+	})
+	s.CheckHealth(t.Context()) // a passing probe while closed changes nothing
+	runBreakerScript(t, s, clk, "4F =open")
+
+	srv.status.Store(503)
+	s.CheckHealth(t.Context())
+	runBreakerScript(t, s, clk, "=open !")
+
+	// One passing probe is enough, though the target is not marked
+	// healthy before two: the next request is a trial, not a verdict.
+	srv.status.Store(200)
+	s.CheckHealth(t.Context())
+	if targetState(t, s, srv.URL).Healthy {
+		t.Fatalf("after one passing probe: got healthy, want unhealthy until the threshold")
+	}
+	runBreakerScript(t, s, clk, "=half_open 1S =closed")
+
+	// Opening again at once backs off (1m, then 2m); a failed trial after
+	// a probe opens it for the next time of the backoff (4m).
+	runBreakerScript(t, s, clk, "4F =open")
+	s.CheckHealth(t.Context())
+	runBreakerScript(t, s, clk, "=half_open 1F =open +3m59s ! +1s 1S =closed")
+
+	want := []BreakerState{Open, HalfOpen, Closed, Open, HalfOpen, Open, HalfOpen, Closed}
+	if got := rec.breakerEvents(); !slices.Equal(got, want) {
+		t.Errorf("breaker events: got %v, want %v", got, want)
 	}
 }
 

@@ -38,6 +38,7 @@ type recorder struct {
 	breaker  []BreakerState
 	ejection []string
 	removed  []string
+	panics   []bool
 	notify   chan struct{}
 }
 
@@ -69,6 +70,19 @@ func (r *recorder) TargetsRemoved(_ string, targets []string) {
 	r.removed = append(r.removed, targets...)
 	r.mu.Unlock()
 	r.signal()
+}
+
+func (r *recorder) PanicRoutingChanged(_ string, panicking bool) {
+	r.mu.Lock()
+	r.panics = append(r.panics, panicking)
+	r.mu.Unlock()
+	r.signal()
+}
+
+func (r *recorder) panicEvents() []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bool(nil), r.panics...)
 }
 
 func (r *recorder) removedTargets() []string {

@@ -32,6 +32,7 @@ const (
 	DefaultMaxEjectedPercent  = 50
 	DefaultBreakerMinRequests = 20
 	DefaultBreakerWindow      = 10 * time.Second
+	DefaultBreakerMinOpenFor  = time.Second
 	DefaultBreakerOpenFor     = 15 * time.Second
 	DefaultHalfOpenRequests   = 5
 	DefaultRetryAttempts      = 2
@@ -143,11 +144,18 @@ type BreakerOptions struct {
 	// Window is the rolling window, kept in ten buckets. Zero means
 	// DefaultBreakerWindow (10s).
 	Window time.Duration
-	// OpenFor is how long the breaker rejects before trial requests. Zero
-	// means DefaultBreakerOpenFor (15s).
+	// MinOpenFor is how long the breaker rejects after it first opens,
+	// before trial requests. Each time it opens again before it has stayed
+	// closed for a whole Window (a failed trial included), it rejects for
+	// twice as long as the time before, up to OpenFor. Zero means
+	// DefaultBreakerMinOpenFor (1s), or OpenFor when that is shorter.
+	MinOpenFor time.Duration
+	// OpenFor is the longest the breaker rejects before trial requests.
+	// Zero means DefaultBreakerOpenFor (15s).
 	OpenFor time.Duration
-	// HalfOpenRequests is the number of trial requests admitted while
-	// half-open; all must succeed to close. Zero means
+	// HalfOpenRequests is the number of trial requests in flight at once
+	// while half-open; the first to succeed closes the breaker, and one
+	// that fails before any has succeeded opens it again. Zero means
 	// DefaultHalfOpenRequests (5).
 	HalfOpenRequests int
 }
@@ -167,7 +175,11 @@ type RetryOptions struct {
 }
 
 // Observer is told about state changes of a service, typically to export
-// metrics. Calls are made without locks held and must not block for long.
+// metrics. Calls must not block for long nor call back into the Service:
+// BreakerStateChanged and PanicObserver's PanicRoutingChanged are made with
+// the lock that orders those changes held, so that they arrive in order and
+// a gauge set from them ends on the current state; the others are made
+// without locks held.
 type Observer interface {
 	// TargetHealthChanged reports a target marked healthy or unhealthy by
 	// active health checks.
@@ -181,6 +193,14 @@ type Observer interface {
 // returns.
 type EjectionObserver interface {
 	TargetEjectionChanged(service, target string, ejected bool)
+}
+
+// PanicObserver is an optional extension of Observer: when the Observer
+// also implements it, it is told when the service starts sending requests
+// to all of its targets because none is eligible (panic routing), and when
+// a target is eligible again.
+type PanicObserver interface {
+	PanicRoutingChanged(service string, panicking bool)
 }
 
 // RemovalObserver is an optional extension of Observer: when the Observer
@@ -250,12 +270,16 @@ func (o Options) withDefaults() (Options, error) {
 	out.BaseEjection = orDuration(out.BaseEjection, DefaultBaseEjection)
 	out.MaxEjectedPercent = orInt(out.MaxEjectedPercent, DefaultMaxEjectedPercent)
 	br := &o.Breaker
-	if br.FailureRatio < 0 || br.FailureRatio > 1 || br.MinRequests < 0 || br.Window < 0 || br.OpenFor < 0 || br.HalfOpenRequests < 0 {
+	if br.FailureRatio < 0 || br.FailureRatio > 1 || br.MinRequests < 0 || br.Window < 0 || br.MinOpenFor < 0 || br.OpenFor < 0 || br.HalfOpenRequests < 0 {
 		return o, errors.New("breaker: failure ratio must be 0..1 and other fields must not be negative")
 	}
 	br.MinRequests = orInt(br.MinRequests, DefaultBreakerMinRequests)
 	br.Window = orDuration(br.Window, DefaultBreakerWindow)
 	br.OpenFor = orDuration(br.OpenFor, DefaultBreakerOpenFor)
+	br.MinOpenFor = orDuration(br.MinOpenFor, min(DefaultBreakerMinOpenFor, br.OpenFor))
+	if br.MinOpenFor > br.OpenFor {
+		return o, fmt.Errorf("breaker min open for %v is longer than open for %v", br.MinOpenFor, br.OpenFor)
+	}
 	br.HalfOpenRequests = orInt(br.HalfOpenRequests, DefaultHalfOpenRequests)
 	if br.Window < windowBuckets {
 		return o, fmt.Errorf("breaker window %v is shorter than %d ns", br.Window, windowBuckets)

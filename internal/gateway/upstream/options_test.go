@@ -3,6 +3,7 @@ package upstream
 import (
 	"net/url"
 	"testing"
+	"time"
 )
 
 func TestNewRejectsInvalidOptions(t *testing.T) {
@@ -28,6 +29,8 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		"breaker ratio > 1":      {Name: "a", Targets: targets, Breaker: BreakerOptions{FailureRatio: 1.5}},
 		"breaker negative":       {Name: "a", Targets: targets, Breaker: BreakerOptions{FailureRatio: 0.5, OpenFor: -1}},
 		"breaker tiny window":    {Name: "a", Targets: targets, Breaker: BreakerOptions{FailureRatio: 0.5, Window: 5}},
+		"breaker min open > max": {Name: "a", Targets: targets, Breaker: BreakerOptions{FailureRatio: 0.5, MinOpenFor: time.Minute, OpenFor: time.Second}},
+		"breaker min open < 0":   {Name: "a", Targets: targets, Breaker: BreakerOptions{FailureRatio: 0.5, MinOpenFor: -1}},
 		"retry negative":         {Name: "a", Targets: targets, Retry: RetryOptions{BudgetRatio: -0.1}},
 	}
 	for name, opts := range cases {
@@ -67,6 +70,7 @@ func TestNewAppliesDefaults(t *testing.T) {
 		{"max ejected percent", o.Outlier.MaxEjectedPercent, DefaultMaxEjectedPercent},
 		{"breaker min requests", o.Breaker.MinRequests, DefaultBreakerMinRequests},
 		{"breaker window", o.Breaker.Window, DefaultBreakerWindow},
+		{"breaker min open for", o.Breaker.MinOpenFor, DefaultBreakerMinOpenFor},
 		{"breaker open for", o.Breaker.OpenFor, DefaultBreakerOpenFor},
 		{"half open requests", o.Breaker.HalfOpenRequests, DefaultHalfOpenRequests},
 		{"retry attempts", o.Retry.Attempts, 1},
@@ -75,6 +79,16 @@ func TestNewAppliesDefaults(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+func TestMinOpenForDefaultsToShortOpenFor(t *testing.T) {
+	o, err := Options{Name: "a", Targets: mustURLs(t, "http://10.0.0.1:80"), Breaker: BreakerOptions{FailureRatio: 0.5, OpenFor: 300 * time.Millisecond}}.withDefaults()
+	if err != nil {
+		t.Fatalf("withDefaults: %v", err)
+	}
+	if got, want := o.Breaker.MinOpenFor, 300*time.Millisecond; got != want {
+		t.Errorf("min open for: got %v, want open for's %v", got, want)
 	}
 }
 

@@ -44,6 +44,10 @@ type Service struct {
 	rr atomic.Uint64
 	_  [56]byte
 
+	// panicking is set while no target is eligible, so that all of them
+	// receive requests; it changes under mu.
+	panicking atomic.Bool
+
 	mu      sync.Mutex
 	targets []*Target // every current target, in a stable order
 	started bool
@@ -69,10 +73,10 @@ func New(opts Options) (*Service, error) {
 		outlier:     o.Outlier,
 		health:      o.HealthCheck,
 		dns:         o.DNS,
-		breaker:     newBreaker(o.Breaker),
 		retry:       newRetryBudget(o.Retry),
 		maxAttempts: o.Retry.Attempts,
 	}
+	s.breaker = newBreaker(o.Breaker, s.announceBreaker)
 	s.nextReturn.Store(noReturn)
 	if h := o.HealthCheck; h != nil {
 		if s.healthPath, err = url.Parse(h.Path); err != nil {
@@ -120,6 +124,25 @@ func New(opts Options) (*Service, error) {
 
 // Name returns the service's name.
 func (s *Service) Name() string { return s.name }
+
+// BreakerState returns the circuit breaker's state: Closed when there is no
+// breaker.
+func (s *Service) BreakerState() BreakerState { return s.breaker.state() }
+
+// PanicRouting reports whether no target is eligible, so that requests go
+// to all of them.
+func (s *Service) PanicRouting() bool { return s.panicking.Load() }
+
+// RetryAfter returns how much longer the circuit breaker rejects every
+// request before it admits a trial: the rest of its current open time, or
+// zero when it is not open. It suits a Retry-After header on a request
+// Acquire refused with ErrCircuitOpen.
+func (s *Service) RetryAfter() time.Duration {
+	if s.breaker == nil {
+		return 0
+	}
+	return s.breaker.retryAfter(s.clock.nanos())
+}
 
 // Start starts the background work the service is configured for: it
 // resolves a DNS-discovered service's name once before returning, then
@@ -210,8 +233,15 @@ func (s *Service) Close() {
 }
 
 // rebuildLocked returns ejected targets whose time is up and publishes the
-// set of eligible targets; s.mu must be held. It reports the targets that
-// returned.
+// set of targets that receive requests; s.mu must be held. It reports the
+// targets that returned.
+//
+// That set is the eligible targets or, when none is eligible, every target
+// (panic routing): a service whose targets all fail their health checks or
+// were all ejected may still answer, while refusing every request surely
+// would not. The breaker keeps guarding the service meanwhile. Panic
+// routing starting and ending is announced here, under s.mu, so that the
+// announcements arrive in order.
 func (s *Service) rebuildLocked(now int64) (returned []*Target) {
 	next := int64(noReturn)
 	set := make([]*Target, 0, len(s.targets))
@@ -228,8 +258,16 @@ func (s *Service) rebuildLocked(now int64) (returned []*Target) {
 			set = append(set, t)
 		}
 	}
+	panicking := len(set) == 0 && len(s.targets) > 0
+	if panicking {
+		set = append(set, s.targets...)
+	}
 	s.eligible.Store(&set)
 	s.nextReturn.Store(next)
+	if panicking != s.panicking.Load() {
+		s.panicking.Store(panicking)
+		s.announcePanic(panicking)
+	}
 	return returned
 }
 
@@ -263,9 +301,24 @@ func (s *Service) announceHealth(t *Target, healthy bool) {
 	}
 }
 
-func (s *Service) announceBreaker(st BreakerState) {
+// announcePanic logs and reports panic routing starting or ending; it is
+// called with s.mu held.
+func (s *Service) announcePanic(panicking bool) {
+	if panicking {
+		s.log.Warn("upstream service has no eligible target; sending requests to all of its targets (panic routing)", "targets", len(s.targets))
+	} else {
+		s.log.Info("upstream service has an eligible target again; panic routing ended")
+	}
+	if o, ok := s.observer.(PanicObserver); ok {
+		o.PanicRoutingChanged(s.name, panicking)
+	}
+}
+
+// announceBreaker logs and reports the breaker's new state; the breaker
+// calls it with its own lock held, so that the states arrive in order.
+func (s *Service) announceBreaker(st BreakerState, openFor time.Duration) {
 	if st == Open {
-		s.log.Warn("upstream circuit breaker state changed", "state", st.String())
+		s.log.Warn("upstream circuit breaker state changed", "state", st.String(), "for", openFor)
 	} else {
 		s.log.Info("upstream circuit breaker state changed", "state", st.String())
 	}

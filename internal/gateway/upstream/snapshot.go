@@ -5,9 +5,12 @@ import "time"
 // ServiceState is a point-in-time view of a service, for debugging
 // endpoints and tests.
 type ServiceState struct {
-	Name    string        `json:"name"`
-	Breaker BreakerState  `json:"breaker"`
-	Targets []TargetState `json:"targets"`
+	Name    string       `json:"name"`
+	Breaker BreakerState `json:"breaker"`
+	// PanicRouting is true while no target is eligible and requests go to
+	// every target instead.
+	PanicRouting bool          `json:"panic_routing"`
+	Targets      []TargetState `json:"targets"`
 }
 
 // TargetState is a point-in-time view of one target.
@@ -22,7 +25,8 @@ type TargetState struct {
 	// Ejections counts the target's recent ejections; the next one lasts
 	// one base ejection longer.
 	Ejections int `json:"ejections"`
-	// Eligible is true when the target may receive requests.
+	// Eligible is true when the target may receive requests; during panic
+	// routing ineligible targets receive them too.
 	Eligible bool `json:"eligible"`
 	// Outstanding is the number of attempts in flight.
 	Outstanding int64 `json:"outstanding"`
@@ -36,7 +40,7 @@ func (s *Service) Snapshot() ServiceState {
 	now := s.clock.nanos()
 	s.mu.Lock()
 	returned := s.rebuildLocked(now)
-	st := ServiceState{Name: s.name, Breaker: s.breaker.state(), Targets: make([]TargetState, 0, len(s.targets))}
+	st := ServiceState{Name: s.name, Breaker: s.breaker.state(), PanicRouting: s.panicking.Load(), Targets: make([]TargetState, 0, len(s.targets))}
 	for _, t := range s.targets {
 		ts := TargetState{
 			URL:                 t.str,
