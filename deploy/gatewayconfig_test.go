@@ -143,9 +143,11 @@ func checkGatewayConfig(t *testing.T, m *manifests) {
 		return
 	}
 	base := gatewayConfig(t, render(t, "base"))
-	// The issuer is the cluster's public URL, from the environment.
+	// The issuer is the cluster's public URL, from the environment, and
+	// the trusted origin is the issuer's.
 	auth, baseAuth := *cfg.Auth, *base.Auth
 	auth.Issuer, baseAuth.Issuer = "", ""
+	auth.TrustedOrigins, baseAuth.TrustedOrigins = nil, nil
 	for _, part := range []struct {
 		name     string
 		got, was any

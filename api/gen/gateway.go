@@ -168,10 +168,12 @@ func (b *builder) infoDescription() string {
 			"whose security lists them. Organization routes bind `{org}` to the caller's organizations and roles; " +
 			"staff pass every organization and role check, not scope checks. A requirement that fails is 403 " +
 			"`forbidden`; the services check again and may refuse more (each operation's description says who may).",
-		"Cross-site requests. The auth service's unsafe operations under /v1, sign-in included, need the header " +
-			"`Portico-CSRF` (any non-empty value), and, when the request has an `Origin`, a trusted one (the " +
-			"gateway's own URL by default): their parameters list it; refused, 403 `csrf-check-failed`. The other " +
-			"services do not check it: the session cookie's SameSite=Lax keeps other sites' forms from sending it.",
+		"Cross-site requests. Every unsafe request (not GET, HEAD or OPTIONS) signed in with the session cookie " +
+			"needs the header `Portico-CSRF` (any non-empty value) and, when it has an `Origin`, a trusted one (the " +
+			"gateway's own URL by default): the gateway refuses it otherwise with 403 `csrf-check-failed`, before " +
+			"asking auth. The auth service checks its own unsafe /v1 operations again, sign-in included (whose " +
+			"parameters list the header). Requests with a bearer token or an API key are not checked: a browser " +
+			"never adds those by itself.",
 		"Rate limits. Policies: " + orNone(strings.Join(policies, "; ")) + ". Every answer of a limited operation " +
 			"carries `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers); a refusal is 429 " +
 			"`rate-limited` with `Retry-After`.",

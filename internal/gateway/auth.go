@@ -178,6 +178,9 @@ func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route
 	case err != nil || !ok:
 		return nil, c, unauthenticated(), "unauthenticated"
 	}
+	if c.Kind == authn.KindSession && !a.csrfPasses(r) {
+		return nil, c, errCSRF, "csrf"
+	}
 	res, err := a.x.Exchange(ctx, c)
 	if err != nil {
 		switch authn.Status(err) {
@@ -206,6 +209,34 @@ func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route
 	stripCredentials(r, a.extract)
 	r.Header["Authorization"] = []string{"Bearer " + res.Token}
 	return &res, c, nil, ""
+}
+
+// errCSRF is an unsafe request that the session cookie authenticates
+// without the CSRF header, or from an untrusted origin.
+var errCSRF = problem.New(http.StatusForbidden, "csrf-check-failed", "CSRF check failed",
+	"Unsafe requests signed in with the session cookie must carry the CSRF header and come from a trusted origin.")
+
+// csrfPasses reports whether r, authenticated by the session cookie, may
+// go on: a safe method, or the CSRF header with any value and no Origin
+// or a trusted one. Checked before the exchange, so a forged request costs
+// no call to auth. Bearer tokens and API keys need no check: a browser
+// never adds them on its own.
+func (a *authenticator) csrfPasses(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	if r.Header.Get(a.cfg.CSRFHeader) == "" {
+		return false
+	}
+	origins := r.Header.Values("Origin")
+	switch len(origins) {
+	case 0:
+		return true
+	case 1:
+		return slices.Contains(a.cfg.TrustedOrigins, origins[0])
+	}
+	return false
 }
 
 // answered sees the header of a 2xx answer to a request authenticated

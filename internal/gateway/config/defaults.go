@@ -78,6 +78,7 @@ const (
 	DefaultCORSMaxAge = Duration(10 * time.Minute)
 
 	DefaultAuthCookieName  = "__Host-portico_session"
+	DefaultAuthCSRFHeader  = "Portico-CSRF"
 	DefaultAuthCacheTTL    = Duration(10 * time.Second)
 	DefaultAuthNegativeTTL = Duration(2 * time.Second)
 	DefaultAuthMaxEntries  = 100000
@@ -124,6 +125,12 @@ func applyDefaults(c *Config) {
 			setString(&a.JWKSURL, DefaultAuthJWKSURL(a.URL))
 		}
 		setString(&a.CookieName, DefaultAuthCookieName)
+		setString(&a.CSRFHeader, DefaultAuthCSRFHeader)
+		if len(a.TrustedOrigins) == 0 {
+			if o, ok := originOf(a.Issuer); ok {
+				a.TrustedOrigins = []string{o}
+			}
+		}
 		setDuration(&a.CacheTTL, DefaultAuthCacheTTL)
 		setDuration(&a.NegativeTTL, DefaultAuthNegativeTTL)
 		setInt(&a.MaxEntries, DefaultAuthMaxEntries)

@@ -153,6 +153,17 @@ type Auth struct {
 	WorkloadTokenFile string `yaml:"workload_token_file"`
 	// CookieName is the session cookie. Default "__Host-portico_session".
 	CookieName string `yaml:"cookie_name"`
+	// CSRFHeader must be present, with any value, on every request that
+	// the session cookie authenticates and whose method is unsafe (not
+	// GET, HEAD or OPTIONS): a page of another site can make a browser
+	// send the cookie, but not add a header without a CORS preflight,
+	// which no route grants other origins unless its cors says so.
+	// Default "Portico-CSRF".
+	CSRFHeader string `yaml:"csrf_header"`
+	// TrustedOrigins are the Origin values such a request may carry (it
+	// may also carry none). Default: the origin of Issuer, the gateway's
+	// public URL.
+	TrustedOrigins []string `yaml:"trusted_origins"`
 	// APIKeyHeader, when set, also accepts API keys in this header besides
 	// Authorization: Bearer. Default empty.
 	APIKeyHeader string `yaml:"api_key_header"`

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -60,6 +62,15 @@ func (v *validator) auth() {
 	}
 	if a.APIKeyHeader != "" {
 		v.apiKeyHeader("auth.api_key_header", a.APIKeyHeader)
+	}
+	if c := canonicalHeader(a.CSRFHeader); !validToken(a.CSRFHeader) || slices.Contains(forbiddenHeaders, c) ||
+		c == "Cookie" || c == "Authorization" || c == "Origin" || strings.HasPrefix(c, identityHeaderPrefix) {
+		v.errorf("auth.csrf_header", "%q cannot be the CSRF header: name a header only scripts of the dashboard send, such as Portico-CSRF", a.CSRFHeader)
+	}
+	for i, o := range a.TrustedOrigins {
+		if got, ok := originOf(o); !ok || got != o {
+			v.errorf(fmt.Sprintf("auth.trusted_origins[%d]", i), "%q is not an origin: scheme://host[:port], lower case, no path", o)
+		}
 	}
 	v.positive("auth.cache_ttl", a.CacheTTL)
 	v.positive("auth.negative_ttl", a.NegativeTTL)
@@ -235,4 +246,22 @@ func validScope(s string) bool {
 		}
 	}
 	return true
+}
+
+// originOf returns the origin of an absolute http(s) URL, scheme://host
+// with the port only when it is not the scheme's default, in lower case;
+// ok is false for anything else.
+func originOf(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
+		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return u.Scheme + "://" + host, true
 }

@@ -97,7 +97,8 @@ func TestAuthBuiltInCode(t *testing.T) {
 	}
 	want := map[string]bool{
 		"auth.issuer": true, "auth.jwks_url": true,
-		"auth.cookie_name": true, "auth.cache_ttl": true, "auth.negative_ttl": true, "auth.timeout": true, "auth.max_entries": true,
+		"auth.cookie_name": true, "auth.csrf_header": true, "auth.cache_ttl": true, "auth.negative_ttl": true, "auth.timeout": true,
+		"auth.max_entries": true,
 	}
 	for _, e := range errs {
 		if !want[e.Path] {
