@@ -68,6 +68,7 @@ func TestAnswerEndingSessionInvalidatesExchange(t *testing.T) {
 		t.Helper()
 		req := mustRequest(t, method, tg.srv.URL+path, nil)
 		req.AddCookie(&http.Cookie{Name: "__Host-portico_session", Value: session})
+		req.Header.Set("Portico-CSRF", "1") // as the dashboard sends it
 		resp, _ := mustDo(t, req)
 		return resp.StatusCode
 	}
