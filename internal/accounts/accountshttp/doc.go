@@ -14,8 +14,10 @@
 // read), and must speak for a person (kind user; a machine client's or API
 // key's token is 403). Only then does the handler run, with the
 // accounts.Principal; no handler reads a credential itself. The service
-// reads no cookie, so there is no CSRF check here: a browser cannot make
-// the bearer token ride along. One route is public:
+// reads no cookie, so there is no CSRF check here: the gateway, which
+// turns the session cookie into the internal token, refuses an unsafe
+// request the cookie authenticates without the CSRF header or from an
+// untrusted origin (auth.csrf_header). One route is public:
 // POST /v1/invitations/accept, for a person without an account, whose body
 // carries the invitation's token as its credential (and a password, which
 // goes to the auth service and nowhere else). /internal/v1 admits only the
