@@ -286,6 +286,32 @@ func customerJourney(t *testing.T, extra ...string) {
 		t.Errorf("owner reading another organization's overview = %d, want 403", status)
 	}
 
+	// Support's kill switch: staff bypass the integration (its owner may
+	// not), and players get peer-to-peer off once the SDK config snapshot
+	// has the change (it is re-read every 2 s).
+	if status, _, got := call(t, owner, http.MethodPatch, base, `{"status":"bypassed"}`); status != http.StatusForbidden {
+		t.Errorf("owner bypassing the integration = %d %s, want 403", status, got)
+	}
+	mustCall(t, admin, http.StatusOK, nil, http.MethodPatch, base, `{"status":"bypassed"}`)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		status, _, got := player("https://www.acme.example")
+		var bypassed struct {
+			Status   string `json:"status"`
+			Settings struct {
+				P2P map[string]any `json:"p2p"`
+			} `json:"settings"`
+		}
+		if status == http.StatusOK && json.Unmarshal([]byte(got), &bypassed) == nil && bypassed.Status == "bypassed" {
+			if anyTrue(bypassed.Settings.P2P) || len(bypassed.Settings.P2P) == 0 {
+				t.Errorf("SDK config of the bypassed integration = %s, want every p2p flag false", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SDK config after the bypass = %d %s, want status bypassed", status, got)
+		}
+	}
+
 	// The internal delivery-key lookup is not reachable from outside.
 	if status, _, _ := call(t, anon, http.MethodGet, gw+"/internal/v1/delivery-keys/"+in.DeliveryKey, ""); status != http.StatusNotFound {
 		t.Errorf("internal delivery-key lookup through the gateway = %d, want 404", status)
@@ -330,4 +356,25 @@ func TestAllDemo(t *testing.T) {
 	if overall.Data.Value < 100 {
 		t.Errorf("demo viewers over a day = %v, want a living dashboard", overall.Data.Value)
 	}
+}
+
+// anyTrue reports whether v holds true anywhere.
+func anyTrue(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case map[string]any:
+		for _, e := range v {
+			if anyTrue(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if anyTrue(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
