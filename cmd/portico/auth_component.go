@@ -119,7 +119,7 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 		return nil, err
 	}
 	pub, err := server.New(server.Options{
-		Name: s.publicName, Listener: ln, Handler: public,
+		Name: s.publicName, Listener: ln, Handler: server.Liveness(public),
 		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
 		Logger: logger,
 	})

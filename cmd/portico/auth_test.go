@@ -33,6 +33,9 @@ func TestAuthStandalone(t *testing.T) {
 		if code, body := mustGet(t, p.url("admin", "/readyz")); code != http.StatusOK {
 			t.Errorf("/readyz = %d %s, want 200", code, body)
 		}
+		if code, body := mustGet(t, base+"/healthz"); code != http.StatusOK {
+			t.Errorf("public /healthz = %d %s, want 200 for the gateway's health checks", code, body)
+		}
 		mustGet(t, base+"/.well-known/jwks.json")
 		_, metrics := mustGet(t, p.url("admin", "/metrics"))
 		if !strings.Contains(metrics, `portico_auth_http_requests_total{code="200",method="GET",route="GET /.well-known/jwks.json"}`) {

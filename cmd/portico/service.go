@@ -168,7 +168,7 @@ func startService(ctx context.Context, s serviceSettings, logger *slog.Logger,
 	metrics := observability.NewHTTPMetrics(reg, "portico_"+s.name)
 	pub, err := server.New(server.Options{
 		Name: s.publicName, Listener: ln,
-		Handler:     requestid.Middleware(metrics.Middleware(nil, server.Recover(logger, parts.handler))),
+		Handler:     server.Liveness(requestid.Middleware(metrics.Middleware(nil, server.Recover(logger, parts.handler)))),
 		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
 		Logger: logger,
 	})

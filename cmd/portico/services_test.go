@@ -44,6 +44,10 @@ func TestConfigsAlone(t *testing.T) {
 			if code, body := mustGet(t, p.url("admin", "/readyz")); code != http.StatusOK {
 				t.Fatalf("/readyz = %d %s", code, body)
 			}
+			// The gateway's health checks probe the public port.
+			if code, body := mustGet(t, p.url("public", "/healthz")); code != http.StatusOK {
+				t.Fatalf("public /healthz = %d %s", code, body)
+			}
 			status, body := postJSON(t, p.url("public", "/v1/orgs/"+org+"/integrations"), owner,
 				`{"name":"Web","environment":"production","domains":["example.com"]}`)
 			if status != http.StatusCreated {
