@@ -45,7 +45,7 @@ func (d allDatabases) check() error {
 // dsn returns the database of service name, whose SQLite file is dbFile
 // in dataDir.
 func (d allDatabases) dsn(name, dbFile, dataDir string) string {
-	if v, ok := d.getenv("PORTICO_" + strings.ToUpper(name) + "_DB"); ok && v != "" {
+	if v := d.own(name); v != "" {
 		return v
 	}
 	if d.postgres == "" {
@@ -56,6 +56,12 @@ func (d allDatabases) dsn(name, dbFile, dataDir string) string {
 	q.Set("search_path", d.schemaPrefix+name)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// own returns the database PORTICO_<SERVICE>_DB gives service name, or "".
+func (d allDatabases) own(name string) string {
+	v, _ := d.getenv("PORTICO_" + strings.ToUpper(name) + "_DB")
+	return v
 }
 
 // prepare creates the schemas --postgres names, when missing.
@@ -71,7 +77,7 @@ func (d allDatabases) prepare(ctx context.Context, names []string) error {
 	}
 	defer conn.Close(context.Background())
 	for _, n := range names {
-		if v, ok := d.getenv("PORTICO_" + strings.ToUpper(n) + "_DB"); ok && v != "" {
+		if d.own(n) != "" {
 			continue
 		}
 		schema := pgx.Identifier{d.schemaPrefix + n}.Sanitize()

@@ -93,42 +93,36 @@ func projectLevel(ctx context.Context, tx *sql.Tx, l analytics.Level) error {
 }
 
 // projectBucket reads the full rows of one organization's bucket with sel
-// and returns their projections. The rows are read completely before the
-// caller writes: one connection runs one statement at a time.
+// and returns their projections (analytics.Project). The rows are read
+// completely before the caller writes: one connection runs one statement
+// at a time.
 func projectBucket(ctx context.Context, tx *sql.Tx, sel, org string, bucket int64) ([]analytics.Rollup, error) {
 	rows, err := tx.QueryContext(ctx, sel, org, bucket)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []analytics.Rollup
-	index := map[rowKey]int{}
+	var full []analytics.Rollup
 	for rows.Next() {
 		var (
 			kd                          keyDests
-			sums                        analytics.Sums
+			r                           = analytics.Rollup{Sessions: analytics.NewSketch(), ErrorSessions: analytics.NewSketch()}
+			sm                          = &r.Sums
 			hist, sessions, errSessions []byte
 		)
-		if err := rows.Scan(append(kd.dests(false), &sums.Beacons, &sums.CDNBytes, &sums.P2PBytes, &sums.UploadBytes,
-			&sums.PlayedMS, &sums.BufferedMS, &sums.Startups, &sums.StartupMSSum, &sums.ErrorBeacons,
+		if err := rows.Scan(append(kd.dests(false), &sm.Beacons, &sm.CDNBytes, &sm.P2PBytes, &sm.UploadBytes,
+			&sm.PlayedMS, &sm.BufferedMS, &sm.Startups, &sm.StartupMSSum, &sm.ErrorBeacons,
 			&hist, &sessions, &errSessions)...); err != nil {
 			return nil, err
 		}
-		full := kd.key()
-		for _, p := range analytics.Projections() {
-			k := p.Project(full)
-			rk := rowKeyOf(&k)
-			j, ok := index[rk]
-			if !ok {
-				j = len(out)
-				index[rk] = j
-				out = append(out, analytics.Rollup{Key: k, Sessions: analytics.NewSketch(), ErrorSessions: analytics.NewSketch()})
-			}
-			out[j].Sums.Add(&sums)
-			if err := mergeStored(&out[j], hist, sessions, errSessions); err != nil {
-				return nil, err
-			}
+		r.Key = kd.key()
+		if err := mergeStored(&r, hist, sessions, errSessions); err != nil {
+			return nil, err
 		}
+		full = append(full, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return analytics.Project(full)
 }
