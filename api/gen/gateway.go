@@ -166,7 +166,8 @@ func (b *builder) infoDescription() string {
 			"cannot be asked, 503 `auth-unavailable`, never 401. People sign in with sessions; machine callers (OAuth " +
 			"clients and API keys) act in their one organization with their scopes, and reach only the operations " +
 			"whose security lists them. Organization routes bind `{org}` to the caller's organizations and roles; " +
-			"staff pass every organization and role check, not scope checks. A requirement that fails is 403 " +
+			"staff pass every organization and role check, not scope checks. A caller outside the organization gets 404 " +
+			"`not-found`, as for an organization that does not exist; another requirement that fails is 403 " +
 			"`forbidden`; the services check again and may refuse more (each operation's description says who may).",
 		"Cross-site requests. Every unsafe request (not GET, HEAD or OPTIONS) signed in with the session cookie " +
 			"needs the header `Portico-CSRF` (any non-empty value) and, when it has an `Origin`, a trusted one (the " +
@@ -357,6 +358,8 @@ func gatewayComponents() map[string]map[string]*yaml.Node {
 				mapping("WWW-Authenticate", mapping("required", boolean(true), "description", `Bearer realm="portico"`,
 					"schema", flow(mapping("type", "string", "pattern", "^Bearer"))))),
 			"Forbidden": problem("`forbidden`: the route's requirement (organization, role, scopes, staff) does not admit the caller.", nil),
+			"NotMember": problem("`not-found`: the caller is not a member of the organization the path names, or there is no such "+
+				"organization; the two are not told apart, so that organization ids cannot be probed.", nil),
 			"RateLimited": problem("`rate-limited`: a rate limit policy of the route refused the request, which counted "+
 				"against none; Retry-After says when every refusing policy admits it again.", limited),
 			"RequestTimeout": problem("`request-timeout`: the request body stalled, or came too slowly; the connection is closed.", nil),

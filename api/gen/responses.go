@@ -44,6 +44,9 @@ func (b *builder) gatewayResponses(r *config.Route, method string) map[string][]
 		if r.Require != nil {
 			add("403", "Forbidden")
 		}
+		if r.Require != nil && r.Require.Tenant != "" {
+			add("404", "NotMember")
+		}
 	}
 	if b.limited(r) {
 		add("429", "RateLimited")

@@ -162,6 +162,8 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	stringFlag(fs, getenv, &dbs.postgres, "postgres", "PORTICO_POSTGRES_URL", "", "PostgreSQL `URL`: every service keeps its data there, in a schema of its own (created when missing) instead of a SQLite file; PORTICO_<SERVICE>_DB gives one service another database")
 	stringFlag(fs, getenv, &dbs.schemaPrefix, "postgres-schema-prefix", "PORTICO_POSTGRES_SCHEMA_PREFIX", "portico_", "with --postgres, the `prefix` of the services' schema names (portico_auth, portico_accounts, ...)")
 	stringFlag(fs, getenv, &redisAddr, "redis-addr", "PORTICO_REDIS_ADDR", "", "Redis `host:port` keeping the gateway's rate limits, shared by gateway replicas; unset, they are kept in memory")
+	var redisKeyPrefix string
+	stringFlag(fs, getenv, &redisKeyPrefix, "redis-key-prefix", "PORTICO_REDIS_KEY_PREFIX", "portico:rl:", "with --redis-addr, the `prefix` of the rate limits' keys; deployments sharing one Redis need different ones")
 	stringFlag(fs, getenv, &logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
 	stringFlag(fs, getenv, &logFormat, "log-format", "PORTICO_LOG_FORMAT", "json", "log `format`: json or text")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -213,6 +215,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		issuerSrv.Shutdown(context.Background())
 	}
 	vars := map[string]string{"PORTICO_LISTEN": listen, "PORTICO_ADMIN_LISTEN": adminListen, "PORTICO_REDIS_ADDR": redisAddr,
+		"PORTICO_REDIS_KEY_PREFIX": redisKeyPrefix,
 		"PORTICO_AUTH_ISSUER": orString(publicURL, "http://issuer.invalid")}
 	for _, s := range services {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

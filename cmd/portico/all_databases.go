@@ -89,8 +89,9 @@ func (d allDatabases) prepare(ctx context.Context, names []string) error {
 }
 
 // withRedisStore returns the built-in gateway configuration with its rate
-// limits kept in Redis at ${PORTICO_REDIS_ADDR}, shared by every gateway
-// replica, instead of in this process's memory.
+// limits kept in Redis at ${PORTICO_REDIS_ADDR} under the key prefix
+// ${PORTICO_REDIS_KEY_PREFIX}, shared by every gateway replica, instead of
+// in this process's memory.
 func withRedisStore(cfg []byte) ([]byte, error) {
 	const anchor = "\nrate_limits:\n"
 	if !strings.Contains(string(cfg), anchor) {
@@ -100,6 +101,7 @@ func withRedisStore(cfg []byte) ([]byte, error) {
     kind: redis
     redis:
       addr: ${PORTICO_REDIS_ADDR}
+      key_prefix: ${PORTICO_REDIS_KEY_PREFIX}
 `, 1)), nil
 }
 

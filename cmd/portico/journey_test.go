@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/portico-gw/portico/internal/auth/authhttp"
 )
@@ -64,9 +67,13 @@ func mustCall(t *testing.T, c *http.Client, want int, v any, method, url, body s
 
 // TestAllCustomerJourney walks the story the dashboard is for, through
 // portico all's gateway only: an administrator creates a customer
-// organization and invites its owner; the owner accepts, signs in, creates
-// an integration and changes its settings; a player fetches them from an
-// allowed origin and is refused from another.
+// organization and invites its owner; the owner accepts, signs in, enrols
+// a second factor, creates an integration and changes its settings; a
+// player fetches them from an allowed origin and is refused from another,
+// and sends beacons; the owner reads analytics and the overview; a viewer
+// may not change settings, nor an API key with a read scope; another
+// customer's owner finds nothing; staff bypass the integration and
+// players get peer-to-peer off.
 func TestAllCustomerJourney(t *testing.T) { customerJourney(t) }
 
 // customerJourney walks the story through portico all started with
@@ -111,25 +118,38 @@ func customerJourney(t *testing.T, extra ...string) {
 		t.Fatalf("retried creation = %s (replayed %q), want %s replayed", again.ID, h.Get("Idempotent-Replayed"), org.ID)
 	}
 
-	// The owner's invitation; its link arrives in the log (development
-	// mail), the token in its fragment.
-	const ownerEmail, ownerPassword = "owner@acme.example", "the owner's own long passphrase"
-	logged := p.logCount()
-	mustCall(t, admin, http.StatusCreated, nil, http.MethodPost, gw+"/v1/orgs/"+org.ID+"/invitations",
-		`{"email":"`+ownerEmail+`","role":"owner"}`)
-	rec := p.waitLog(t, "mail not sent, logged instead (local use only)", logged)
-	for rec["to"] != ownerEmail {
-		logged = p.logCount()
-		rec = p.waitLog(t, "mail not sent, logged instead (local use only)", logged)
+	// An invitation's link arrives in the log (development mail), the
+	// token in its fragment.
+	invite := func(inviter *http.Client, orgID, email, role string) string {
+		t.Helper()
+		logged := p.logCount()
+		mustCall(t, inviter, http.StatusCreated, nil, http.MethodPost, gw+"/v1/orgs/"+orgID+"/invitations",
+			`{"email":"`+email+`","role":"`+role+`"}`)
+		rec := p.waitLog(t, "mail not sent, logged instead (local use only)", logged)
+		for rec["to"] != email {
+			logged = p.logCount()
+			rec = p.waitLog(t, "mail not sent, logged instead (local use only)", logged)
+		}
+		link, err := url.Parse(rec["accept_url"].(string))
+		if err != nil || !strings.HasPrefix(link.String(), gw+"/accept-invitation#pinv_") {
+			t.Fatalf("accept link %v (%v), want one on the gateway's URL", rec["accept_url"], err)
+		}
+		return link.Fragment
 	}
-	link, err := url.Parse(rec["accept_url"].(string))
-	if err != nil || !strings.HasPrefix(link.String(), gw+"/accept-invitation#pinv_") {
-		t.Fatalf("accept link %v (%v), want one on the gateway's URL", rec["accept_url"], err)
-	}
-	token := link.Fragment
-
-	// Accepting creates the account; accepting again changes nothing.
 	anon := &http.Client{Timeout: 10 * time.Second}
+	// join accepts an invitation without an account and signs in.
+	join := func(token, email, password string) *http.Client {
+		t.Helper()
+		mustCall(t, anon, http.StatusCreated, nil, http.MethodPost, gw+"/v1/invitations/accept",
+			`{"token":"`+token+`","password":"`+password+`"}`)
+		c, _ := mustLogin(t, gw, email, password)
+		return c
+	}
+
+	// The owner's invitation. Accepting creates the account; accepting
+	// again changes nothing.
+	const ownerEmail, ownerPassword = "owner@acme.example", "the owner's own long passphrase"
+	token := invite(admin, org.ID, ownerEmail, "owner")
 	accept := `{"token":"` + token + `","password":"` + ownerPassword + `","display_name":"Olive Owner"}`
 	status, _, got := call(t, anon, http.MethodPost, gw+"/v1/invitations/accept", accept)
 	if status != http.StatusCreated && status != http.StatusOK {
@@ -144,6 +164,10 @@ func customerJourney(t *testing.T, extra ...string) {
 	if me.Staff || len(me.Orgs) != 1 || me.Orgs[0].ID != org.ID || me.Orgs[0].Role != "owner" || me.Profile["display_name"] != "Olive Owner" {
 		t.Fatalf("owner's /v1/me = %+v, want owner of %s, display name from the invitation", me, org.ID)
 	}
+
+	// The owner enrols a second factor; from then on the password alone
+	// opens no session, the password and a code do.
+	owner = mustSignInWithTOTP(t, gw, owner, ownerEmail, ownerPassword)
 
 	// The integration and a change of its settings.
 	var in struct {
@@ -168,9 +192,17 @@ func customerJourney(t *testing.T, extra ...string) {
 		t.Fatalf("PUT settings with the old ETag = %d %s, want 412", status, got)
 	}
 
-	// Another customer's member sees nothing of it.
-	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/integrations", ""); status != http.StatusForbidden && status != http.StatusNotFound {
-		t.Fatalf("owner listing another organization's integrations = %d, want 403 or 404", status)
+	// Nor does a customer see anything of an organization not theirs.
+	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/integrations", ""); status != http.StatusNotFound {
+		t.Fatalf("owner listing another organization's integrations = %d, want 404", status)
+	}
+
+	// A viewer reads the settings and may not change them.
+	const veraEmail, veraPassword = "vera@acme.example", "vera's own long passphrase"
+	vera := join(invite(owner, org.ID, veraEmail, "viewer"), veraEmail, veraPassword)
+	h = mustCall(t, vera, http.StatusOK, nil, http.MethodGet, base+"/settings", "")
+	if status, _, got := call(t, vera, http.MethodPut, base+"/settings", change, "If-Match", h.Get("ETag")); status != http.StatusForbidden {
+		t.Fatalf("viewer changing the settings = %d %s, want 403", status, got)
 	}
 
 	// The player: the new settings from an allowed origin, nothing from
@@ -256,8 +288,46 @@ func customerJourney(t *testing.T, extra ...string) {
 			t.Errorf("a country a player claimed itself reached analytics: %+v", countries.Data)
 		}
 	}
-	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/analytics/overall?metric=viewers&timeframe[]=1h", ""); status != http.StatusForbidden {
-		t.Errorf("owner reading another organization's analytics = %d, want 403", status)
+	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/analytics/overall?metric=viewers&timeframe[]=1h", ""); status != http.StatusNotFound {
+		t.Errorf("owner reading another organization's analytics = %d, want 404", status)
+	}
+
+	// An API key with a read scope reads analytics, and is refused what
+	// its scope does not cover.
+	var key struct {
+		Key string `json:"key"`
+	}
+	mustCall(t, owner, http.StatusCreated, &key, http.MethodPost, gw+"/v1/orgs/"+org.ID+"/api-keys", `{"name":"reporting","scopes":["analytics:read"]}`)
+	script := &http.Client{Timeout: 10 * time.Second}
+	auth := []string{"Authorization", "Bearer " + key.Key}
+	mustCall(t, script, http.StatusOK, &overall, http.MethodGet, gw+"/v1/orgs/"+org.ID+"/analytics/overall?metric=viewers&timeframe[]=1h", "", auth...)
+	if overall.Data.Value != 2 {
+		t.Errorf("viewers read with the API key = %v, want 2", overall.Data.Value)
+	}
+	if status, _, got := call(t, script, http.MethodPut, base+"/settings", change, append(auth, "If-Match", `"1"`)...); status != http.StatusForbidden {
+		t.Errorf("API key of scope analytics:read changing settings = %d %s, want 403", status, got)
+	}
+	if status, _, got := call(t, script, http.MethodGet, base+"/settings", "", auth...); status != http.StatusForbidden {
+		t.Errorf("API key of scope analytics:read reading settings = %d %s, want 403", status, got)
+	}
+
+	// The member of another customer sees nothing of this one: to them
+	// it does not exist.
+	var globex struct {
+		ID string `json:"id"`
+	}
+	mustCall(t, admin, http.StatusCreated, &globex, http.MethodPost, gw+"/v1/orgs", `{"name":"Globex","slug":"globex","plan":{"name":"starter"}}`)
+	const gusEmail, gusPassword = "gus@globex.example", "gus's own long passphrase"
+	gus := join(invite(admin, globex.ID, gusEmail, "owner"), gusEmail, gusPassword)
+	for _, path := range []string{"", "/integrations", "/integrations/" + in.ID + "/settings", "/members", "/overview",
+		"/analytics/overall?metric=viewers&timeframe[]=1h", "/audit"} {
+		status, _, got := call(t, gus, http.MethodGet, gw+"/v1/orgs/"+org.ID+path, "")
+		if status != http.StatusNotFound || !strings.Contains(got, "/problems/not-found") {
+			t.Errorf("another customer's owner reading %s = %d %s, want 404 not-found", path, status, got)
+		}
+	}
+	if status, _, got := call(t, gus, http.MethodPut, base+"/settings", change, "If-Match", `"1"`); status != http.StatusNotFound {
+		t.Errorf("another customer's owner changing the settings = %d %s, want 404", status, got)
 	}
 
 	// The overview composes the organization, its integrations and their
@@ -282,8 +352,8 @@ func customerJourney(t *testing.T, extra ...string) {
 		overview.Usage[0].CDNBytes != 3500 || len(overview.Outcome) == 0 {
 		t.Errorf("overview = %+v, want the organization, its integration and its day's usage (2 viewers, 3500 CDN bytes)", overview)
 	}
-	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/overview", ""); status != http.StatusForbidden {
-		t.Errorf("owner reading another organization's overview = %d, want 403", status)
+	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/overview", ""); status != http.StatusNotFound {
+		t.Errorf("owner reading another organization's overview = %d, want 404", status)
 	}
 
 	// Support's kill switch: staff bypass the integration (its owner may
@@ -377,4 +447,51 @@ func anyTrue(v any) bool {
 		}
 	}
 	return false
+}
+
+// mustSignInWithTOTP enrols a TOTP second factor for the person signed in
+// with c, checks that the password alone no longer opens a session, and
+// returns a client signed in with the password and a code.
+func mustSignInWithTOTP(t *testing.T, gw string, c *http.Client, email, password string) *http.Client {
+	t.Helper()
+	var enrol struct {
+		Secret string `json:"secret"`
+	}
+	mustCall(t, c, http.StatusCreated, &enrol, http.MethodPost, gw+"/v1/totp", "")
+	code := func(at time.Time) string {
+		code, err := totp.GenerateCode(enrol.Secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
+	var codes struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	mustCall(t, c, http.StatusOK, &codes, http.MethodPost, gw+"/v1/totp/confirm", `{"code":"`+code(time.Now())+`"}`)
+	if len(codes.RecoveryCodes) == 0 {
+		t.Fatal("TOTP confirmed without recovery codes")
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	var challenge struct {
+		Challenge string `json:"challenge"`
+	}
+	login, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	mustCall(t, next, http.StatusOK, &challenge, http.MethodPost, gw+"/v1/login", string(login))
+	if challenge.Challenge == "" {
+		t.Fatal("sign-in with TOTP enrolled answered no challenge")
+	}
+	if status, _, got := call(t, next, http.MethodGet, gw+"/v1/me", ""); status != http.StatusUnauthorized {
+		t.Fatalf("GET /v1/me after the password alone = %d %s, want 401", status, got)
+	}
+	// The confirmation spent this time step's code; the next one is
+	// accepted too (one step of skew).
+	mustCall(t, next, http.StatusOK, nil, http.MethodPost, gw+"/v1/login/second-factor",
+		`{"challenge":"`+challenge.Challenge+`","code":"`+code(time.Now().Add(30*time.Second))+`"}`)
+	mustCall(t, next, http.StatusOK, nil, http.MethodGet, gw+"/v1/me", "")
+	return next
 }

@@ -102,7 +102,7 @@ func TestOutsideTokenWithRealAuth(t *testing.T) {
 		want            int
 	}{
 		{"its organization, a scope it has", "/orgs/org_a/metrics", token("svc-1", "org_a", "analytics:read"), 200},
-		{"another organization", "/orgs/org_b/metrics", token("svc-1", "org_a", "analytics:read"), 403},
+		{"another organization", "/orgs/org_b/metrics", token("svc-1", "org_a", "analytics:read"), 404},
 		{"a scope it lacks", "/orgs/org_a/metrics", token("svc-2", "org_a", "configs:read"), 403},
 		{"a scope beyond allowed_scopes", "/orgs/org_a/configs", token("svc-3", "org_a", "configs:write"), 403},
 		{"a member role", "/orgs/org_a/members", token("svc-4", "org_a", "analytics:read"), 403},

@@ -136,33 +136,50 @@ func compilePolicy(r *config.Requirement) *policy {
 	return p
 }
 
-// allows reports whether the holder of c may call the route with params.
+// verdict is a policy's answer for one caller.
+type verdict uint8
+
+const (
+	allowed verdict = iota
+	// forbidden: the caller may see the resource but not use the route
+	// (a role, scope, audience or staff requirement fails): 403.
+	forbidden
+	// notMember: the route is bound to an organization the caller does
+	// not belong to. It is answered 404, as an organization that does not
+	// exist is, so that organization ids cannot be probed.
+	notMember
+)
+
+// allows says whether the holder of c may call the route with params.
 // Staff pass tenant and role checks (they act for the operator in any
 // organization) but not scope checks, which bind machine credentials.
 // The audience binds OAuth clients only: theirs is the one credential
 // minted for a named API; sessions and API keys name none, and API keys
 // are bound by scopes instead.
-func (p *policy) allows(c *identity.Claims, params *router.Params) bool {
-	if p.staff && !c.Staff {
-		return false
-	}
-	if p.audience != "" && c.Kind == identity.KindClient && !c.HasResource(p.audience) {
-		return false
-	}
+func (p *policy) allows(c *identity.Claims, params *router.Params) verdict {
 	if p.tenant != "" && !c.Staff {
 		role, member := c.Role(params.Get(p.tenant))
-		if !member || (len(p.roles) > 0 && !slices.Contains(p.roles, role)) {
-			return false
+		if !member {
+			return notMember
 		}
+		if len(p.roles) > 0 && !slices.Contains(p.roles, role) {
+			return forbidden
+		}
+	}
+	if p.staff && !c.Staff {
+		return forbidden
+	}
+	if p.audience != "" && c.Kind == identity.KindClient && !c.HasResource(p.audience) {
+		return forbidden
 	}
 	if len(p.scopes) > 0 && c.Kind != identity.KindUser {
 		for _, sc := range p.scopes {
 			if !c.HasScope(sc) {
-				return false
+				return forbidden
 			}
 		}
 	}
-	return true
+	return allowed
 }
 
 // authenticate finds the caller's credential, exchanges it, checks the
@@ -203,13 +220,24 @@ func (g *Gateway) authenticate(ctx context.Context, a *authenticator, rte *route
 		g.log.WarnContext(ctx, msg, "route", rte.name, "error", err.Error())
 		return nil, c, problem.Unavailable("auth-unavailable", "Authentication is unavailable; try again shortly."), "auth_unavailable"
 	}
-	if res.Claims == nil || !rte.policy.allows(res.Claims, params) {
-		return nil, c, problem.New(http.StatusForbidden, "forbidden", "Forbidden", "The caller may not use this route."), "forbidden"
+	if res.Claims == nil {
+		return nil, c, errForbidden, "forbidden"
+	}
+	switch rte.policy.allows(res.Claims, params) {
+	case forbidden:
+		return nil, c, errForbidden, "forbidden"
+	case notMember:
+		return nil, c, errNotMember, "not_member"
 	}
 	stripCredentials(r, a.extract)
 	r.Header["Authorization"] = []string{"Bearer " + res.Token}
 	return &res, c, nil, ""
 }
+
+var (
+	errForbidden = problem.New(http.StatusForbidden, "forbidden", "Forbidden", "The caller may not use this route.")
+	errNotMember = problem.NotFound("No such organization, or the caller is not one of its members.")
+)
 
 // errCSRF is an unsafe request that the session cookie authenticates
 // without the CSRF header, or from an untrusted origin.

@@ -103,12 +103,12 @@ func TestOutsideIssuersThroughTheGateway(t *testing.T) {
 		want            int
 	}{
 		{"its organization's route", "/orgs/org_a/metrics", acme("svc-2", "analytics:read"), 200},
-		{"another organization", "/orgs/org_b/metrics", acme("svc-2", "analytics:read"), 403},
+		{"another organization", "/orgs/org_b/metrics", acme("svc-2", "analytics:read"), 404},
 		{"a scope it lacks", "/orgs/org_a/metrics", acme("svc-3", "configs:read"), 403},
 		{"a scope beyond allowed_scopes", "/orgs/org_a/configs", acme("svc-4", "configs:write"), 403},
 		{"a member role", "/orgs/org_a/settings", acme("svc-5", "analytics:read"), 403},
 		{"claim-bound org b", "/orgs/org_b/metrics", partner("p-1", "org_b"), 200},
-		{"claim-bound, other org", "/orgs/org_a/metrics", partner("p-1", "org_b"), 403},
+		{"claim-bound, other org", "/orgs/org_a/metrics", partner("p-1", "org_b"), 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if resp, body := get(tc.path, tc.tok); resp.StatusCode != tc.want {

@@ -130,9 +130,10 @@ func TestAuthenticatedRoutes(t *testing.T) {
 	}{
 		{"admin of the org may change settings", "/orgs/org_a/settings", admin, 200},
 		{"viewer of the org may not", "/orgs/org_a/settings", viewer, 403},
-		{"admin of another org may not", "/orgs/org_b/settings", admin, 403},
+		{"admin of another org finds nothing", "/orgs/org_b/settings", admin, 404},
+		{"nor does anyone in an org that does not exist", "/orgs/org_nope/settings", admin, 404},
 		{"viewer may read members of its org", "/orgs/org_a/members", viewer, 200},
-		{"no member of the org may read them", "/orgs/org_b/members", viewer, 403},
+		{"no member of the org may read them", "/orgs/org_b/members", viewer, 404},
 		{"staff act in any org", "/orgs/org_b/settings", staff, 200},
 		{"staff-only route admits staff", "/ops", staff, 200},
 		{"staff-only route refuses others", "/ops", admin, 403},
@@ -145,6 +146,9 @@ func TestAuthenticatedRoutes(t *testing.T) {
 			}
 			if c.want == 403 && problemOf(t, resp, body)["type"] != "https://portico.dev/problems/forbidden" {
 				t.Errorf("want a forbidden problem, got %s", body)
+			}
+			if c.want == 404 && problemOf(t, resp, body)["type"] != "https://portico.dev/problems/not-found" {
+				t.Errorf("want a not-found problem, got %s", body)
 			}
 		})
 	}

@@ -80,7 +80,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "rejected_requests_total",
-			Help: "Requests refused before reaching a service, by reason (bad_path, bad_host, underscore_header, uri_too_long, headers_too_large, body_too_large, body_timeout (composed routes), no_route, method_not_allowed, unauthenticated, ambiguous_credentials, forbidden, auth_unavailable, client_cert_required, client_cert_refused, rate_limited, rate_limit_unavailable).",
+			Help: "Requests refused before reaching a service, by reason (bad_path, bad_host, underscore_header, uri_too_long, headers_too_large, body_too_large, body_timeout (composed routes), no_route, method_not_allowed, unauthenticated, ambiguous_credentials, forbidden, not_member, auth_unavailable, client_cert_required, client_cert_refused, rate_limited, rate_limit_unavailable).",
 		}, []string{"reason"}),
 		exchanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "auth_exchanges_total",
