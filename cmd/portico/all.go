@@ -216,7 +216,7 @@ func runAll(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	}
 	vars := map[string]string{"PORTICO_LISTEN": listen, "PORTICO_ADMIN_LISTEN": adminListen, "PORTICO_REDIS_ADDR": redisAddr,
 		"PORTICO_REDIS_KEY_PREFIX": redisKeyPrefix,
-		"PORTICO_AUTH_ISSUER": orString(publicURL, "http://issuer.invalid")}
+		"PORTICO_AUTH_ISSUER":      orString(publicURL, "http://issuer.invalid")}
 	for _, s := range services {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

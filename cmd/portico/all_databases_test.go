@@ -32,23 +32,8 @@ func requireServers(t *testing.T) (dsn, redisAddr string) {
 // limits in Redis.
 func TestAllCustomerJourneyOnPostgresAndRedis(t *testing.T) {
 	dsn, redisAddr := requireServers(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	prefix := "pt" + hex.EncodeToString(b) + "_"
+	prefix := schemaPrefix(t, dsn)
 	ctx := context.Background()
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schemas: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		for _, n := range allServiceNames() {
-			if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{prefix + n}.Sanitize()+" CASCADE"); err != nil {
-				t.Errorf("drop schema %s: %v", prefix+n, err)
-			}
-		}
-	})
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	t.Cleanup(func() { rdb.Close() })
 	// Keys of this run only: other tests' limits on the same addresses
@@ -109,4 +94,27 @@ func TestAllDatabasesRefused(t *testing.T) {
 			t.Errorf("portico all %v: exit %d, output %q; want an error saying %q", tc.args, code, out.String(), tc.want)
 		}
 	}
+}
+
+// schemaPrefix returns a new --postgres-schema-prefix; the services'
+// schemas under it in the database at dsn are dropped when the test ends.
+func schemaPrefix(t *testing.T, dsn string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	prefix := "pt" + hex.EncodeToString(b) + "_"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schemas: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		for _, n := range allServiceNames() {
+			if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{prefix + n}.Sanitize()+" CASCADE"); err != nil {
+				t.Errorf("drop schema %s: %v", prefix+n, err)
+			}
+		}
+	})
+	return prefix
 }

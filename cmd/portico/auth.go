@@ -19,6 +19,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/platform/observability"
+	"github.com/portico-gw/portico/internal/platform/sqldb"
 	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
@@ -89,6 +90,7 @@ type authFlags struct {
 	logLevel, logFormat                       string
 	maxHashes, audiences                      string
 	accountsURL, accountsTokenFile            string
+	migrations                                string
 	workload                                  workloadFlags
 	secrets                                   secretFlags
 }
@@ -113,6 +115,7 @@ func runAuth(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	stringFlag(fs, getenv, &f.adminListen, "admin-listen", "PORTICO_AUTH_ADMIN_LISTEN", "127.0.0.1:9091", "admin `address`, or off")
 	stringFlag(fs, getenv, &f.dsn, "db", "PORTICO_AUTH_DB", "", "database `dsn`: sqlite:PATH or postgres://...; default sqlite:DATA-DIR/"+authDBFile)
 	stringFlag(fs, getenv, &f.dataDir, "data-dir", "PORTICO_DATA_DIR", defaultDataDir, "`directory` of the default database and key files, created 0700")
+	migrationsFlag(fs, getenv, &f.migrations)
 	stringFlag(fs, getenv, &f.issuer, "issuer", "PORTICO_AUTH_ISSUER", "", "public base `URL` of the service, the tokens' iss; default http:// plus the listen address")
 	stringFlag(fs, getenv, &f.kekFile, "kek-file", "PORTICO_AUTH_KEK_FILE", "", "`file` of the key-encryption key, used when PORTICO_AUTH_KEK is unset, outside the data directory (a mounted Secret); default DATA-DIR/"+authKEKFile+", with --dev-keys-in-data-dir only")
 	stringFlag(fs, getenv, &f.secretKeyFile, "secret-key-file", "PORTICO_AUTH_SECRET_KEY_FILE", "", "`file` of the TOTP secret key, used when PORTICO_AUTH_SECRET_KEY is unset, outside the data directory; default DATA-DIR/"+authSecretKeyFile+", with --dev-keys-in-data-dir only")
@@ -171,6 +174,9 @@ func (f *authFlags) settings(getenv env) (authSettings, error) {
 		s.dsn = "sqlite:" + filepath.Join(f.dataDir, authDBFile)
 	}
 	var err error
+	if s.migrations, err = sqldb.ParseMigrationMode(f.migrations); err != nil {
+		return authSettings{}, fmt.Errorf("--migrations: %w", err)
+	}
 	if s.trusted, err = parsePrefixes(f.trustedProxies); err != nil {
 		return authSettings{}, fmt.Errorf("--trusted-proxies: %w", err)
 	}
@@ -211,6 +217,9 @@ type authSettings struct {
 	// dsn is the database; dataDir is created (0700) when the database
 	// or a key file lies in it.
 	dsn, dataDir string
+	// migrations is what the store does with pending migrations at
+	// start; "" applies them.
+	migrations sqldb.MigrationMode
 	// issuer is the public base URL; "" means http:// plus the public
 	// listener's address. Password reset mails link to its
 	// /reset-password page.

@@ -72,7 +72,7 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	if a.db, err = sqldb.Open(ctx, s.dsn, sqldb.Options{}); err != nil {
+	if a.db, err = sqldb.Open(ctx, s.dsn, sqldb.Options{Migrations: s.migrations}); err != nil {
 		return nil, err
 	}
 	a.health.AddCheck("database", a.db.PingContext)

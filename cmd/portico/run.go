@@ -28,6 +28,7 @@ func commands() map[string]command {
 		"gateway":   {"run the API gateway", runGateway},
 		"check":     {"validate a gateway configuration and print every problem", runCheck},
 		"explain":   {"show how the gateway would handle a request", runExplain},
+		"migrate":   {"apply the services' database migrations, or show them (--status)", runMigrate},
 		"version":   {"print the version", runVersion},
 	}
 }

@@ -22,6 +22,13 @@ import (
 	"github.com/portico-gw/portico/internal/platform/workload"
 )
 
+// migrationsFlag defines --migrations, what a service does with its
+// schema's pending migrations when it starts.
+func migrationsFlag(fs *flag.FlagSet, getenv env, p *string) {
+	stringFlag(fs, getenv, p, "migrations", "PORTICO_MIGRATIONS", string(sqldb.MigrationsApply),
+		"at start, `apply` the schema's pending migrations, or only check that none is pending (check: for a database role that may not change the schema; portico migrate applies them)")
+}
+
 // jwksPath is where the auth service serves its key set.
 const jwksPath = "/.well-known/jwks.json"
 
@@ -33,7 +40,7 @@ type serviceFlags struct {
 	name                                string
 	listen, adminListen, dsn, dataDir   string
 	authIssuer, authJWKSURL             string
-	logLevel, logFormat                 string
+	logLevel, logFormat, migrations     string
 	workload                            workloadFlags
 	defaultListen, defaultAdmin, dbFile string
 }
@@ -46,6 +53,7 @@ func (f *serviceFlags) define(fs *flag.FlagSet, getenv env) {
 	stringFlag(fs, getenv, &f.adminListen, "admin-listen", up+"ADMIN_LISTEN", f.defaultAdmin, "admin `address`, or off")
 	stringFlag(fs, getenv, &f.dsn, "db", up+"DB", "", "database `dsn`: sqlite:PATH or postgres://...; default sqlite:DATA-DIR/"+f.dbFile)
 	stringFlag(fs, getenv, &f.dataDir, "data-dir", "PORTICO_DATA_DIR", defaultDataDir, "`directory` of the default database, created 0700")
+	migrationsFlag(fs, getenv, &f.migrations)
 	stringFlag(fs, getenv, &f.authIssuer, "auth-issuer", "PORTICO_AUTH_ISSUER", "", "the auth service's issuer `URL`, the iss of the internal tokens the gateway forwards (required)")
 	stringFlag(fs, getenv, &f.authJWKSURL, "auth-jwks-url", "PORTICO_AUTH_JWKS_URL", "", "`URL` of the auth service's key set; default the issuer plus "+jwksPath)
 	stringFlag(fs, getenv, &f.logLevel, "log-level", "PORTICO_LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
@@ -67,6 +75,10 @@ func (f *serviceFlags) settings() (serviceSettings, error) {
 	if s.dsn == "" {
 		s.dsn = "sqlite:" + filepath.Join(f.dataDir, f.dbFile)
 	}
+	var err error
+	if s.migrations, err = sqldb.ParseMigrationMode(f.migrations); err != nil {
+		return serviceSettings{}, fmt.Errorf("--migrations: %w", err)
+	}
 	return s, nil
 }
 
@@ -83,6 +95,9 @@ type serviceSettings struct {
 	// dsn is the database; dataDir is created (0700) when a SQLite
 	// database lies in it.
 	dsn, dataDir string
+	// migrations is what the store does with pending migrations at
+	// start; "" applies them.
+	migrations sqldb.MigrationMode
 	// authIssuer and authJWKSURL verify the internal tokens the gateway
 	// forwards.
 	authIssuer, authJWKSURL string
@@ -141,7 +156,7 @@ func startService(ctx context.Context, s serviceSettings, logger *slog.Logger,
 			return nil, err
 		}
 	}
-	if c.db, err = sqldb.Open(ctx, s.dsn, sqldb.Options{}); err != nil {
+	if c.db, err = sqldb.Open(ctx, s.dsn, sqldb.Options{Migrations: s.migrations}); err != nil {
 		return nil, err
 	}
 	c.health.AddCheck("database", c.db.PingContext)

@@ -112,7 +112,15 @@ func LoadMigrations(fsys fs.FS, d Dialect) ([]Migration, error) {
 // time may all call Migrate; each migration runs exactly once.
 // Migrations recorded in the database but unknown to fsys are left alone,
 // so an older binary can still start against a schema a newer one extended.
+// On a database opened with MigrationsCheck, Migrate changes nothing and
+// fails unless every migration is recorded (RequireCurrent).
 func Migrate(ctx context.Context, db *DB, fsys fs.FS) error {
+	if db.migrations == MigrationsCheck {
+		if err := RequireCurrent(ctx, db, fsys); err != nil {
+			return fmt.Errorf("migrate: %w; run portico migrate first", err)
+		}
+		return nil
+	}
 	migs, err := LoadMigrations(fsys, db.dialect)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

@@ -182,3 +182,97 @@ func TestLoadMigrationsRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestMigrationStatus(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			db := b.Open(t)
+			ctx := context.Background()
+			v1 := fstest.MapFS{"0001_a.sql": file(`CREATE TABLE a (id BIGINT);`)}
+			v2 := fstest.MapFS{"0001_a.sql": v1["0001_a.sql"], "0002_b.sql": file(`CREATE TABLE b (id BIGINT);`)}
+
+			// Never migrated: everything pending, and reading created nothing.
+			s, err := sqldb.MigrationStatus(ctx, db, v2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Pending) != 2 || len(s.Applied) != 0 || s.Current() || s.Version() != 0 {
+				t.Fatalf("status of an empty database = %+v, want both pending", s)
+			}
+			if tableNames(t, db)["schema_migrations"] {
+				t.Error("MigrationStatus created schema_migrations")
+			}
+			if err := sqldb.RequireCurrent(ctx, db, v2); err == nil || !strings.Contains(err.Error(), "0001_a.sql, 0002_b.sql") {
+				t.Errorf("RequireCurrent on an empty database = %v, want both named", err)
+			}
+
+			mustMigrate(t, db, v1)
+			s, err = sqldb.MigrationStatus(ctx, db, v2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Applied) != 1 || s.Applied[0].Name != "0001_a.sql" || s.Applied[0].AppliedAt.IsZero() ||
+				len(s.Pending) != 1 || s.Pending[0].Name != "0002_b.sql" || s.Version() != 1 {
+				t.Fatalf("status after the first migration = %+v", s)
+			}
+			if err := sqldb.RequireCurrent(ctx, db, v1); err != nil {
+				t.Errorf("RequireCurrent with the older binary's migrations = %v, want nil", err)
+			}
+
+			// A newer binary's migration is reported as such, not pending.
+			mustMigrate(t, db, v2)
+			s, err = sqldb.MigrationStatus(ctx, db, v1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.Current() || len(s.Newer) != 1 || s.Newer[0].Version != 2 || s.Version() != 2 {
+				t.Errorf("status seen by the older binary = %+v, want current with one newer migration", s)
+			}
+
+			changed := fstest.MapFS{"0001_a.sql": file(`CREATE TABLE a (id TEXT);`), "0002_b.sql": v2["0002_b.sql"]}
+			s, err = sqldb.MigrationStatus(ctx, db, changed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Current() || len(s.Changed) != 1 || s.Changed[0].Version != 1 {
+				t.Errorf("status with a changed file = %+v, want it reported", s)
+			}
+			if err := sqldb.RequireCurrent(ctx, db, changed); err == nil || !strings.Contains(err.Error(), "changed") {
+				t.Errorf("RequireCurrent with a changed file = %v", err)
+			}
+		})
+	}
+}
+
+func TestMigrateCheckMode(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := b.DSN(t)
+			open := func(o sqldb.Options) *sqldb.DB {
+				db, err := sqldb.Open(ctx, dsn, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			db := open(sqldb.Options{})
+			v1 := fstest.MapFS{"0001_a.sql": file(`CREATE TABLE a (id BIGINT);`)}
+			v2 := fstest.MapFS{"0001_a.sql": v1["0001_a.sql"], "0002_b.sql": file(`CREATE TABLE b (id BIGINT);`)}
+			mustMigrate(t, db, v1)
+
+			checking := open(sqldb.Options{Migrations: sqldb.MigrationsCheck})
+			if err := sqldb.Migrate(ctx, checking, v1); err != nil {
+				t.Errorf("check mode with nothing pending = %v", err)
+			}
+			err := sqldb.Migrate(ctx, checking, v2)
+			if err == nil || !strings.Contains(err.Error(), "0002_b.sql") || !strings.Contains(err.Error(), "portico migrate") {
+				t.Errorf("check mode with a pending migration = %v, want it named with the way out", err)
+			}
+			if tableNames(t, db)["b"] {
+				t.Error("check mode applied a migration")
+			}
+		})
+	}
+}

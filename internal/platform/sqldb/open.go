@@ -55,6 +55,28 @@ type Options struct {
 	// connection's write lock before failing with SQLITE_BUSY. PostgreSQL
 	// ignores it.
 	BusyTimeout time.Duration
+	// Migrations says what Migrate does on this database: MigrationsApply
+	// (the default) applies what is pending; MigrationsCheck only checks
+	// that nothing is, for a process whose database role may not change
+	// the schema (another step, portico migrate, applies them).
+	Migrations MigrationMode
+}
+
+// MigrationMode is what Migrate does; see Options.Migrations.
+type MigrationMode string
+
+const (
+	MigrationsApply MigrationMode = "apply"
+	MigrationsCheck MigrationMode = "check"
+)
+
+// ParseMigrationMode reads a mode's name.
+func ParseMigrationMode(s string) (MigrationMode, error) {
+	switch m := MigrationMode(s); m {
+	case MigrationsApply, MigrationsCheck:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown migrations mode %q; use %s or %s", s, MigrationsApply, MigrationsCheck)
 }
 
 // DefaultOptions returns the limits used for fields left zero in Options.
@@ -98,6 +120,8 @@ func (o Options) validate() error {
 		return errors.New("connection lifetimes must not be negative")
 	case o.BusyTimeout < time.Millisecond:
 		return fmt.Errorf("busy timeout %v is below 1ms", o.BusyTimeout)
+	case o.Migrations != "" && o.Migrations != MigrationsApply && o.Migrations != MigrationsCheck:
+		return fmt.Errorf("unknown migrations mode %q", o.Migrations)
 	}
 	return nil
 }
@@ -106,7 +130,8 @@ func (o Options) validate() error {
 // stores call QueryContext, ExecContext and BeginTx on it directly.
 type DB struct {
 	*sql.DB
-	dialect Dialect
+	dialect    Dialect
+	migrations MigrationMode
 }
 
 // Dialect reports which backend the DB talks to.
@@ -137,6 +162,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open db: %w", err)
 	}
+	db.migrations = o.Migrations
 	db.SetMaxOpenConns(o.MaxOpenConns)
 	db.SetMaxIdleConns(o.MaxIdleConns)
 	db.SetConnMaxLifetime(o.ConnMaxLifetime)
