@@ -49,6 +49,9 @@ func generate(configFile, apiDir string) ([]byte, error) {
 	b := &builder{cfg: cfg, apiDir: apiDir, sources: map[string]*source{}, paths: map[string]map[string]*yaml.Node{},
 		schemes: map[string]*yaml.Node{}, gw: gatewayComponents()}
 	for _, r := range cfg.Routes {
+		if r.Static != nil {
+			continue // files (the dashboard), not operations of the API
+		}
 		if err := b.addRoute(r); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/internal/platform/observability"
 	"github.com/portico-gw/portico/internal/platform/server"
 	"github.com/portico-gw/portico/internal/platform/workload"
+	"github.com/portico-gw/portico/web"
 )
 
 func runGateway(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
@@ -84,6 +86,8 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 
 		AuthWorkloadToken: o.authWorkloadToken,
 		TLS:               o.tls,
+		// Static routes name it with embedded: dashboard.
+		Files: map[string]fs.FS{"dashboard": web.Dist()},
 	})
 	if err != nil {
 		return err

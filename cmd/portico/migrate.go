@@ -27,7 +27,7 @@ services can run with --migrations check under a database role that may
 not change the schema. Each service's database is, in this order: --db
 (one service only), PORTICO_<SERVICE>_DB, a schema of --postgres, or its
 SQLite file in --data-dir, as portico all and the services find them.
-Migrations only add; running it again applies nothing.
+Running it again applies nothing.
 
 With --status it changes nothing: it prints each service's applied and
 pending migrations and exits 0 when none is pending, 3 when some are.

@@ -38,6 +38,9 @@ func TestAllPublicAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	var routes []string
 	for _, r := range cfg.Routes {
+		if r.Static != nil {
+			continue // the dashboard's files are not operations of the API
+		}
 		for _, m := range r.Methods {
 			routes = append(routes, m+" "+r.Path)
 		}

@@ -13,9 +13,10 @@ import (
 
 // Explain describes how cfg would handle a request: the route that
 // matches method, host and target (a path with an optional query), the
-// limits, resilience settings and CORS that apply, and for an aggregate
-// route the step graph with its critical path against the budget. It
-// builds nothing that talks to the network.
+// limits, resilience settings and CORS that apply, for an aggregate
+// route the step graph with its critical path against the budget, and for
+// a static route the file it would serve. It builds nothing that talks to
+// the network.
 func Explain(cfg *config.Config, method, host, target string) (string, error) {
 	u, err := url.ParseRequestURI(target)
 	if err != nil || !strings.HasPrefix(target, "/") {
@@ -28,18 +29,22 @@ func Explain(cfg *config.Config, method, host, target string) (string, error) {
 	if hasDotSemicolonSegment(path) {
 		return "", fmt.Errorf("target %q: the gateway answers 400: dot-semicolon segment", target)
 	}
-	rt := router.New[*config.Route]()
+	rt, files := router.New[*config.Route](), router.New[*config.Route]()
 	for _, rc := range cfg.Routes {
 		t, err := router.ParseTemplate(rc.Path)
 		if err != nil {
 			return "", fmt.Errorf("route %s: %w", rc.Name, err)
 		}
-		if err := rt.Add(rc.Methods, rc.Host, t, rc); err != nil {
+		tier := rt
+		if rc.Static != nil {
+			tier = files
+		}
+		if err := tier.Add(rc.Methods, rc.Host, t, rc); err != nil {
 			return "", fmt.Errorf("route %s: %w", rc.Name, err)
 		}
 	}
 	var params router.Params
-	rc, res, allow := rt.Match(strings.ToUpper(method), host, path, &params)
+	rc, res, allow := matchTiers(rt, files, strings.ToUpper(method), host, path, &params)
 	var b strings.Builder
 	fmt.Fprintf(&b, "request   %s %s", strings.ToUpper(method), target)
 	if host != "" {
@@ -76,6 +81,10 @@ func Explain(cfg *config.Config, method, host, target string) (string, error) {
 			strings.Join(c.AllowOrigins, ", "), orAny(c.AllowMethods), c.AllowCredentials)
 	}
 	explainRateLimits(&b, cfg, rc)
+	if rc.Static != nil {
+		explainStatic(&b, rc, strings.ToUpper(method), path, &params)
+		return b.String(), nil
+	}
 	if rc.Aggregate != nil {
 		t, _ := router.ParseTemplate(rc.Path)
 		services := make([]string, 0, len(cfg.Services))

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -52,6 +53,13 @@ type Options struct {
 	// on every reload; portico all --tls-self-signed gives its generated
 	// certificate this way. Its zero fields take config.NewTLS's defaults.
 	TLS *config.TLS
+	// Files are the filesystems built into the program (embed.FS, or an
+	// fs.Sub of one) that static routes name with static.embedded, by
+	// name, such as "dashboard". Each is read into memory, its files'
+	// entity tags computed, the first time a configuration names it, and
+	// kept for later reloads. A configuration naming one that is not here
+	// fails to start or reload. Nil registers none.
+	Files map[string]fs.FS
 }
 
 // Gateway serves the public API. Its configuration is swapped atomically by
@@ -71,6 +79,8 @@ type Gateway struct {
 	authKeys     identity.KeySource   // Options.AuthKeys
 	tlsOverride  *config.TLS          // Options.TLS
 	tlsm         *tlsMetrics
+	files        map[string]fs.FS          // Options.Files
+	embedded     map[string]*embeddedFiles // of files, as read; guarded by mu
 
 	ctx    context.Context // parent of background work (health checks, DNS)
 	cancel context.CancelFunc
@@ -83,10 +93,31 @@ type Gateway struct {
 	rt atomic.Pointer[runtime]
 }
 
+// match finds the route of a request. Static routes are a tier below the
+// others: they are consulted only when no other route's template matches
+// the path, whatever the method. So a file route at /{path...} never
+// shadows an API path, and a 405 there lists the API route's own methods.
+func (rt *runtime) match(method, host, path string, p *router.Params) (*route, router.Result, []string) {
+	return matchTiers(rt.router, rt.files, method, host, path, p)
+}
+
+// matchTiers matches in first, then, when no route of first matches the
+// path at all, in files.
+func matchTiers[T any](first, files *router.Router[T], method, host, path string, p *router.Params) (T, router.Result, []string) {
+	v, res, allow := first.Match(method, host, path, p)
+	if res != router.NotFound || files.Len() == 0 {
+		return v, res, allow
+	}
+	return files.Match(method, host, path, p)
+}
+
 // runtime is one compiled configuration.
 type runtime struct {
-	cfg       *config.Config
-	router    *router.Router[*route]
+	cfg    *config.Config
+	router *router.Router[*route]
+	// files holds the static routes, consulted only for requests whose
+	// path no other route matches (see match).
+	files     *router.Router[*route]
 	services  map[string]*service
 	trusted   trustedProxies
 	limits    limits
@@ -95,6 +126,7 @@ type runtime struct {
 	auth      *authenticator // nil: nobody is authenticated
 	tls       *tlsState      // nil: the listener serves cleartext HTTP
 	rate      *rateLimiter   // nil: no rate_limits block
+	statics   []*staticHandler
 }
 
 // New compiles cfg and starts the services' background work. cfg must have
@@ -112,6 +144,8 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 		authKeys:  o.AuthKeys,
 
 		tlsOverride: o.TLS,
+		files:       o.Files,
+		embedded:    map[string]*embeddedFiles{},
 	}
 	if o.AccessLog == nil {
 		o.AccessLog = io.Discard
@@ -167,6 +201,7 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 		g.sweepRetired(old, rt)
 		g.retireTLS(old, rt)
 		g.retireRateLimits(old, rt)
+		old.closeStatics(old.grace)
 		if old.auth != nil && old.auth != rt.auth {
 			time.AfterFunc(old.grace, old.auth.client.CloseIdleConnections)
 		}
@@ -203,6 +238,19 @@ func (g *Gateway) Close() {
 		if rt.rate != nil {
 			rt.rate.lim.Close()
 		}
+		rt.closeStatics(0)
+	}
+}
+
+// closeStatics closes the directories of the runtime's static routes
+// after grace, when requests still running on it have had their time.
+func (rt *runtime) closeStatics(grace time.Duration) {
+	for _, s := range rt.statics {
+		if grace <= 0 {
+			s.close()
+			continue
+		}
+		time.AfterFunc(grace, s.close)
 	}
 }
 
@@ -216,6 +264,7 @@ func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 	rt := &runtime{
 		cfg:       cfg,
 		router:    router.New[*route](),
+		files:     router.New[*route](),
 		services:  make(map[string]*service, len(cfg.Services)),
 		trusted:   trusted,
 		limits:    newLimits(&cfg.Server),
@@ -230,6 +279,7 @@ func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 			rt.auth.client.CloseIdleConnections()
 		}
 		g.releaseRateLimits(rt, prev)
+		rt.closeStatics(0)
 		return nil, err
 	}
 	if rt.tls, err = g.compileTLS(cfg, prev); err != nil {
@@ -263,7 +313,7 @@ func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
 		}
 		var svc *service
-		if rc.Aggregate == nil {
+		if rc.Aggregate == nil && rc.Static == nil {
 			var ok bool
 			if svc, ok = rt.services[rc.Service]; !ok {
 				return fail(fmt.Errorf("route %s: unknown service %q", rc.Name, rc.Service))
@@ -282,7 +332,17 @@ func (g *Gateway) compile(cfg *config.Config, prev *runtime) (*runtime, error) {
 				return fail(fmt.Errorf("route %s: %w", rc.Name, err))
 			}
 		}
-		if err := rt.router.Add(rc.Methods, rc.Host, tmpl, r); err != nil {
+		if rc.Static != nil {
+			if r.static, err = g.compileStatic(rc, tmpl, &r.respRules); err != nil {
+				return fail(fmt.Errorf("route %s: %w", rc.Name, err))
+			}
+			rt.statics = append(rt.statics, r.static)
+		}
+		tier := rt.router
+		if rc.Static != nil {
+			tier = rt.files
+		}
+		if err := tier.Add(rc.Methods, rc.Host, tmpl, r); err != nil {
 			return fail(fmt.Errorf("route %s: %w", rc.Name, err))
 		}
 	}

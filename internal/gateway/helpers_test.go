@@ -85,7 +85,8 @@ func mustGateway(tb testing.TB, yaml string, vars map[string]string) *testGatewa
 	return mustGatewayWith(tb, yaml, vars, Options{})
 }
 
-// mustGatewayWith is mustGateway with o's AuthWorkloadToken and AuthKeys.
+// mustGatewayWith is mustGateway with o's AuthWorkloadToken, AuthKeys and
+// Files.
 func mustGatewayWith(tb testing.TB, yaml string, vars map[string]string, o Options) *testGateway {
 	tb.Helper()
 	cfg := mustConfig(tb, yaml, vars)
@@ -102,6 +103,7 @@ func mustGatewayWith(tb testing.TB, yaml string, vars map[string]string, o Optio
 		Registerer:        reg,
 		AuthWorkloadToken: o.AuthWorkloadToken,
 		AuthKeys:          o.AuthKeys,
+		Files:             o.Files,
 	})
 	if err != nil {
 		tb.Fatalf("gateway: %v", err)

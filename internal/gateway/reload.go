@@ -82,6 +82,10 @@ func (g *Gateway) sweepRoutes(cfg *config.Config) {
 	routes := make(map[routeKey]bool, len(cfg.Routes))
 	steps := make(map[routeStep]bool)
 	for _, rc := range cfg.Routes {
+		if rc.Static != nil {
+			routes[routeKey{rc.Name, staticLabel}] = true
+			continue
+		}
 		if rc.Aggregate == nil {
 			routes[routeKey{rc.Name, rc.Service}] = true
 			continue

@@ -17,9 +17,10 @@ import (
 // once per configuration.
 type route struct {
 	name       string
-	label      string   // the service label in metrics and logs: the service, or "aggregate"
-	service    *service // nil for an aggregate route
+	label      string   // the service label in metrics and logs: the service, "aggregate" or "static"
+	service    *service // nil for an aggregate or static route
 	plan       *aggregate.Plan
+	static     *staticHandler
 	rewrite    *router.Rewrite // nil: the matched path goes upstream unchanged
 	stripQuery bool
 	timeout    time.Duration
@@ -57,6 +58,9 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 	}
 	if svc == nil {
 		rt.label = aggregateLabel
+		if rc.Static != nil {
+			rt.label = staticLabel
+		}
 		rt.m = g.m.forRoute(rc.Name, rt.label)
 		if rc.MaxBody > 0 {
 			rt.maxBody = int64(rc.MaxBody)

@@ -27,7 +27,8 @@ type headerCarrier = propagation.HeaderCarrier
 
 // ServeHTTP handles one public request: id, limits, host, header hygiene,
 // normalisation, routing, CORS, authentication, rate limits, body cap and
-// pace, deadline, proxying, then metrics and the access log.
+// pace, deadline, proxying (or composing, or serving a file), then metrics
+// and the access log.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := g.rt.Load()
@@ -93,7 +94,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		method = r.Header.Get("Access-Control-Request-Method")
 	}
 	var params router.Params
-	rte, res, allow := rt.router.Match(method, r.Host, path, &params)
+	rte, res, allow := rt.match(method, r.Host, path, &params)
 	switch res {
 	case router.NotFound:
 		g.reject(w, r, problem.NotFound("No route matches the request."), "no_route")
@@ -142,7 +143,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		ident = id
 		st.subject = id.Subject
-		if rte.plan == nil {
+		if rte.proxy != nil {
 			st.auth, st.cred = rt.auth, cred // for a logout in the upstream's answer
 		}
 	}
@@ -167,8 +168,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The upstream path of a proxied route: its rewrite, or the normalised
 	// path that was matched, so the upstream sees exactly what was
-	// authorised. (A composed route's steps name their own paths.)
-	if rte.plan == nil {
+	// authorised. (A composed route's steps name their own paths; a static
+	// route reads its file's name from the matched path.)
+	if rte.proxy != nil {
 		upPath := path
 		if rte.rewrite != nil {
 			upPath = string(rte.rewrite.Expand(make([]byte, 0, len(path)+16), &params))
@@ -206,7 +208,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			span.End()
 		}()
 	}
-	if rte.plan != nil {
+	switch {
+	case rte.static != nil:
+		rte.static.serve(w, r, path, &params)
+		return
+	case rte.plan != nil:
 		g.compose(rt, rte, w, r.WithContext(ctx), &params, ident)
 		return
 	}

@@ -151,6 +151,7 @@ func applyDefaults(c *Config) {
 	}
 	rateLimitDefaults(c)
 	tlsAndHSTSDefaults(c)
+	staticDefaults(c)
 }
 
 func serviceDefaults(s *Service) {
@@ -206,7 +207,7 @@ func routeDefaults(r *Route, svc *Service, s *Server) {
 	if r.Aggregate != nil {
 		aggregateDefaults(r)
 	}
-	if svc != nil && r.Aggregate == nil {
+	if svc != nil && r.Aggregate == nil && r.Static == nil {
 		setDuration(&r.Timeout, svc.Timeouts.Request)
 		setPtr(&r.Retry, svc.Retry.Attempts)
 	}

@@ -39,11 +39,7 @@ func NewTLS(certs ...*Certificate) *TLS {
 // can move together.
 func tlsAndHSTSDefaults(c *Config) {
 	if t := c.Server.TLS; t != nil {
-		base := ""
-		if c.Source != "" {
-			base = filepath.Dir(c.Source)
-		}
-		tlsDefaults(t, base)
+		tlsDefaults(t, sourceDir(c))
 	}
 	for _, r := range c.Routes {
 		if r != nil && r.HSTS != nil {
@@ -65,6 +61,16 @@ func tlsDefaults(t *TLS, base string) {
 	for i, f := range t.ClientCAFiles {
 		t.ClientCAFiles[i] = resolvePath(base, f)
 	}
+}
+
+// sourceDir returns the directory of the configuration file, against
+// which relative file names are resolved, or "" for a configuration not
+// read from a file.
+func sourceDir(c *Config) string {
+	if c.Source == "" {
+		return ""
+	}
+	return filepath.Dir(c.Source)
 }
 
 // resolvePath returns p relative to base when p is relative; empty stays

@@ -121,6 +121,11 @@ func TestSchemaRejectsInvalidConfigs(t *testing.T) {
 		"bad rate":                 base + "rate_limits: {policies: {p: {key: [route], rate: 10/min}}}\n",
 		"unknown rate limit store": base + "rate_limits: {store: {kind: memcached}, policies: {p: {key: [route], rate: 1/s}}}\n",
 		"unknown key part":         base + "rate_limits: {policies: {p: {key: [user], rate: 1/s}}}\n",
+		"static and service":       "version: 1\nservices: {a: {targets: [http://a]}}\nroutes: [{path: /, service: a, static: {dir: web}}]\n",
+		"static without files":     "version: 1\nroutes: [{path: /, static: {index: a.html}}]\n",
+		"static dir and embedded":  "version: 1\nroutes: [{path: /, static: {dir: web, embedded: web}}]\n",
+		"unknown static key":       "version: 1\nroutes: [{path: /, static: {dir: web, spa: true}}]\n",
+		"static hidden index":      "version: 1\nroutes: [{path: /, static: {dir: web, index: .env}}]\n",
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -261,6 +266,7 @@ routes:
   - {path: /, service: a, cors: {allow_origins: [https://a.example]}}
   - {path: "/orgs/{org}", service: a, require: {tenant: org}}
   - {path: /agg, aggregate: {steps: [{name: s, service: a, path: /x}]}}
+  - {path: "/app/{file...}", static: {embedded: app}}
 rate_limits: {store: {kind: redis, redis: {addr: "127.0.0.1:6379"}}, policies: {p: {key: [route], rate: 1/s}}}
 `)
 	_, defaults := mustSchemaPaths(t)

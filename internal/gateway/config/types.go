@@ -328,7 +328,7 @@ type Retry struct {
 	MinPerSecond int `yaml:"min_per_second"`
 }
 
-// Route maps matching requests to a service.
+// Route maps matching requests to a service, an aggregation plan or files.
 type Route struct {
 	// Name identifies the route in metrics and logs. Default: method and path.
 	Name string `yaml:"name"`
@@ -340,12 +340,15 @@ type Route struct {
 	// Path is a template: literal segments, {name} segments and an
 	// optional trailing {name...} wildcard.
 	Path string `yaml:"path"`
-	// Service receives matched requests. Exactly one of Service and
-	// Aggregate is set.
+	// Service receives matched requests. Exactly one of Service,
+	// Aggregate and Static is set.
 	Service string `yaml:"service"`
 	// Aggregate answers matched requests by composing several service
 	// calls into one JSON response instead of proxying to one service.
 	Aggregate *Aggregate `yaml:"aggregate"`
+	// Static answers matched requests with files (types_static.go)
+	// instead of proxying.
+	Static *Static `yaml:"static" json:",omitempty"`
 	// Rewrite is the upstream path template using the path's parameters.
 	// Empty means the matched (normalised) path unchanged.
 	Rewrite string `yaml:"rewrite"`

@@ -76,7 +76,7 @@ func (v *validator) top() {
 	if len(v.c.Routes) == 0 {
 		v.errorf("routes", "no routes; at least one is needed to serve anything")
 	}
-	if len(v.c.Services) == 0 {
+	if len(v.c.Services) == 0 && !onlyStatic(v.c.Routes) {
 		v.errorf("services", "no services; at least one is needed for routes to send requests to")
 	}
 }
@@ -217,6 +217,17 @@ func (v *validator) value(path string, x fmt.Stringer) string {
 		}
 	}
 	return x.String()
+}
+
+// onlyStatic reports whether every route serves files, so that no service
+// is needed.
+func onlyStatic(routes []*Route) bool {
+	for _, r := range routes {
+		if r == nil || r.Static == nil {
+			return false
+		}
+	}
+	return len(routes) > 0
 }
 
 // inUnit reports whether f is in [0, 1].

@@ -149,6 +149,15 @@ func (v *validator) route(path string, r *Route) *router.Template {
 		t = pt
 	}
 	v.access(path, r, t)
+	if r.Static != nil {
+		v.staticRoute(path, r)
+		v.positiveSize(path+".max_body", r.MaxBody)
+		v.headers(path+".response_headers", &r.ResponseHeaders)
+		if r.CORS != nil {
+			v.cors(path+".cors", r.CORS, r)
+		}
+		return t
+	}
 	if r.Aggregate != nil {
 		v.aggregateRoute(path, r, t)
 		v.positiveSize(path+".max_body", r.MaxBody)
@@ -187,7 +196,7 @@ func (v *validator) route(path string, r *Route) *router.Template {
 // routeService checks that a route names an existing service and returns it.
 func (v *validator) routeService(path string, r *Route) *Service {
 	if r.Service == "" {
-		v.errorf(path+".service", "missing; name the service that receives this route's requests")
+		v.errorf(path+".service", "missing; name the service that receives this route's requests (or give aggregate or static)")
 		return nil
 	}
 	svc := v.c.Services[r.Service]

@@ -1,0 +1,105 @@
+// The API client, typed from api/portico.yaml (src/api/schema.d.ts, made by
+// `npm run gen:api`): a change in the API fails the type check.
+
+import createClient, { type Middleware } from "openapi-fetch";
+import { type Problem, toProblem } from "../lib/problem";
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type Organization = Schemas["accounts.Organization"];
+export type Integration = Schemas["configs.Integration"];
+export type Metric = Schemas["analytics.Metric"];
+export type Outcome = Schemas["Outcome"];
+export type Role = Schemas["accounts.Role"];
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The header the gateway requires on every unsafe request signed in with the session cookie. */
+export const CSRF_HEADER = "Portico-CSRF";
+
+type Listener = () => void;
+const unauthenticatedListeners = new Set<Listener>();
+
+/** Calls listener whenever the API answers 401 to a signed-in request: the session has ended. */
+export function onUnauthenticated(listener: Listener): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
+const sessionMiddleware: Middleware = {
+  onRequest({ request }) {
+    if (UNSAFE.has(request.method.toUpperCase()) && !request.headers.has(CSRF_HEADER)) {
+      request.headers.set(CSRF_HEADER, "1");
+    }
+    return request;
+  },
+  onResponse({ request, response }) {
+    const path = new URL(request.url, "http://x").pathname;
+    const signingIn = path.startsWith("/v1/login") || path.startsWith("/v1/password/") || path === "/v1/invitations/accept";
+    if (response.status === 401 && !signingIn) {
+      for (const l of unauthenticatedListeners) l();
+    }
+    return response;
+  },
+};
+
+export const api = createClient<paths>({
+  baseUrl: "",
+  credentials: "same-origin",
+  headers: { Accept: "application/json, application/problem+json" },
+});
+api.use(sessionMiddleware);
+
+/** A failed API call, with its problem document. */
+export class ApiError extends Error {
+  readonly problem: Problem;
+  readonly status: number;
+  readonly response: Response | undefined;
+  constructor(problem: Problem, response?: Response) {
+    super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
+    this.name = "ApiError";
+    this.problem = problem;
+    this.status = problem.status;
+    this.response = response;
+  }
+}
+
+/** The problem of any error thrown by an API call. */
+export function problemOf(err: unknown): Problem {
+  if (err instanceof ApiError) return err.problem;
+  if (err instanceof DOMException && err.name === "AbortError") return { title: "Canceled", status: 0 };
+  if (err instanceof TypeError) return toProblem(undefined, 0);
+  return { title: "Something went wrong", status: 0, detail: err instanceof Error ? err.message : String(err) };
+}
+
+type FetchResult<T> = { data?: T; error?: unknown; response: Response };
+
+/**
+ * The data of an openapi-fetch call, or an ApiError with its problem. A
+ * network failure is a problem with status 0.
+ */
+export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<{ data: T; response: Response }> {
+  let result: FetchResult<T>;
+  try {
+    result = await call;
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(toProblem(undefined, 0));
+  }
+  const { data, error, response } = result;
+  if (!response.ok) throw new ApiError(toProblem(error, response.status, response.statusText), response);
+  return { data: data as T, response };
+}
+
+/** Like unwrap, the data alone. */
+export async function request<T>(call: Promise<FetchResult<T>>): Promise<T> {
+  return (await unwrap(call)).data;
+}
+
+/** A fresh Idempotency-Key for a create request. */
+export function idempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+/** The CSRF header object for operations whose parameters list it. */
+export const csrf = { [CSRF_HEADER]: "1" } as const;
