@@ -136,9 +136,10 @@ type accountsOptions struct {
 	acceptURL  *url.URL
 	// invitationTTL is how long an invitation stays valid.
 	invitationTTL time.Duration
-	// staffOwner, when set, owns the staff organization.
-	staffOwner string
-	logger     *slog.Logger
+	// staffOwner, when set, owns the staff organization; staffOwnerEmail
+	// is their address, when known.
+	staffOwner, staffOwnerEmail string
+	logger                      *slog.Logger
 	// onService, when set, is given the service (portico all --demo).
 	onService func(*accounts.Service)
 }
@@ -164,7 +165,8 @@ func accountsBuild(o accountsOptions) func(context.Context, serviceDeps) (servic
 			o.onService(svc)
 		}
 		if o.staffOwner != "" {
-			org, err := svc.BootstrapStaff(ctx, defaultStaffOrgName, defaultStaffOrgSlug, o.staffOwner)
+			org, err := svc.BootstrapStaffOwner(ctx, defaultStaffOrgName, defaultStaffOrgSlug,
+				accounts.StaffOwner{IdentityID: o.staffOwner, Email: o.staffOwnerEmail})
 			if err != nil {
 				return serviceParts{}, fmt.Errorf("staff organization: %w", err)
 			}

@@ -110,6 +110,9 @@ type allShared struct {
 	// adminID is the first administrator's identity, which auth knows
 	// and accounts makes an owner of the staff organization.
 	adminID string
+	// adminEmail is the first administrator's address, which the staff
+	// organization's members list shows.
+	adminEmail string
 	// demo are the services, for --demo.
 	demo demoServices
 }
@@ -397,6 +400,7 @@ func startAllAuth(ctx context.Context, ln net.Listener, o allOptions) (*startedS
 	}
 	a.announce()
 	o.shared.adminID = a.bootstrap.identityID
+	o.shared.adminEmail = a.bootstrap.email
 	o.shared.demo.auth = a.svc
 	lines := a.bootstrap.lines("")
 	return &startedService{serve: a.serve, close: a.close, banner: lines[2:]}, nil
@@ -430,7 +434,7 @@ func startAllAccounts(ctx context.Context, ln net.Listener, o allOptions) (*star
 	}
 	ao := accountsOptions{
 		authURL: o.urls["auth"], authClient: workloadClient(o.workload.Source(workload.Accounts, workload.Auth)),
-		invitationTTL: accounts.DefaultInvitationTTL, staffOwner: o.shared.adminID, logger: logger,
+		invitationTTL: accounts.DefaultInvitationTTL, staffOwner: o.shared.adminID, staffOwnerEmail: o.shared.adminEmail, logger: logger,
 		onService: func(svc *accounts.Service) { o.shared.demo.accounts = svc },
 	}
 	if ao.acceptURL, err = parseAcceptURL(strings.TrimSuffix(o.publicURL, "/") + "/accept-invitation"); err != nil {

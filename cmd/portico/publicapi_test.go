@@ -205,6 +205,7 @@ func TestAllPublicAPIWalk(t *testing.T) {
 	}
 	w.must(script, http.StatusOK, &tok, http.MethodPost, "/oauth2/token", "grant_type=client_credentials&scope=configs%3Aread+analytics%3Aread+auth%3Aintrospect", basic)
 	w.must(script, http.StatusOK, nil, http.MethodGet, inPath+"/settings", "", bearer(tok.AccessToken))
+	w.must(script, http.StatusOK, nil, http.MethodGet, "/v1/settings-schema", "", bearer(tok.AccessToken))
 	w.must(script, http.StatusOK, nil, http.MethodGet, orgPath+"/analytics/timeseries?metric=viewers", "", bearer(tok.AccessToken))
 	var intro struct {
 		Active bool `json:"active"`

@@ -269,44 +269,44 @@ type Acceptance struct {
 // when the address already has an account, whose owner should sign in
 // and use AcceptInvitationAs; ErrUnavailable when the auth service cannot
 // be reached.
-func (s *Service) AcceptInvitation(ctx context.Context, a Acceptance) (Membership, bool, error) {
+func (s *Service) AcceptInvitation(ctx context.Context, a Acceptance) (Member, bool, error) {
 	hash, err := ParseInvitationToken(a.Token)
 	if err != nil {
-		return Membership{}, false, err
+		return Member{}, false, err
 	}
 	if len(a.DisplayName) > MaxDisplayNameLen || !printable(a.DisplayName) {
-		return Membership{}, false, NewError(ErrInvalid, "display name must be at most %d bytes of printable text", MaxDisplayNameLen)
+		return Member{}, false, NewError(ErrInvalid, "display name must be at most %d bytes of printable text", MaxDisplayNameLen)
 	}
 	if a.Password == "" {
-		return Membership{}, false, NewError(ErrInvalid, "password is required")
+		return Member{}, false, NewError(ErrInvalid, "password is required")
 	}
 	inv, err := s.store.GetInvitationByToken(ctx, hash)
 	if errors.Is(err, ErrNotFound) {
-		return Membership{}, false, errNoInvitation(err)
+		return Member{}, false, errNoInvitation(err)
 	}
 	if err != nil {
-		return Membership{}, false, err
+		return Member{}, false, err
 	}
 	now := s.now()
 	switch {
 	case inv.Status == InvitationRevoked:
-		return Membership{}, false, NewError(ErrGone, "the invitation was revoked")
+		return Member{}, false, NewError(ErrGone, "the invitation was revoked")
 	case inv.Status == InvitationAccepted && now.Sub(inv.AcceptedAt) > acceptReplayWindow:
-		return Membership{}, false, NewError(ErrGone, "the invitation was already accepted; sign in")
+		return Member{}, false, NewError(ErrGone, "the invitation was already accepted; sign in")
 	case inv.Expired(now):
-		return Membership{}, false, NewError(ErrGone, "the invitation has expired; ask for a new one")
+		return Member{}, false, NewError(ErrGone, "the invitation has expired; ask for a new one")
 	}
 	id, err := s.provisioner.CreateIdentity(ctx, inv.Email, a.Password, "inv-"+inv.ID)
 	switch {
 	case err == nil && !ValidIdentityID(id):
-		return Membership{}, false, fmt.Errorf("identity provisioner returned a malformed identity id")
+		return Member{}, false, fmt.Errorf("identity provisioner returned a malformed identity id")
 	case Code(err) == ErrConflict && inv.Status == InvitationAccepted:
-		return Membership{}, false, &Error{Code: ErrGone, Message: "the invitation was already accepted; sign in", Err: err}
+		return Member{}, false, &Error{Code: ErrGone, Message: "the invitation was already accepted; sign in", Err: err}
 	case Code(err) == ErrConflict:
-		return Membership{}, false, &Error{Code: ErrConflict, Reason: "account-exists",
+		return Member{}, false, &Error{Code: ErrConflict, Reason: "account-exists",
 			Message: "an account with this address exists; sign in, then accept the invitation", Err: err}
 	case err != nil:
-		return Membership{}, false, err
+		return Member{}, false, err
 	}
 	return s.accept(ctx, InvitationAcceptance{InvitationID: inv.ID, TokenHash: hash, IdentityID: id,
 		DisplayName: a.DisplayName, At: now})
@@ -316,7 +316,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, a Acceptance) (Membershi
 // makes them a member with the invitation's role and marks it accepted.
 // The token is the capability: accounts does not know the caller's
 // address, so it cannot check that the invitation was addressed to them;
-// whoever the invited person gives the token to can accept it.
+// whoever the invited person gives the token to can accept it. The
+// membership's Email is the invitation's address, the one the
+// organization invited, even when the caller signs in with another.
 //
 // Accepting again an invitation one accepted answers with one's current
 // membership (created false). Errors: ErrInvalid for a malformed token;
@@ -326,42 +328,43 @@ func (s *Service) AcceptInvitation(ctx context.Context, a Acceptance) (Membershi
 // organization, in which case the invitation stays pending, for its
 // managers to revoke or leave (accepting must not change a member's role
 // behind the managers' backs).
-func (s *Service) AcceptInvitationAs(ctx context.Context, p Principal, token string) (Membership, bool, error) {
+func (s *Service) AcceptInvitationAs(ctx context.Context, p Principal, token string) (Member, bool, error) {
 	hash, err := ParseInvitationToken(token)
 	if err != nil {
-		return Membership{}, false, err
+		return Member{}, false, err
 	}
 	inv, err := s.store.GetInvitationByToken(ctx, hash)
 	if errors.Is(err, ErrNotFound) {
-		return Membership{}, false, errNoInvitation(err)
+		return Member{}, false, errNoInvitation(err)
 	}
 	if err != nil {
-		return Membership{}, false, err
+		return Member{}, false, err
 	}
 	return s.accept(ctx, InvitationAcceptance{InvitationID: inv.ID, TokenHash: hash, IdentityID: p.IdentityID, At: s.now()})
 }
 
 // accept runs the store's acceptance and gives its refusals their safe
 // messages.
-func (s *Service) accept(ctx context.Context, a InvitationAcceptance) (Membership, bool, error) {
+func (s *Service) accept(ctx context.Context, a InvitationAcceptance) (Member, bool, error) {
 	m, created, err := s.store.AcceptInvitation(ctx, a)
 	switch Code(err) {
 	case nil:
 	case ErrNotFound:
-		return Membership{}, false, errNoInvitation(err)
+		return Member{}, false, errNoInvitation(err)
 	case ErrGone:
 		if SafeMessage(err) == "" {
-			return Membership{}, false, &Error{Code: ErrGone, Message: "the invitation can no longer be accepted", Err: err}
+			return Member{}, false, &Error{Code: ErrGone, Message: "the invitation can no longer be accepted", Err: err}
 		}
-		return Membership{}, false, err
+		return Member{}, false, err
 	case ErrConflict:
-		return Membership{}, false, &Error{Code: ErrConflict, Reason: "already-member",
+		return Member{}, false, &Error{Code: ErrConflict, Reason: "already-member",
 			Message: "the identity is already a member of the organization", Err: err}
 	default:
-		return Membership{}, false, err
+		return Member{}, false, err
 	}
 	if created {
 		s.changed(ctx, MembershipChange{OrgID: m.OrgID, IdentityID: m.IdentityID, To: m.Role})
 	}
-	return m, created, nil
+	mem, err := s.member(ctx, m)
+	return mem, created, err
 }

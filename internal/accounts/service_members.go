@@ -5,13 +5,26 @@ import (
 	"errors"
 )
 
-// ListMembers returns one page of an organization's members, to any
-// member and to staff.
-func (s *Service) ListMembers(ctx context.Context, p Principal, orgID string, page PageRequest) (Page[Membership], error) {
+// ListMembers returns one page of an organization's members, each with
+// their display name and the address the service knows them by, to any
+// member and to staff: what teammates may see of each other.
+func (s *Service) ListMembers(ctx context.Context, p Principal, orgID string, page PageRequest) (Page[Member], error) {
 	if _, _, err := s.access(ctx, p, orgID); err != nil {
-		return Page[Membership]{}, err
+		return Page[Member]{}, err
 	}
-	return s.store.ListMemberships(ctx, orgID, page)
+	return s.store.ListMembers(ctx, orgID, page)
+}
+
+// member returns m with the display name of the member's profile.
+func (s *Service) member(ctx context.Context, m Membership) (Member, error) {
+	pr, err := s.store.GetProfile(ctx, m.IdentityID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Member{Membership: m}, nil
+	case err != nil:
+		return Member{}, err
+	}
+	return Member{Membership: m, DisplayName: pr.DisplayName}, nil
 }
 
 // errNoMember is the answer for a membership that does not exist.
@@ -22,8 +35,18 @@ func errNoMember(cause error) error {
 // PutMember makes identityID a member of the organization with role,
 // adding it or changing its role, and reports whether it added it. Owners
 // and admins may; only owners may grant the owner role or change an
-// owner's role. Demoting the last owner is ErrLastOwner.
-func (s *Service) PutMember(ctx context.Context, p Principal, orgID, identityID string, role Role) (Membership, bool, error) {
+// owner's role. Demoting the last owner is ErrLastOwner. A member added
+// this way has no Email: the service knows identities only by ID.
+func (s *Service) PutMember(ctx context.Context, p Principal, orgID, identityID string, role Role) (Member, bool, error) {
+	m, created, err := s.putMember(ctx, p, orgID, identityID, role)
+	if err != nil {
+		return Member{}, false, err
+	}
+	mem, err := s.member(ctx, m)
+	return mem, created, err
+}
+
+func (s *Service) putMember(ctx context.Context, p Principal, orgID, identityID string, role Role) (Membership, bool, error) {
 	o, caller, err := s.access(ctx, p, orgID)
 	if err != nil {
 		return Membership{}, false, err

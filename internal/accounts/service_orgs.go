@@ -116,23 +116,46 @@ func (s *Service) PruneIdempotencyRecords(ctx context.Context) (int64, error) {
 }
 
 // BootstrapStaff makes sure the operator's staff organization exists and
-// that ownerIdentityID belongs to it, and returns it. It is idempotent, to
-// be called at every start with the first administrator's identity: it
-// creates the staff organization (active, plan "staff", with name and slug)
-// if there is none, and makes the identity its owner if it is not a member
-// (a member keeps its role; an existing organization keeps its name and
-// slug). Both happen in one store transaction.
+// that ownerIdentityID belongs to it, and returns it, as
+// BootstrapStaffOwner does for an owner whose address is not known.
 func (s *Service) BootstrapStaff(ctx context.Context, name, slug, ownerIdentityID string) (Organization, error) {
+	return s.BootstrapStaffOwner(ctx, name, slug, StaffOwner{IdentityID: ownerIdentityID})
+}
+
+// StaffOwner is the first administrator, whom BootstrapStaffOwner makes
+// an owner of the staff organization.
+type StaffOwner struct {
+	// IdentityID is the auth service's ID of the administrator.
+	IdentityID string
+	// Email is the administrator's address (see ValidateEmail), which the
+	// staff organization's members list shows; empty when not known.
+	Email string
+}
+
+// BootstrapStaffOwner makes sure the operator's staff organization exists
+// and that owner belongs to it, and returns it. It is idempotent, to be
+// called at every start with the first administrator: it creates the
+// staff organization (active, plan "staff", with name and slug) if there
+// is none, and makes the identity its owner if it is not a member (a
+// member keeps its role and, when it has one, its Email; an existing
+// organization keeps its name and slug). Both happen in one store
+// transaction.
+func (s *Service) BootstrapStaffOwner(ctx context.Context, name, slug string, owner StaffOwner) (Organization, error) {
 	now := s.now()
 	o := Organization{ID: NewID(OrgIDPrefix, now), Name: name, Slug: slug, Plan: Plan{Name: "staff"},
 		Status: OrgActive, Staff: true, CreatedAt: now, UpdatedAt: now}
 	if err := o.Validate(); err != nil {
 		return Organization{}, err
 	}
-	if !ValidIdentityID(ownerIdentityID) {
+	if !ValidIdentityID(owner.IdentityID) {
 		return Organization{}, NewError(ErrInvalid, "owner must be an identity id")
 	}
-	m := Membership{OrgID: o.ID, IdentityID: ownerIdentityID, Role: RoleOwner, CreatedAt: now, UpdatedAt: now}
+	if owner.Email != "" {
+		if err := ValidateEmail(owner.Email); err != nil {
+			return Organization{}, err
+		}
+	}
+	m := Membership{OrgID: o.ID, IdentityID: owner.IdentityID, Role: RoleOwner, Email: owner.Email, CreatedAt: now, UpdatedAt: now}
 	staff, _, err := s.store.EnsureStaffOrganization(ctx, o, m)
 	if err != nil {
 		return Organization{}, fmt.Errorf("bootstrap staff organization: %w", slugConflict(err))

@@ -44,9 +44,11 @@ type Store interface {
 	// GetMembership returns an identity's membership of an organization,
 	// or ErrNotFound.
 	GetMembership(ctx context.Context, orgID, identityID string) (Membership, error)
-	// ListMemberships returns one page of an organization's memberships,
-	// keyed by identity ID; an organization that does not exist has none.
-	ListMemberships(ctx context.Context, orgID string, page PageRequest) (Page[Membership], error)
+	// ListMembers returns one page of an organization's memberships,
+	// keyed by identity ID, each with the display name of the member's
+	// profile ("" without one); an organization that does not exist has
+	// none.
+	ListMembers(ctx context.Context, orgID string, page PageRequest) (Page[Member], error)
 	// ChangeRole sets the role of an identity's membership of an
 	// organization, and its UpdatedAt to at, and returns it as stored.
 	// ErrInvalid for an unknown role; ErrNotFound if there is no such
@@ -78,7 +80,9 @@ type Store interface {
 	// EnsureStaffOrganization, in one transaction, creates o, which must
 	// be Staff, unless a staff organization exists, and adds owner as a
 	// membership of the staff organization (whichever it is) unless that
-	// identity is already a member, whose role then stays. It returns the
+	// identity is already a member, whose role then stays; such a
+	// member's Email is set to owner's when it is empty and owner's is
+	// not (an address learned later fills the gap, never replaces one). It returns the
 	// staff organization and whether it was created. ErrInvalid if o is
 	// not Staff or a record fails its Validate; ErrConflict if there is no
 	// staff organization and o's slug is taken. Concurrent calls agree on
@@ -124,9 +128,9 @@ type Store interface {
 	// how many.
 	PruneInvitations(ctx context.Context, before time.Time) (int64, error)
 	// AcceptInvitation, in one transaction, makes a.IdentityID a member
-	// of the invitation's organization with its role, marks the
-	// invitation accepted, and stores a.DisplayName, when not empty, in
-	// the identity's profile. It returns the membership and whether it
+	// of the invitation's organization with its role and its address as
+	// the membership's Email, marks the invitation accepted, and stores
+	// a.DisplayName, when not empty, in the identity's profile. It returns the membership and whether it
 	// was created now. When the invitation was already accepted by the
 	// same identity it changes nothing and returns that identity's
 	// current membership (ErrGone if it has since been removed).

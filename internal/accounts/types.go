@@ -136,8 +136,26 @@ type Membership struct {
 	IdentityID string
 	// Role is the member's role.
 	Role Role
+	// Email is the address the accounts service knows the member by: the
+	// invited address for a membership made by accepting an invitation
+	// (with or without an account: the invitation's address, which the
+	// organization already knew, is kept even when a signed-in person's
+	// own address differs), the first administrator's at BootstrapStaff.
+	// Empty when the service never learned one: a member added by identity
+	// ID, or an organization's owner named at its creation. It is a copy
+	// made when the membership began; the auth service's identity keeps
+	// the address people sign in with.
+	Email string
 	// CreatedAt and UpdatedAt are kept in UTC, to the microsecond.
 	CreatedAt, UpdatedAt time.Time
+}
+
+// Member is a membership as the organization's members see it.
+type Member struct {
+	Membership
+	// DisplayName is the display name of the member's profile; empty when
+	// they have none.
+	DisplayName string
 }
 
 // Validate returns an *Error of code ErrInvalid naming the first field of m
@@ -150,6 +168,8 @@ func (m Membership) Validate() error {
 		return NewError(ErrInvalid, "identity id is malformed")
 	case !m.Role.Valid():
 		return NewError(ErrInvalid, "role must be owner, admin, editor or viewer")
+	case m.Email != "" && ValidateEmail(m.Email) != nil:
+		return ValidateEmail(m.Email)
 	case m.CreatedAt.IsZero() || m.UpdatedAt.IsZero():
 		return NewError(ErrInvalid, "times must be set")
 	}

@@ -168,7 +168,7 @@ func (h *Handler) acceptInvitationSignedIn(w http.ResponseWriter, r *http.Reques
 	writeAccepted(w, m, created)
 }
 
-func writeAccepted(w http.ResponseWriter, m accounts.Membership, created bool) {
+func writeAccepted(w http.ResponseWriter, m accounts.Member, created bool) {
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

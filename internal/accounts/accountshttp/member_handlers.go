@@ -8,16 +8,21 @@ import (
 	"github.com/portico-gw/portico/internal/platform/httpjson"
 )
 
+// memberJSON is a member as teammates see them: display_name and email
+// are always present, "" when not known.
 type memberJSON struct {
-	OrgID      string    `json:"org_id"`
-	IdentityID string    `json:"identity_id"`
-	Role       string    `json:"role"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	OrgID       string    `json:"org_id"`
+	IdentityID  string    `json:"identity_id"`
+	Role        string    `json:"role"`
+	DisplayName string    `json:"display_name"`
+	Email       string    `json:"email"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-func toMember(m accounts.Membership) memberJSON {
-	return memberJSON{OrgID: m.OrgID, IdentityID: m.IdentityID, Role: string(m.Role), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+func toMember(m accounts.Member) memberJSON {
+	return memberJSON{OrgID: m.OrgID, IdentityID: m.IdentityID, Role: string(m.Role), DisplayName: m.DisplayName,
+		Email: m.Email, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 }
 
 func (h *Handler) listMembers(w http.ResponseWriter, r *http.Request, p accounts.Principal) {

@@ -81,10 +81,15 @@ func insertOrganization(ctx context.Context, tx *sql.Tx, o accounts.Organization
 	return err
 }
 
-func insertMembership(ctx context.Context, tx *sql.Tx, m accounts.Membership) error {
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-		m.OrgID, m.IdentityID, string(m.Role), toDB(m.CreatedAt), toDB(m.UpdatedAt))
+// execer is a database or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertMembership(ctx context.Context, db execer, m accounts.Membership) error {
+	_, err := db.ExecContext(ctx,
+		`INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		m.OrgID, m.IdentityID, string(m.Role), m.Email, toDB(m.CreatedAt), toDB(m.UpdatedAt))
 	return err
 }
 
@@ -129,9 +134,12 @@ func (s *Store) EnsureStaffOrganization(ctx context.Context, o accounts.Organiza
 			}
 			return fmt.Errorf("ensure staff organization: %w", err)
 		}
+		// A member keeps its role; only an unknown address is filled in.
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-			staff.ID, owner.IdentityID, string(owner.Role), toDB(owner.CreatedAt), toDB(owner.UpdatedAt)); err != nil {
+			`INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (org_id, identity_id) DO UPDATE SET email = excluded.email
+			WHERE memberships.email = '' AND excluded.email <> ''`,
+			staff.ID, owner.IdentityID, string(owner.Role), owner.Email, toDB(owner.CreatedAt), toDB(owner.UpdatedAt)); err != nil {
 			return fmt.Errorf("ensure staff organization: owner: %w", err)
 		}
 		return nil

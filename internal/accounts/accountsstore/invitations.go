@@ -213,7 +213,8 @@ func (s *Store) AcceptInvitation(ctx context.Context, a accounts.InvitationAccep
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("accept invitation: %w", err)
 		}
-		m = accounts.Membership{OrgID: inv.OrgID, IdentityID: a.IdentityID, Role: inv.Role, CreatedAt: stored(a.At), UpdatedAt: stored(a.At)}
+		m = accounts.Membership{OrgID: inv.OrgID, IdentityID: a.IdentityID, Role: inv.Role, Email: inv.Email,
+			CreatedAt: stored(a.At), UpdatedAt: stored(a.At)}
 		if err := insertMembership(ctx, tx, m); err != nil {
 			return insertError("accept invitation: add membership", err)
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/portico-gw/portico/internal/platform/sqldb"
 )
 
-const membershipColumns = `org_id, identity_id, role, created_at, updated_at`
+const membershipColumns = `org_id, identity_id, role, email, created_at, updated_at`
 
 func scanMembership(r rowScanner) (accounts.Membership, error) {
 	var (
@@ -18,8 +18,27 @@ func scanMembership(r rowScanner) (accounts.Membership, error) {
 		role             string
 		created, updated int64
 	)
-	if err := r.Scan(&m.OrgID, &m.IdentityID, &role, &created, &updated); err != nil {
+	if err := r.Scan(&m.OrgID, &m.IdentityID, &role, &m.Email, &created, &updated); err != nil {
 		return accounts.Membership{}, err
+	}
+	m.Role = accounts.Role(role)
+	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
+	return m, nil
+}
+
+// memberColumns are membershipColumns and the display name of the
+// member's profile, "" without one, for a query FROM memberships.
+const memberColumns = membershipColumns + `,
+	COALESCE((SELECT p.display_name FROM profiles p WHERE p.identity_id = memberships.identity_id), '')`
+
+func scanMember(r rowScanner) (accounts.Member, error) {
+	var (
+		m                accounts.Member
+		role             string
+		created, updated int64
+	)
+	if err := r.Scan(&m.OrgID, &m.IdentityID, &role, &m.Email, &created, &updated, &m.DisplayName); err != nil {
+		return accounts.Member{}, err
 	}
 	m.Role = accounts.Role(role)
 	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
@@ -32,10 +51,7 @@ func (s *Store) AddMembership(ctx context.Context, m accounts.Membership) (accou
 		return accounts.Membership{}, fmt.Errorf("add membership: %w", err)
 	}
 	m.CreatedAt, m.UpdatedAt = stored(m.CreatedAt), stored(m.UpdatedAt)
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-		m.OrgID, m.IdentityID, string(m.Role), toDB(m.CreatedAt), toDB(m.UpdatedAt))
-	if err != nil {
+	if err := insertMembership(ctx, s.db.DB, m); err != nil {
 		return accounts.Membership{}, insertError("add membership", err)
 	}
 	return m, nil
@@ -51,17 +67,19 @@ func (s *Store) GetMembership(ctx context.Context, orgID, identityID string) (ac
 	return m, nil
 }
 
-// ListMemberships implements accounts.Store.
-func (s *Store) ListMemberships(ctx context.Context, orgID string, page accounts.PageRequest) (accounts.Page[accounts.Membership], error) {
-	return listQuery[accounts.Membership]{
-		what:      "list memberships",
-		selectSQL: `SELECT ` + membershipColumns + ` FROM memberships`,
+// ListMembers implements accounts.Store. The display name is read by a
+// subquery on the profiles' primary key rather than a join, so that the
+// list's unqualified column names stay the memberships'.
+func (s *Store) ListMembers(ctx context.Context, orgID string, page accounts.PageRequest) (accounts.Page[accounts.Member], error) {
+	return listQuery[accounts.Member]{
+		what:      "list members",
+		selectSQL: `SELECT ` + memberColumns + ` FROM memberships`,
 		where:     "org_id = $1",
 		args:      []any{orgID},
 		keyColumn: "identity_id",
 		validKey:  accounts.ValidIdentityID,
-		scan:      scanMembership,
-		cursor: func(m accounts.Membership) accounts.Cursor {
+		scan:      scanMember,
+		cursor: func(m accounts.Member) accounts.Cursor {
 			return accounts.Cursor{At: m.CreatedAt, Key: m.IdentityID}
 		},
 	}.run(ctx, s.db.DB, page)

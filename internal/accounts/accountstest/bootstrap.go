@@ -44,7 +44,7 @@ func testCreateOrganizationWithOwner(t *testing.T, s accounts.Store) {
 	pending := newOrg("initech", t0)
 	_, err = s.CreateOrganizationWithOwner(ctx(t), pending, nil, nil)
 	mustNoErr(t, "create without owner", err)
-	ms, err := s.ListMemberships(ctx(t), pending.ID, accounts.PageRequest{})
+	ms, err := listMemberships(ctx(t), s, pending.ID, accounts.PageRequest{})
 	mustNoErr(t, "members", err)
 	if len(ms.Items) != 0 {
 		t.Errorf("organization created without owner has members %+v", ms.Items)
@@ -133,6 +133,40 @@ func testEnsureStaffOrganization(t *testing.T, s accounts.Store) {
 	if m.Role != accounts.RoleViewer {
 		t.Errorf("got role %s, want viewer kept", m.Role)
 	}
+
+	if m.Email != "" {
+		t.Errorf("got email %q, want none: none was given", m.Email)
+	}
+	// An address given later fills the member's unknown one, and never
+	// replaces a known one.
+	withEmail := *owner(o2, "usr_second", t0)
+	withEmail.Email = "second@example.com"
+	_, _, err = s.EnsureStaffOrganization(ctx(t), o2, withEmail)
+	mustNoErr(t, "ensure with an address", err)
+	m, err = s.GetMembership(ctx(t), o.ID, "usr_second")
+	mustNoErr(t, "get member", err)
+	if m.Email != "second@example.com" || m.Role != accounts.RoleViewer {
+		t.Errorf("got %s %q, want viewer second@example.com", m.Role, m.Email)
+	}
+	withEmail.Email = "other@example.com"
+	_, _, err = s.EnsureStaffOrganization(ctx(t), o2, withEmail)
+	mustNoErr(t, "ensure with another address", err)
+	m, err = s.GetMembership(ctx(t), o.ID, "usr_second")
+	mustNoErr(t, "get member", err)
+	if m.Email != "second@example.com" {
+		t.Errorf("got email %q, want second@example.com kept", m.Email)
+	}
+	withEmail.IdentityID, withEmail.Email = "usr_third", "third@example.com"
+	_, _, err = s.EnsureStaffOrganization(ctx(t), o2, withEmail)
+	mustNoErr(t, "ensure a new owner with an address", err)
+	m, err = s.GetMembership(ctx(t), o.ID, "usr_third")
+	mustNoErr(t, "get new owner", err)
+	if m.Email != "third@example.com" || m.Role != accounts.RoleOwner {
+		t.Errorf("got %s %q, want owner third@example.com", m.Role, m.Email)
+	}
+	withEmail.Email = "not an address"
+	_, _, err = s.EnsureStaffOrganization(ctx(t), o2, withEmail)
+	wantErr(t, "malformed address", err, accounts.ErrInvalid)
 
 	notStaff := newOrg("plain", t0)
 	_, _, err = s.EnsureStaffOrganization(ctx(t), notStaff, *owner(notStaff, "usr_admin", t0))

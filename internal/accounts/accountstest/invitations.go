@@ -195,7 +195,8 @@ func testAcceptInvitation(t *testing.T, s accounts.Store) {
 	a := accounts.InvitationAcceptance{InvitationID: inv.ID, TokenHash: inv.TokenHash, IdentityID: "usr_ada", DisplayName: "Ada L.", At: at}
 	m, created, err := s.AcceptInvitation(ctx(t), a)
 	mustNoErr(t, "accept", err)
-	want := accounts.Membership{OrgID: o.ID, IdentityID: "usr_ada", Role: accounts.RoleAdmin, CreatedAt: us(at), UpdatedAt: us(at)}
+	want := accounts.Membership{OrgID: o.ID, IdentityID: "usr_ada", Role: accounts.RoleAdmin, Email: "ada@example.com",
+		CreatedAt: us(at), UpdatedAt: us(at)}
 	if !created {
 		t.Error("first acceptance: got created false")
 	}
@@ -307,7 +308,7 @@ func testAcceptInvitationConcurrent(t *testing.T, s accounts.Store) {
 	if created != 1 || gn != n/2 {
 		t.Errorf("got %d created and %d gone, want 1 and %d", created, gn, n/2)
 	}
-	p, err := s.ListMemberships(ctx(t), o.ID, accounts.PageRequest{})
+	p, err := listMemberships(ctx(t), s, o.ID, accounts.PageRequest{})
 	mustNoErr(t, "list", err)
 	if len(p.Items) != 1 {
 		t.Errorf("got %d members, want 1", len(p.Items))

@@ -33,6 +33,7 @@ func testMembershipAddGetList(t *testing.T, s accounts.Store) {
 		"empty identity":  func(m *accounts.Membership) { m.IdentityID = "" },
 		"identity spaces": func(m *accounts.Membership) { m.IdentityID = "usr ada" },
 		"bad role":        func(m *accounts.Membership) { m.Role = "superuser" },
+		"bad email":       func(m *accounts.Membership) { m.Email = "Ada <ada@example.com>" },
 		"zero time":       func(m *accounts.Membership) { m.UpdatedAt = time.Time{} },
 	} {
 		m := in
@@ -43,7 +44,7 @@ func testMembershipAddGetList(t *testing.T, s accounts.Store) {
 	}
 
 	mustAddMember(t, s, o.ID, "usr_bob", accounts.RoleViewer, t0.Add(time.Second))
-	p, err := s.ListMemberships(ctx(t), o.ID, accounts.PageRequest{})
+	p, err := listMemberships(ctx(t), s, o.ID, accounts.PageRequest{})
 	mustNoErr(t, "list memberships", err)
 	if len(p.Items) != 2 || p.Items[0].IdentityID != "usr_bob" || p.Items[1].IdentityID != "usr_ada" || p.NextCursor != "" {
 		t.Errorf("got %+v, want bob then ada and no cursor", p)
@@ -52,12 +53,54 @@ func testMembershipAddGetList(t *testing.T, s accounts.Store) {
 	wantErr(t, "get unknown membership", err, accounts.ErrNotFound)
 }
 
+func testListMembers(t *testing.T, s accounts.Store) {
+	o := mustCreateOrg(t, s, "acme", t0)
+	other := mustCreateOrg(t, s, "globex", t0)
+	ada := accounts.Membership{OrgID: o.ID, IdentityID: "usr_ada", Role: accounts.RoleOwner, Email: "Ada@Example.com",
+		CreatedAt: t0, UpdatedAt: t0}
+	got, err := s.AddMembership(ctx(t), ada)
+	mustNoErr(t, "add ada", err)
+	if got.Email != ada.Email {
+		t.Errorf("added membership: got email %q, want %q as given", got.Email, ada.Email)
+	}
+	bob := mustAddMember(t, s, o.ID, "usr_bob", accounts.RoleViewer, t0.Add(time.Second))
+	mustAddMember(t, s, other.ID, "usr_ada", accounts.RoleViewer, t0)
+	_, err = s.PutProfile(ctx(t), accounts.Profile{IdentityID: "usr_ada", DisplayName: "Ada L.", UpdatedAt: t0})
+	mustNoErr(t, "put ada's profile", err)
+	// A profile of someone who is not a member is not listed.
+	_, err = s.PutProfile(ctx(t), accounts.Profile{IdentityID: "usr_carol", DisplayName: "Carol", UpdatedAt: t0})
+	mustNoErr(t, "put carol's profile", err)
+
+	p, err := s.ListMembers(ctx(t), o.ID, accounts.PageRequest{})
+	mustNoErr(t, "list members", err)
+	ada.CreatedAt, ada.UpdatedAt = us(t0), us(t0)
+	wantEqual(t, "members", p, accounts.Page[accounts.Member]{Items: []accounts.Member{
+		{Membership: bob},
+		{Membership: ada, DisplayName: "Ada L."},
+	}})
+
+	// The display name follows the profile; the page size and cursor
+	// work as for any list.
+	_, err = s.PutProfile(ctx(t), accounts.Profile{IdentityID: "usr_bob", DisplayName: "Bob", UpdatedAt: t0})
+	mustNoErr(t, "put bob's profile", err)
+	first, err := s.ListMembers(ctx(t), o.ID, accounts.PageRequest{Limit: 1})
+	mustNoErr(t, "list first page", err)
+	if len(first.Items) != 1 || first.Items[0].DisplayName != "Bob" || first.NextCursor == "" {
+		t.Fatalf("first page: got %+v, want bob named Bob and a cursor", first)
+	}
+	second, err := s.ListMembers(ctx(t), o.ID, accounts.PageRequest{Limit: 1, Cursor: first.NextCursor})
+	mustNoErr(t, "list second page", err)
+	if len(second.Items) != 1 || second.Items[0].IdentityID != "usr_ada" || second.Items[0].Email != "Ada@Example.com" {
+		t.Errorf("second page: got %+v, want ada with her address", second)
+	}
+}
+
 func testListMemberships(t *testing.T, s accounts.Store) {
 	o := mustCreateOrg(t, s, "acme", t0)
 	other := mustCreateOrg(t, s, "globex", t0)
 	mustAddMember(t, s, other.ID, "usr_outsider", accounts.RoleOwner, t0)
 	list := func(r accounts.PageRequest) (accounts.Page[accounts.Membership], error) {
-		return s.ListMemberships(ctx(t), o.ID, r)
+		return listMemberships(ctx(t), s, o.ID, r)
 	}
 	all, pages := collect(t, 4, list)
 	if len(all) != 0 || pages != 1 {
@@ -143,15 +186,15 @@ func testMembershipScopedByOrg(t *testing.T, s accounts.Store) {
 	_, err = s.ChangeRole(ctx(t), b.ID, "usr_a_owner", accounts.RoleViewer, t0)
 	wantErr(t, "change A's member via B", err, accounts.ErrNotFound)
 	wantErr(t, "remove A's member via B", s.RemoveMembership(ctx(t), b.ID, "usr_a_owner"), accounts.ErrNotFound)
-	p, err := s.ListMemberships(ctx(t), b.ID, accounts.PageRequest{})
+	p, err := listMemberships(ctx(t), s, b.ID, accounts.PageRequest{})
 	mustNoErr(t, "list B", err)
 	if len(p.Items) != 1 || p.Items[0].IdentityID != "usr_b_owner" {
 		t.Errorf("B's memberships: got %+v, want only usr_b_owner", p.Items)
 	}
 	// A cursor of A's list, used on B's, still sees only B's rows.
-	pa, err := s.ListMemberships(ctx(t), a.ID, accounts.PageRequest{Limit: 1})
+	pa, err := listMemberships(ctx(t), s, a.ID, accounts.PageRequest{Limit: 1})
 	mustNoErr(t, "list A", err)
-	pb, err := s.ListMemberships(ctx(t), b.ID, accounts.PageRequest{Cursor: pa.NextCursor})
+	pb, err := listMemberships(ctx(t), s, b.ID, accounts.PageRequest{Cursor: pa.NextCursor})
 	mustNoErr(t, "list B with A's cursor", err)
 	for _, m := range pb.Items {
 		if m.OrgID != b.ID {
@@ -236,7 +279,7 @@ func testLastOwnerConcurrent(t *testing.T, s accounts.Store) {
 			if ok != 1 {
 				t.Errorf("%s round %d: %d calls succeeded, want exactly 1 (errors %v)", pair.name, round, ok, errs)
 			}
-			p, err := s.ListMemberships(ctx(t), o.ID, accounts.PageRequest{})
+			p, err := listMemberships(ctx(t), s, o.ID, accounts.PageRequest{})
 			mustNoErr(t, "list memberships", err)
 			owners := 0
 			for _, m := range p.Items {

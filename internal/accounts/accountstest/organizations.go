@@ -222,6 +222,6 @@ func testPageRequestInvalid(t *testing.T, s accounts.Store) {
 		_, err := s.ListOrganizations(ctx(t), accounts.OrgFilter{}, r)
 		wantErr(t, "organizations: "+name, err, accounts.ErrInvalid)
 	}
-	_, err := s.ListMemberships(ctx(t), o.ID, accounts.PageRequest{Cursor: accounts.Cursor{At: t0, Key: "bad key!"}.String()})
+	_, err := listMemberships(ctx(t), s, o.ID, accounts.PageRequest{Cursor: accounts.Cursor{At: t0, Key: "bad key!"}.String()})
 	wantErr(t, "memberships: bad key", err, accounts.ErrInvalid)
 }

@@ -30,6 +30,7 @@ func RunStoreSuite(t *testing.T, open func(t *testing.T) accounts.Store) {
 		{"page request invalid", testPageRequestInvalid},
 		{"membership add get list", testMembershipAddGetList},
 		{"membership list pages", testListMemberships},
+		{"members with names and addresses", testListMembers},
 		{"membership change role", testChangeRole},
 		{"membership remove", testRemoveMembership},
 		{"membership scoped by organization", testMembershipScopedByOrg},
@@ -149,4 +150,18 @@ func mustAddMember(t *testing.T, s accounts.Store, orgID, identityID string, rol
 	m, err := s.AddMembership(ctx(t), accounts.Membership{OrgID: orgID, IdentityID: identityID, Role: role, CreatedAt: at, UpdatedAt: at})
 	mustNoErr(t, "add membership "+identityID, err)
 	return m
+}
+
+// listMemberships is s.ListMembers without the display names, for the
+// tests about memberships themselves.
+func listMemberships(ctx context.Context, s accounts.Store, orgID string, page accounts.PageRequest) (accounts.Page[accounts.Membership], error) {
+	p, err := s.ListMembers(ctx, orgID, page)
+	if err != nil {
+		return accounts.Page[accounts.Membership]{}, err
+	}
+	out := accounts.Page[accounts.Membership]{Items: make([]accounts.Membership, len(p.Items)), NextCursor: p.NextCursor}
+	for i, m := range p.Items {
+		out.Items[i] = m.Membership
+	}
+	return out, nil
 }

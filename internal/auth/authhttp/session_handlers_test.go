@@ -49,8 +49,8 @@ func TestLoginAndSessions(t *testing.T) {
 	wantStatus(t, "me", r, http.StatusOK)
 	var me meResponse
 	r.json(t, &me)
-	if me.IdentityID != id.ID || me.SessionID != lr.Session.ID {
-		t.Errorf("got %+v, want identity %s session %s", me, id.ID, lr.Session.ID)
+	if me.IdentityID != id.ID || me.SessionID != lr.Session.ID || me.Email != "ada@example.com" {
+		t.Errorf("got %+v, want identity %s session %s email ada@example.com", me, id.ID, lr.Session.ID)
 	}
 
 	other := s.browser(t)

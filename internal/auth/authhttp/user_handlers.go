@@ -94,17 +94,26 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, p auth.Principa
 
 type meResponse struct {
 	IdentityID string             `json:"identity_id"`
+	Email      string             `json:"email"`
 	SessionID  string             `json:"session_id,omitempty"`
 	Orgs       []identity.OrgRole `json:"orgs"`
 	Staff      bool               `json:"staff"`
 }
 
+// me answers who the caller is: the identity, with the address it signs
+// in with as stored now, and the organizations and staff flag of the
+// token.
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	id, err := h.svc.GetIdentity(r.Context(), p, p.IdentityID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	orgs := p.Orgs
 	if orgs == nil {
 		orgs = []identity.OrgRole{}
 	}
-	httpjson.Write(w, http.StatusOK, meResponse{IdentityID: p.IdentityID, SessionID: p.SessionID, Orgs: orgs, Staff: p.Staff})
+	httpjson.Write(w, http.StatusOK, meResponse{IdentityID: p.IdentityID, Email: id.Email, SessionID: p.SessionID, Orgs: orgs, Staff: p.Staff})
 }
 
 func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, p auth.Principal) {

@@ -37,6 +37,7 @@ func (h *Handler) routes() []route {
 		{"POST " + in + "/settings/versions/{version}/restore", authed(h.restoreVersion)},
 		{"GET " + in + "/settings/diff", authed(h.diffSettings)},
 		{"GET /v1/orgs/{org}/config-audit", authed(h.listAudit)},
+		{"GET /v1/settings-schema", authed(h.settingsSchema)},
 
 		{"GET /v1/sdk/config/{key}", http.HandlerFunc(h.sdkConfig)},
 
@@ -48,7 +49,8 @@ func (h *Handler) routes() []route {
 // bug.
 var errNoClaims = errors.New("authed route reached without verified claims")
 
-// authed wraps the handler of a /v1/orgs route: the internal token in
+// authed wraps the handler of a /v1/orgs route, and of the settings
+// schema: the internal token in
 // "Authorization: Bearer" must verify (see identity.Verifier.Middleware)
 // and make a configs.Principal. Only then does f run, with it.
 func (h *Handler) authed(f func(http.ResponseWriter, *http.Request, configs.Principal)) http.Handler {

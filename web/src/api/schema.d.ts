@@ -1315,6 +1315,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/settings-schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The JSON Schema of delivery settings documents
+         * @description The JSON Schema (draft 2020-12) that settings documents are checked against, the same
+         *     for every caller, as SettingsDocument describes it here; ValidateSettings' further checks
+         *     (regular expressions, CIDRs, name collisions) are not in it, and POST
+         *     .../settings/validate makes them all. Any person signed in may read it, and a machine
+         *     client or API key with `configs:read` or `configs:write` (403 without either). Answers
+         *     carry a strong ETag and `Cache-Control: public, max-age=300`; If-None-Match gives 304.
+         *
+         *     Through the gateway: authenticated: a person signed in (the session cookie), or an OAuth 2.0 client
+         *     or API key with the scope `configs:read`.
+         */
+        get: operations["settings-schema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/totp": {
         parameters: {
             query?: never;
@@ -1462,10 +1490,21 @@ export interface components {
         };
         /** @description The token from the invitation's mail. */
         "accounts.InvitationToken": string;
+        /** @description A member as the organization's members see each other. */
         "accounts.Member": {
             org_id: string;
             identity_id: string;
             role: components["schemas"]["accounts.Role"];
+            /** @description The display name of the member's profile; empty when they have none. */
+            display_name: string;
+            /**
+             * @description The address the service knows the member by, a copy made when the membership began:
+             *     the invited address for a member who accepted an invitation (signed in or not, the
+             *     invitation's address is kept even when the person signs in with another), the first
+             *     administrator's for the staff organization. Empty when the service never learned one
+             *     (a member added by identity id, an owner named when the organization was created).
+             */
+            email: string;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1853,6 +1892,51 @@ export interface components {
             items: components["schemas"]["configs.AuditEntry"][];
             next_cursor?: string;
         };
+        "configs.DeliveryCountries": components["schemas"]["configs.DeliveryCountry"][];
+        "configs.DeliveryCountry": string;
+        /** @description Countries where P2P is allowed or denied; deny wins. */
+        "configs.DeliveryCountryLists": {
+            allow?: components["schemas"]["configs.DeliveryCountries"];
+            deny?: components["schemas"]["configs.DeliveryCountries"];
+        };
+        /** @description ISPs (as named by the geolocation database) where P2P is allowed or denied; deny wins. */
+        "configs.DeliveryIspLists": {
+            allow?: components["schemas"]["configs.DeliveryIsps"];
+            deny?: components["schemas"]["configs.DeliveryIsps"];
+        };
+        "configs.DeliveryIsps": string[];
+        "configs.DeliverySettings": {
+            p2p?: {
+                cellular?: components["schemas"]["configs.DeliveryTransfer"];
+                wifi_ethernet?: components["schemas"]["configs.DeliveryTransfer"];
+            };
+            /** @description Share of viewers with P2P on, for a progressive rollout. */
+            activation_ratio?: number;
+            /** @description Minimum concurrent viewers of a content before P2P starts. */
+            activation_threshold?: number;
+            /** @description How the content id is derived from the media URL; pattern (one capture group) only with source regex. */
+            content_id?: {
+                /** @enum {unknown} */
+                source: "url" | "url_without_query" | "path" | "regex";
+                pattern?: string;
+            };
+            geo?: components["schemas"]["configs.DeliveryCountryLists"];
+            isp?: components["schemas"]["configs.DeliveryIspLists"];
+            enterprise_sites?: components["schemas"]["configs.DeliverySite"][];
+        };
+        /** @description An enterprise network: viewers behind its public addresses share peers on its private subnets. */
+        "configs.DeliverySite": {
+            name: string;
+            /** @description IP addresses or CIDR prefixes. */
+            public_ips: string[];
+            /** @description CIDR prefixes of private ranges. */
+            private_subnets?: string[];
+            enabled?: boolean;
+        };
+        "configs.DeliveryTransfer": {
+            download?: boolean;
+            upload?: boolean;
+        };
         "configs.Diff": {
             from: number;
             to: number;
@@ -1951,8 +2035,18 @@ export interface components {
             document: components["schemas"]["configs.SettingsDocument"];
             message?: string;
         };
-        /** @description A delivery settings document; its JSON Schema is the service's schema/delivery-settings.json. */
-        "configs.SettingsDocument": Record<string, never>;
+        /**
+         * Delivery settings of an integration
+         * @description The defaults, and named properties that override them. Checks JSON Schema cannot express (regular expressions, CIDRs, name collisions) are made by configs.ValidateSettings.
+         */
+        "configs.SettingsDocument": components["schemas"]["configs.DeliverySettings"];
+        "configs.SettingsDraft": {
+            /** @description A settings document to check against SettingsDocument; an invalid one is the 422's business, not the request's. */
+            document: {
+                [key: string]: unknown;
+            };
+            message?: string;
+        };
         "configs.SettingsVersion": {
             integration_id: string;
             version: number;
@@ -1994,6 +2088,15 @@ export interface components {
         };
         /** @description `body-too-large`: the request body exceeds the route's limit. */
         BodyTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed. */
+        NotMember: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3762,6 +3865,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         identity_id: string;
+                        /**
+                         * Format: email
+                         * @description The address the identity signs in with, as the person gave it.
+                         */
+                        email: string;
                         session_id?: string;
                         orgs: components["schemas"]["auth.OrgRole"][];
                         staff: boolean;
@@ -4007,7 +4115,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description The internal token's keys cannot be read (`keys-unavailable`), or a service the request
@@ -4092,7 +4212,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["accounts.Problem"];
             /**
@@ -4206,7 +4338,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["analytics.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description A problem document.
@@ -4287,7 +4431,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["analytics.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description A problem document.
@@ -4380,7 +4536,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["analytics.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description A problem document.
@@ -4471,7 +4639,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["analytics.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description A problem document.
@@ -4562,7 +4742,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["analytics.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description A problem document.
@@ -4652,7 +4844,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["analytics.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["analytics.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description A problem document.
@@ -4740,6 +4944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
                 };
             };
+            404: components["responses"]["NotMember"];
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -4822,6 +5027,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
                 };
             };
+            404: components["responses"]["NotMember"];
             408: components["responses"]["RequestTimeout"];
             /**
              * @description An RFC 9457 problem document.
@@ -4894,7 +5100,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["auth.Problem"];
+            /**
+             * @description An RFC 9457 problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -4968,6 +5186,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
                 };
             };
+            404: components["responses"]["NotMember"];
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5041,6 +5260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
                 };
             };
+            404: components["responses"]["NotMember"];
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5119,6 +5339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
                 };
             };
+            404: components["responses"]["NotMember"];
             408: components["responses"]["RequestTimeout"];
             /**
              * @description An RFC 9457 problem document.
@@ -5191,7 +5412,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["auth.Problem"];
+            /**
+             * @description An RFC 9457 problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["auth.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5265,7 +5498,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5337,7 +5582,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5412,7 +5669,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["configs.Problem"];
             /**
@@ -5477,7 +5746,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5531,7 +5812,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5595,7 +5888,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["configs.Problem"];
@@ -5662,7 +5967,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["configs.Problem"];
@@ -5713,7 +6030,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5780,7 +6109,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             412: components["responses"]["configs.Problem"];
             /**
@@ -5869,7 +6210,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -5887,7 +6240,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["configs.SettingsChange"];
+                "application/json": components["schemas"]["configs.SettingsDraft"];
             };
         };
         responses: {
@@ -5941,7 +6294,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["configs.Problem"];
@@ -6018,7 +6383,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -6067,7 +6444,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -6135,7 +6524,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["configs.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             412: components["responses"]["configs.Problem"];
             413: components["responses"]["BodyTooLarge"];
@@ -6212,7 +6613,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description The internal token's keys cannot be read (`keys-unavailable`), or a service the request
@@ -6298,7 +6711,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["accounts.Problem"];
             /**
@@ -6396,7 +6821,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description The internal token's keys cannot be read (`keys-unavailable`), or a service the request
@@ -6464,7 +6901,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             410: components["responses"]["accounts.Problem"];
             502: components["responses"]["UpstreamFailed"];
             /**
@@ -6535,7 +6984,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             410: components["responses"]["accounts.Problem"];
             413: components["responses"]["BodyTooLarge"];
@@ -6646,7 +7107,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description The internal token's keys cannot be read (`keys-unavailable`), or a service the request
@@ -6743,7 +7216,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["accounts.Problem"];
             /**
@@ -6827,7 +7312,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["accounts.Problem"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["accounts.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             409: components["responses"]["accounts.Problem"];
             502: components["responses"]["UpstreamFailed"];
             /**
@@ -6916,7 +7413,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            404: components["responses"]["StepRefused"];
+            /**
+             * @description `not-found`: the caller is not a member of the organization the path names, or there is no such organization; the two are not told apart, so that organization ids cannot be probed.
+             *
+             *     Or: `step-refused` (`not-found` for 404): a required step's service refused the request with this status; `step`, `kind` and `service` name it.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -7663,6 +8172,76 @@ export interface operations {
             };
             403: components["responses"]["auth.Problem"];
             404: components["responses"]["auth.Problem"];
+            502: components["responses"]["UpstreamFailed"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    "settings-schema": {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schema. */
+            200: {
+                headers: {
+                    ETag: string;
+                    "Cache-Control": "public, max-age=300";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/schema+json": {
+                        /** @constant */
+                        $schema: "https://json-schema.org/draft/2020-12/schema";
+                        /** Format: uri */
+                        $id: string;
+                    };
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    ETag: string;
+                    "Cache-Control": "public, max-age=300";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AmbiguousCredentials"];
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `unauthenticated`: the gateway found no credential, or the auth service refused it (wrong, expired or revoked).
+             */
+            401: {
+                headers: {
+                    /** @description Bearer realm="portico" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A problem document.
+             *
+             *     From the gateway: `forbidden`: the route's requirement (organization, role, scopes, staff) does not admit the caller.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["configs.Problem"] | components["schemas"]["Problem"];
+                };
+            };
             502: components["responses"]["UpstreamFailed"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];

@@ -214,7 +214,7 @@ function DeliveryKey({ org, integ, onRotated, canRotate }: { org: string; integ:
         </div>
       )}
       <h3>Player snippet</h3>
-      <pre aria-label="Player snippet">
+      <pre aria-label="Player snippet" tabIndex={0}>
         <code>{snippet}</code>
       </pre>
       <CopyButton text={snippet} label="Copy snippet" />
@@ -280,8 +280,8 @@ function SettingsEditor({ path, version, canEdit, onSaved, onReload }: { path: {
     }
   }, [propsText]);
 
-  // The API describes the document as an opaque object (configs.SettingsDocument); its
-  // shape is the delivery settings schema the form is generated from.
+  // configs.SettingsDocument is the delivery settings schema, the one the form is
+  // generated from; the form's values are checked by it (and by the API) before saving.
   const document = (): SettingsDocument => ({ ...(doc as Record<string, unknown>), ...(propsParsed.ok && propsParsed.value !== undefined ? { properties: propsParsed.value } : {}) }) as SettingsDocument;
   const dirty = JSON.stringify(document()) !== JSON.stringify(version.document);
   const errs = fieldErrors(problem, "/document");

@@ -4,6 +4,7 @@ import { api, problemOf, request, type Role } from "../api/client";
 import { AsyncView, ConfirmButton, Empty, Field, Notice, PageHeader, ProblemAlert, StatusBadge } from "../components/ui";
 import { useAsync } from "../hooks/useAsync";
 import { fieldErrors, type Problem } from "../lib/problem";
+import { memberDetail, memberLabel } from "../lib/members";
 import { formatDateTime } from "../lib/time";
 import { hasRole, useMe, useSession } from "../session";
 
@@ -71,14 +72,15 @@ export default function Members() {
                   <tbody>
                     {page.items.map((m) => (
                       <tr key={m.identity_id}>
-                        <th scope="row" className="mono small">
-                          {m.identity_id}
+                        <th scope="row" title={m.identity_id}>
+                          {memberLabel(m)}
                           {m.identity_id === me.identity_id && <span className="muted"> (you)</span>}
+                          {memberDetail(m) && <div className="muted small">{memberDetail(m)}</div>}
                         </th>
                         <td>
                           {canManage && (isOwner || m.role !== "owner") ? (
                             <select
-                              aria-label={`Role of ${m.identity_id}`}
+                              aria-label={`Role of ${memberLabel(m)}`}
                               value={m.role}
                               onChange={(e) => void act(() => request(api.PUT("/v1/orgs/{org}/members/{identity}", { params: { path: { org, identity: m.identity_id } }, body: { role: e.target.value as Role } })), "Role changed.")}
                             >
