@@ -102,7 +102,7 @@ func customerJourney(t *testing.T, extra ...string) {
 		len(me.Organizations) != 1 || !me.Organizations[0].Staff {
 		t.Fatalf("administrator's /v1/me = %+v, want staff, owner of the staff organization, a profile", me)
 	}
-	staffOrg := me.Organizations[0].ID
+	staffOrg, adminID := me.Organizations[0].ID, me.IdentityID
 
 	// The customer organization, created once whatever the retries.
 	var org struct {
@@ -380,6 +380,21 @@ func customerJourney(t *testing.T, extra ...string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("SDK config after the bypass = %d %s, want status bypassed", status, got)
 		}
+	}
+
+	// The customer's owner sees who bypassed it: staff, as themselves.
+	var trail struct {
+		Items []struct {
+			Action string `json:"action"`
+			Actor  struct {
+				ID    string `json:"id"`
+				Staff bool   `json:"staff"`
+			} `json:"actor"`
+		} `json:"items"`
+	}
+	mustCall(t, owner, http.StatusOK, &trail, http.MethodGet, gw+"/v1/orgs/"+org.ID+"/config-audit", "")
+	if len(trail.Items) == 0 || trail.Items[0].Action != "status.changed" || trail.Items[0].Actor.ID != adminID || !trail.Items[0].Actor.Staff {
+		t.Errorf("newest entry of the audit trail = %+v, want the bypass, by the administrator (%s) as staff", trail.Items, adminID)
 	}
 
 	// The internal delivery-key lookup is not reachable from outside.

@@ -44,6 +44,11 @@ type Actor struct {
 	ID string
 	// CredentialID is the session, API key or access token, or empty.
 	CredentialID string
+	// Staff is true when a person of the operator's staff made the change
+	// in an organization they are not a member of. Staff act as
+	// themselves, never as a member: this says the change was theirs, as
+	// staff.
+	Staff bool
 }
 
 // AuditEntry records one change to an organization's integrations,

@@ -56,9 +56,12 @@ type Principal struct {
 	Staff bool
 }
 
-// Actor returns who p is, as the audit trail records it.
-func (p Principal) Actor() Actor {
-	return Actor{Kind: string(p.Kind), ID: p.ID, CredentialID: p.CredentialID}
+// ActorIn returns who p is, as the audit trail of organization orgID
+// records it: staff acting in an organization they are not a member of
+// are marked as such.
+func (p Principal) ActorIn(orgID string) Actor {
+	_, member := p.Orgs[orgID]
+	return Actor{Kind: string(p.Kind), ID: p.ID, CredentialID: p.CredentialID, Staff: p.Staff && !member}
 }
 
 // machine reports whether p is a machine client or an API key.

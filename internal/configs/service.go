@@ -132,7 +132,7 @@ func (s *Service) integration(ctx context.Context, p Principal, orgID, id string
 
 // auditEntry returns the entry of a change by p.
 func (s *Service) auditEntry(p Principal, in Integration, action AuditAction, msg string, diff []byte, at time.Time) AuditEntry {
-	return AuditEntry{ID: NewAuditID(at), OrgID: in.OrgID, IntegrationID: in.ID, Actor: p.Actor(), Action: action,
+	return AuditEntry{ID: NewAuditID(at), OrgID: in.OrgID, IntegrationID: in.ID, Actor: p.ActorIn(in.OrgID), Action: action,
 		Message: msg, Diff: diff, CreatedAt: at}
 }
 

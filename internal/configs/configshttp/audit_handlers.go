@@ -13,6 +13,7 @@ type actorJSON struct {
 	Kind         string `json:"kind"`
 	ID           string `json:"id"`
 	CredentialID string `json:"credential_id,omitempty"`
+	Staff        bool   `json:"staff"`
 }
 
 type auditJSON struct {
@@ -27,7 +28,7 @@ type auditJSON struct {
 
 func toAudit(e configs.AuditEntry) auditJSON {
 	return auditJSON{ID: e.ID, IntegrationID: e.IntegrationID,
-		Actor:  actorJSON{Kind: e.Actor.Kind, ID: e.Actor.ID, CredentialID: e.Actor.CredentialID},
+		Actor:  actorJSON{Kind: e.Actor.Kind, ID: e.Actor.ID, CredentialID: e.Actor.CredentialID, Staff: e.Actor.Staff},
 		Action: string(e.Action), Message: e.Message, Diff: e.Diff, CreatedAt: e.CreatedAt}
 }
 

@@ -195,9 +195,17 @@ func TestBypassIsStaffOnly(t *testing.T) {
 	wantStatus(t, "staff lifts", e.do(t, "PATCH", path, e.staff(t), `{"status":"active"}`), http.StatusOK)
 	r = e.do(t, "GET", "/v1/orgs/"+orgA+"/config-audit", e.staff(t), "")
 	wantStatus(t, "audit by staff", r, http.StatusOK)
-	first := r.body["items"].([]any)[0].(map[string]any)
-	if first["action"] != "status.changed" || first["actor"].(map[string]any)["id"] != "staff1" {
-		t.Errorf("newest audit entry: got %v, want staff1's status change", first)
+	items := r.body["items"].([]any)
+	first := items[0].(map[string]any)
+	if actor := first["actor"].(map[string]any); first["action"] != "status.changed" || actor["id"] != "staff1" || actor["staff"] != true {
+		t.Errorf("newest audit entry: got %v, want staff1's status change, marked as staff's", first)
+	}
+	// The owner's rename in between is the owner's own.
+	for _, it := range items {
+		entry := it.(map[string]any)
+		if actor := entry["actor"].(map[string]any); entry["action"] == "integration.updated" && actor["staff"] != false {
+			t.Errorf("the owner's change is marked as staff's: %v", entry)
+		}
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/portico-gw/portico/internal/configs"
 )
 
-const auditColumns = `id, org_id, integration_id, actor_kind, actor_id, actor_credential, action, message, diff, created_at`
+const auditColumns = `id, org_id, integration_id, actor_kind, actor_id, actor_credential, actor_staff, action, message, diff, created_at`
 
 func scanAudit(r rowScanner) (configs.AuditEntry, error) {
 	var (
@@ -19,7 +19,7 @@ func scanAudit(r rowScanner) (configs.AuditEntry, error) {
 		created int64
 	)
 	if err := r.Scan(&e.ID, &e.OrgID, &e.IntegrationID, &e.Actor.Kind, &e.Actor.ID, &e.Actor.CredentialID,
-		&action, &e.Message, &diff, &created); err != nil {
+		&e.Actor.Staff, &action, &e.Message, &diff, &created); err != nil {
 		return configs.AuditEntry{}, err
 	}
 	e.Action, e.Diff, e.CreatedAt = configs.AuditAction(action), []byte(diff), fromDB(created)

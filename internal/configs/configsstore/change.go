@@ -27,10 +27,10 @@ func (s *Store) change(ctx context.Context, what, orgID, integrationID string, a
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_entries
-			(id, org_id, integration_id, actor_kind, actor_id, actor_credential, action, message, diff, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			(id, org_id, integration_id, actor_kind, actor_id, actor_credential, actor_staff, action, message, diff, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			audit.ID, audit.OrgID, audit.IntegrationID, audit.Actor.Kind, audit.Actor.ID, audit.Actor.CredentialID,
-			string(audit.Action), audit.Message, string(audit.Diff), toDB(audit.CreatedAt)); err != nil {
+			audit.Actor.Staff, string(audit.Action), audit.Message, string(audit.Diff), toDB(audit.CreatedAt)); err != nil {
 			return writeError("insert audit entry", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE change_revision SET revision = revision + 1 WHERE id = 1`); err != nil {

@@ -20,7 +20,7 @@ func testAuditWritten(t *testing.T, s configs.Store) {
 	in := mustCreate(t, s, orgA, "Main", t0)
 	e := auditOf(orgA, in.ID, configs.ActionIntegrationUpdated)
 	e.CreatedAt, e.Diff, e.Message = t0.Add(time.Second), []byte(`[{"op":"replace","path":"/name","value":"B"}]`), "renamed"
-	e.Actor = configs.Actor{Kind: "api_key", ID: "key_1"}
+	e.Actor = configs.Actor{Kind: "user", ID: "usr_support", CredentialID: "ses_9", Staff: true}
 	change := in
 	change.Name, change.UpdatedAt = "B", t0.Add(time.Second)
 	_, err := s.UpdateIntegration(ctx(t), change, e)

@@ -1880,6 +1880,8 @@ export interface components {
                 kind: "user" | "client" | "api_key";
                 id: string;
                 credential_id?: string;
+                /** @description True when a person of the operator's staff made the change, in an organization not theirs (a support bypass, say). Staff act as themselves, never as a member: the id is theirs. */
+                staff: boolean;
             };
             /** @enum {string} */
             action: "integration.created" | "integration.updated" | "integration.deleted" | "settings.changed" | "settings.restored" | "delivery_key.rotated" | "status.changed";

@@ -52,7 +52,7 @@ export default function Audit() {
               <Empty title="No changes recorded" />
             ) : (
               <>
-                <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="config-audit-heading">
+                <div className="table-scroll" tabIndex={0} role="region" aria-label="Table of configuration changes">
                   <table>
                     <thead>
                       <tr>
@@ -104,7 +104,7 @@ export default function Audit() {
               <Empty title="No events recorded" />
             ) : (
               <>
-                <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="access-audit-heading">
+                <div className="table-scroll" tabIndex={0} role="region" aria-label="Table of access events">
                   <table>
                     <thead>
                       <tr>
