@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portico-gw/portico/internal/analytics"
@@ -211,8 +213,69 @@ const (
 // Ingest, which keeps country and ISP), with a live event that ended
 // three hours before now. Same seed and now, same history.
 func demoTraffic(ctx context.Context, ingest func(context.Context, analytics.IngestRequest) (analytics.IngestResult, error),
-	integrations []demoIntegration, seed int64, now time.Time) (simulate.Summary, error) {
-	return seedTraffic(ctx, ingest, demoOptions(integrations, seed, now))
+	integrations []demoIntegration, seed int64, now time.Time) (simulate.Summary, *trafficTotals, error) {
+	totals := newTrafficTotals()
+	sum, err := seedTraffic(ctx, totals.counting(ingest), demoOptions(integrations, seed, now))
+	return sum, totals, err
+}
+
+// trafficTotals are figures of ingested traffic computed from the beacons
+// themselves as they are handed to analytics, not from anything analytics
+// stores: what its answers, and the dashboard's figures, are checked
+// against. Each (session, sequence) counts once, refused beacons not at all.
+type trafficTotals struct {
+	mu       sync.Mutex
+	seen     map[beaconID]bool
+	sessions map[string]bool
+	cdn, p2p int64
+}
+
+type beaconID struct {
+	session string
+	seq     int64
+}
+
+func newTrafficTotals() *trafficTotals {
+	return &trafficTotals{seen: map[beaconID]bool{}, sessions: map[string]bool{}}
+}
+
+// counting returns ingest, counting what it stores.
+func (t *trafficTotals) counting(ingest func(context.Context, analytics.IngestRequest) (analytics.IngestResult, error)) func(context.Context, analytics.IngestRequest) (analytics.IngestResult, error) {
+	return func(ctx context.Context, req analytics.IngestRequest) (analytics.IngestResult, error) {
+		res, err := ingest(ctx, req)
+		if err != nil {
+			return res, err
+		}
+		refused := make(map[int]bool, len(res.Refused))
+		for _, r := range res.Refused {
+			refused[r.Index] = true
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for i, b := range req.Beacons {
+			at := i
+			if req.Indexes != nil && i < len(req.Indexes) {
+				at = req.Indexes[i]
+			}
+			id := beaconID{b.SessionID, b.Sequence}
+			if refused[at] || t.seen[id] {
+				continue
+			}
+			t.seen[id] = true
+			t.sessions[b.SessionID] = true
+			t.cdn += b.CDNBytes
+			t.p2p += b.P2PBytes
+		}
+		return res, nil
+	}
+}
+
+// attrs are the totals as log attributes.
+func (t *trafficTotals) attrs() []any {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return []any{slog.Int("total_beacons", len(t.seen)), slog.Int("total_sessions", len(t.sessions)),
+		slog.Int64("total_cdn_bytes", t.cdn), slog.Int64("total_p2p_bytes", t.p2p)}
 }
 
 // demoOptions are the options of the demo history.
