@@ -61,6 +61,11 @@ func TestThroughStreamEqualsDirect(t *testing.T) {
 			b.Require(t)
 			js := mustJetStream(t)
 			o := testOptions(t, js)
+			// The writers tell the stream a batch is in progress every
+			// third of the ack wait; the tests' 2 s left too little slack
+			// on a loaded machine (a late heartbeat is a redelivery, which
+			// this test counts as a failure).
+			o.AckWait = 15 * time.Second
 			var c counters
 			o.Metrics = c.metrics()
 			now, from, to := window()
