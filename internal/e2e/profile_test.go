@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"testing/fstest"
 
 	"github.com/portico-gw/portico/internal/accounts"
 	"github.com/portico-gw/portico/internal/accounts/accountshttp"
@@ -38,7 +40,10 @@ func TestProfileFieldReachesMe(t *testing.T) {
 		"PORTICO_ACCOUNTS_URL": accountsURL, "PORTICO_CONFIGS_URL": "http://127.0.0.1:1",
 		"PORTICO_ANALYTICS_URL": "http://127.0.0.1:1",
 	}
-	gw := httptest.NewServer(mustGateway(t, string(yaml), vars, gateway.Options{AuthWorkloadToken: a.workloadToken()}))
+	// The dashboard's files are not what this test is about: an empty
+	// filesystem stands for them.
+	gw := httptest.NewServer(mustGateway(t, string(yaml), vars, gateway.Options{AuthWorkloadToken: a.workloadToken(),
+		Files: map[string]fs.FS{"dashboard": fstest.MapFS{}}}))
 	t.Cleanup(gw.Close)
 
 	session, id := a.mustSession(t, "ada@example.com", false)

@@ -38,7 +38,8 @@ func TestAccuracy(t *testing.T) {
 	for _, b := range sqldbtest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			b.Require(t)
-			analyticstest.RunAccuracy(t, func(t *testing.T) analytics.Store { return openStore(t, b) })
+			analyticstest.RunAccuracyWith(t, func(t *testing.T) analytics.Store { return openStore(t, b) },
+				analyticstest.AccuracyOptions{ZonesPerScenario: analyticsstore.AccuracyZones})
 		})
 	}
 }
