@@ -17,6 +17,7 @@ const StaffOrgs = lazy(() => import("./pages/StaffOrgs"));
 const Home = lazy(() => import("./pages/Home"));
 const AcceptInvitation = lazy(() => import("./pages/AcceptInvitation"));
 const ResetPassword = lazy(() => import("./pages/ResetPassword"));
+const Account = lazy(() => import("./pages/Account"));
 
 export function App() {
   return (
@@ -80,6 +81,7 @@ function Gate() {
               <Route path="/orgs/:org/api-keys" component={ApiKeys} />
               <Route path="/orgs/:org/audit" component={Audit} />
               <Route path="/staff/orgs" component={StaffOrgs} />
+              <Route path="/account" component={Account} />
               <Route component={NotFound} />
             </Switch>
           </Suspense>

@@ -26,6 +26,22 @@ export function onUnauthenticated(listener: Listener): () => void {
   return () => unauthenticatedListeners.delete(listener);
 }
 
+/**
+ * Whether an answer says the session has ended: a 401 with a Bearer
+ * challenge (WWW-Authenticate), as the gateway sends when the credential
+ * is gone. A wrong password or code the person typed (a password change,
+ * TOTP confirmation) is 401 too, but without the challenge: it must not
+ * sign them out.
+ */
+export function sessionEndedBy(response: Response): boolean {
+  return response.status === 401 && response.headers.has("WWW-Authenticate");
+}
+
+/** True when err is an API error that says the session has ended. */
+export function sessionEnded(err: unknown): boolean {
+  return err instanceof ApiError && err.response !== undefined && sessionEndedBy(err.response);
+}
+
 const sessionMiddleware: Middleware = {
   onRequest({ request }) {
     if (UNSAFE.has(request.method.toUpperCase()) && !request.headers.has(CSRF_HEADER)) {
@@ -36,7 +52,7 @@ const sessionMiddleware: Middleware = {
   onResponse({ request, response }) {
     const path = new URL(request.url, "http://x").pathname;
     const signingIn = path.startsWith("/v1/login") || path.startsWith("/v1/password/") || path === "/v1/invitations/accept";
-    if (response.status === 401 && !signingIn) {
+    if (!signingIn && sessionEndedBy(response)) {
       for (const l of unauthenticatedListeners) l();
     }
     return response;

@@ -71,6 +71,11 @@ export function Layout({ children }: { children: ReactNode }) {
             </ul>
           )}
           <ul className="nav-secondary">
+            <li>
+              <Link href="/account" aria-current={location === "/account" ? "page" : undefined}>
+                Account
+              </Link>
+            </li>
             {me.staff && (
               <li>
                 <Link href="/staff/orgs" aria-current={location.startsWith("/staff") ? "page" : undefined}>
