@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef, useState } from "react";
+import { type FormEvent, type RefObject, useEffect, useRef, useState } from "react";
 import { ApiError, api, csrf, problemOf, request, sessionEnded } from "../../api/client";
 import { type Problem, problemCode } from "../../lib/problem";
 import { codeProblemMessage, groupSecret, isCode, normalizeCode, otpauthInfo, recoveryCodesFile } from "../../lib/totp";
@@ -210,21 +210,7 @@ function Enrol({
             {...(problem.status === 404 || problemCode(problem) === "not-found" ? { onRetry: onRestart } : {})}
           />
         )}
-        <Field label="Code" hint="Six digits; it changes every 30 seconds." error={error}>
-          {(ids) => (
-            <input
-              {...ids}
-              ref={inputRef}
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9 ]*"
-              maxLength={7}
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-              data-testid="totp-code"
-            />
-          )}
-        </Field>
+        <CodeField label="Code" hint="Six digits; it changes every 30 seconds." error={error} inputRef={inputRef} value={code} onChange={setCode} testId="totp-code" />
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>
             {busy ? "Checking…" : "Turn on two-factor authentication"}
@@ -330,21 +316,7 @@ function Disable({ mayBeOff, onCancel, onDisabled }: { mayBeOff: boolean; onCanc
       <h3 id="totp-disable-heading">Turn off two-factor authentication</h3>
       <p className="small muted">Enter a code from your authenticator app. Your recovery codes stop working too.</p>
       {problem && <ProblemAlert problem={problem} compact />}
-      <Field label="Code from your app" error={error}>
-        {(ids) => (
-          <input
-            {...ids}
-            ref={inputRef}
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9 ]*"
-            maxLength={7}
-            value={code}
-            onChange={(e) => setCode(e.target.value)}
-            data-testid="totp-disable-code"
-          />
-        )}
-      </Field>
+      <CodeField label="Code from your app" error={error} inputRef={inputRef} value={code} onChange={setCode} testId="totp-disable-code" />
       <div className="form-actions">
         <button type="submit" className="btn btn-danger" disabled={busy}>
           {busy ? "Turning off…" : "Turn off"}
@@ -354,5 +326,34 @@ function Disable({ mayBeOff, onCancel, onDisabled }: { mayBeOff: boolean; onCanc
         </button>
       </div>
     </form>
+  );
+}
+
+/** The field of a six-digit code from an authenticator app. */
+function CodeField({ label, hint, error, inputRef, value, onChange, testId }: {
+  label: string;
+  hint?: string;
+  error?: string;
+  inputRef: RefObject<HTMLInputElement | null>;
+  value: string;
+  onChange: (v: string) => void;
+  testId: string;
+}) {
+  return (
+    <Field label={label} {...(hint ? { hint } : {})} error={error}>
+      {(ids) => (
+        <input
+          {...ids}
+          ref={inputRef}
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9 ]*"
+          maxLength={7}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          data-testid={testId}
+        />
+      )}
+    </Field>
   );
 }
