@@ -100,6 +100,9 @@ func (g *Gateway) newAuthenticator(c *config.Auth) (*authenticator, error) {
 		Observe: func(o authn.Outcome) {
 			g.m.exchanges.WithLabelValues(o.String()).Inc()
 		},
+		ObserveExternal: func(issuer, result string) {
+			g.m.outsideTokens.WithLabelValues(issuer, result).Inc()
+		},
 	})
 	if err != nil {
 		return nil, err

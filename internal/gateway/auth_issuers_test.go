@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/portico-gw/portico/internal/gateway/authn"
 	"github.com/portico-gw/portico/internal/gateway/authn/authntest"
 	"github.com/portico-gw/portico/internal/platform/identity"
 	"github.com/portico-gw/portico/internal/platform/identity/oidctest"
@@ -140,6 +142,22 @@ func TestOutsideIssuersThroughTheGateway(t *testing.T) {
 	}
 	if got := fa.Calls(); got != calls {
 		t.Errorf("refused outside tokens made %d calls to auth, want none", got-calls)
+	}
+	for _, c := range []struct {
+		issuer, result string
+		want           float64
+	}{
+		{"", authn.ExternalNotJWT, 1},
+		{"", authn.ExternalUnknownIssuer, 1},
+		{"acme", authn.ExternalRefused, 4},
+		{"partners", authn.ExternalRefused, 1},
+	} {
+		if got := testutil.ToFloat64(tg.gw.m.outsideTokens.WithLabelValues(c.issuer, c.result)); got != c.want {
+			t.Errorf("portico_gateway_outside_tokens_total{issuer=%q,result=%q} = %v, want %v", c.issuer, c.result, got, c.want)
+		}
+	}
+	if got := testutil.ToFloat64(tg.gw.m.outsideTokens.WithLabelValues("acme", authn.ExternalAccepted)); got < 1 {
+		t.Errorf("no accepted token of acme counted")
 	}
 	if logs := tg.logs.String(); !strings.Contains(logs, "credential refused") || strings.Contains(logs, "not-a-jwt") {
 		t.Errorf("want refusals logged at debug, without the credential")

@@ -24,6 +24,7 @@ type metrics struct {
 	reloadTime     prometheus.Gauge
 	rejected       *prometheus.CounterVec
 	exchanges      *prometheus.CounterVec
+	outsideTokens  *prometheus.CounterVec
 
 	routesMu sync.Mutex
 	routes   map[routeKey]*routeMetrics // of the serving routes, and of any compiled since the last sweep
@@ -86,9 +87,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: ns, Subsystem: sub, Name: "auth_exchanges_total",
 			Help: "Credential exchanges, by outcome (hit, negative_hit, miss, shared, invalid).",
 		}, []string{"outcome"}),
+		outsideTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "outside_tokens_total",
+			Help: "Bearer tokens checked against auth.issuers (not answered from the exchange cache), by issuer name (empty: none configured matches) and result (accepted, not_jwt, unknown_issuer, refused, unavailable).",
+		}, []string{"issuer", "result"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inflight, m.upstreamErrors, m.retries,
-		m.breakerState, m.targetHealthy, m.targetEjected, m.panicRouting, m.reloads, m.reloadTime, m.rejected, m.exchanges)
+		m.breakerState, m.targetHealthy, m.targetEjected, m.panicRouting, m.reloads, m.reloadTime, m.rejected, m.exchanges,
+		m.outsideTokens)
 	return m
 }
 

@@ -25,6 +25,7 @@ func (x *Exchanger) exchange(ctx context.Context, c Credential) (Result, time.Du
 	}
 	iss, err := identity.PeekIssuer(c.Value)
 	if err != nil {
+		x.observeExternal("", ExternalNotJWT)
 		return Result{}, 0, fmt.Errorf("exchange: bearer token: %w: %w", ErrUnauthenticated, err)
 	}
 	if iss == x.o.Issuer {
@@ -32,8 +33,24 @@ func (x *Exchanger) exchange(ctx context.Context, c Credential) (Result, time.Du
 	}
 	e := x.external[iss]
 	if e == nil {
+		x.observeExternal("", ExternalUnknownIssuer)
 		return Result{}, 0, fmt.Errorf("exchange: bearer token of an issuer not configured: %w", ErrUnauthenticated)
 	}
+	res, ttl, err := x.exchangeOutside(ctx, e, c)
+	switch {
+	case err == nil:
+		x.observeExternal(e.Name, ExternalAccepted)
+	case errors.Is(err, ErrUnavailable):
+		x.observeExternal(e.Name, ExternalUnavailable)
+	default:
+		x.observeExternal(e.Name, ExternalRefused)
+	}
+	return res, ttl, err
+}
+
+// exchangeOutside verifies and maps c, a token of issuer e, and exchanges
+// it at auth.
+func (x *Exchanger) exchangeOutside(ctx context.Context, e *external, c Credential) (Result, time.Duration, error) {
 	a, err := e.assert(ctx, c.Value)
 	if err != nil {
 		return Result{}, 0, err
@@ -48,6 +65,12 @@ func (x *Exchanger) exchange(ctx context.Context, c Credential) (Result, time.Du
 		return Result{}, 0, fmt.Errorf("exchange: issuer %s: %w: %w: %w", e.Name, ErrUnavailable, ErrInvalidToken, err)
 	}
 	return res, ttl, nil
+}
+
+func (x *Exchanger) observeExternal(issuer, result string) {
+	if x.o.ObserveExternal != nil {
+		x.o.ObserveExternal(issuer, result)
+	}
 }
 
 // scopedRole is the role auth gives a machine caller in its one

@@ -87,7 +87,23 @@ type Options struct {
 	// anything else (not a JWT, or of another issuer) is refused without
 	// a call to auth. None (the default) sends every bearer token to auth.
 	External []ExternalIssuer
+	// ObserveExternal, when set, is told what became of each bearer token
+	// checked against External (not those answered from the cache): the
+	// issuer's name ("" when the token names none configured) and one of
+	// ExternalAccepted, ExternalNotJWT, ExternalUnknownIssuer,
+	// ExternalRefused (verification or mapping failed) and
+	// ExternalUnavailable (keys or auth could not be had).
+	ObserveExternal func(issuer, result string)
 }
+
+// Results of outside tokens, for Options.ObserveExternal.
+const (
+	ExternalAccepted      = "accepted"
+	ExternalNotJWT        = "not_jwt"
+	ExternalUnknownIssuer = "unknown_issuer"
+	ExternalRefused       = "refused"
+	ExternalUnavailable   = "unavailable"
+)
 
 // Outcome says how an Exchange was answered, for Options.Observe.
 type Outcome int

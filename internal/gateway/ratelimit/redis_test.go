@@ -297,3 +297,20 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		return next(ctx, cmds)
 	}
 }
+
+// TestRedisScriptFlushed: a server that lost the script (restarted,
+// flushed) gets it again with the next decisions.
+func TestRedisScriptFlushed(t *testing.T) {
+	addr := redistest.Start(t).Addr() // a server of its own: flushing is not for a shared one
+	r := testRedis(t, addr)
+	l := mustLimit(t, 1000, time.Second, 1000)
+	out := make([]Decision, 1)
+	for range 2 {
+		if err := redistest.Client(t, addr).ScriptFlush(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := r.Decide(context.Background(), checksOf(l, "flushed"), out); err != nil || !ok {
+			t.Fatalf("decision after SCRIPT FLUSH: %v, %v; want admitted", ok, err)
+		}
+	}
+}
