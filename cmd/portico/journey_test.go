@@ -352,6 +352,23 @@ func customerJourney(t *testing.T, extra ...string) {
 		overview.Usage[0].CDNBytes != 3500 || len(overview.Outcome) == 0 {
 		t.Errorf("overview = %+v, want the organization, its integration and its day's usage (2 viewers, 3500 CDN bytes)", overview)
 	}
+	// Over a timeframe of the caller's choosing, and with a bad one the
+	// usage is left out and _outcome says why, the rest still answered.
+	mustCall(t, owner, http.StatusOK, &overview, http.MethodGet, gw+"/v1/orgs/"+org.ID+"/overview?timeframe=7d", "")
+	if len(overview.Usage) != 1 || overview.Usage[0].Viewers != 2 || overview.Usage[0].CDNBytes != 3500 {
+		t.Errorf("overview over 7 days = %+v, want the same day's usage", overview)
+	}
+	var partial struct {
+		Integrations []struct {
+			ID string `json:"id"`
+		} `json:"integrations"`
+		Usage   []any          `json:"usage"`
+		Outcome map[string]any `json:"_outcome"`
+	}
+	mustCall(t, owner, http.StatusOK, &partial, http.MethodGet, gw+"/v1/orgs/"+org.ID+"/overview?timeframe=forever", "")
+	if len(partial.Integrations) != 1 || partial.Usage != nil || !strings.Contains(fmt.Sprint(partial.Outcome), "usage") {
+		t.Errorf("overview over a bad timeframe = %+v, want the integrations, no usage, and the outcome naming it", partial)
+	}
 	if status, _, _ := call(t, owner, http.MethodGet, gw+"/v1/orgs/"+staffOrg+"/overview", ""); status != http.StatusNotFound {
 		t.Errorf("owner reading another organization's overview = %d, want 404", status)
 	}

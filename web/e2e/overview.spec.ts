@@ -78,6 +78,7 @@ test("the overview's key figures are the API's, and nothing is missing", async (
   await expect(page.locator("section[aria-busy]").first()).toHaveAttribute("aria-busy", "false");
   await checkFigures(page, sent, "7d");
   await expect(page.getByTestId("partial-data")).toHaveCount(0);
+  await expect(page.getByRole("heading", { level: 2, name: "Integrations, last 7 days" })).toBeVisible();
   await screen(page, "overview-7d");
 
   // The last 7 days hold the whole demo day: the traffic figures equal

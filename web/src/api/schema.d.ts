@@ -7349,7 +7349,10 @@ export interface operations {
     };
     "org-overview": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Passed on to the steps that name it. */
+                timeframe?: string;
+            };
             header?: never;
             path: {
                 org: string;

@@ -47,8 +47,8 @@ export default function Overview() {
   const periods = useMemo(() => comparisonPeriods(timeframe, Date.now()), [timeframe]);
 
   const overview = useAsync(
-    (signal) => request(api.GET("/v1/orgs/{org}/overview", { params: { path: { org } }, signal })),
-    [org],
+    (signal) => request(api.GET("/v1/orgs/{org}/overview", { params: { path: { org }, query: { timeframe } }, signal })),
+    [org, timeframe],
   );
 
   const figures = useAsync<FigureResult[]>(
@@ -161,7 +161,7 @@ export default function Overview() {
       </section>
 
       <section className="panel" aria-labelledby="usage-heading">
-        <h2 id="usage-heading">Integrations, last 24 hours</h2>
+        <h2 id="usage-heading">Integrations, last {timeframeLabel(timeframe)}</h2>
         <AsyncView state={overview} label="Loading integrations…">
           {(o) => <UsageTable org={org} integrations={o.integrations} usage={o.usage} />}
         </AsyncView>
