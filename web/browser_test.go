@@ -60,13 +60,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		env = append(env, "PORTICO_BASE_URL="+base,
 			"PORTICO_DEMO_PASSWORD="+os.Getenv("PORTICO_DEMO_PASSWORD"),
 			"PORTICO_ADMIN_PASSWORD="+os.Getenv("PORTICO_ADMIN_PASSWORD"),
-			"PORTICO_DEMO_TOTALS="+os.Getenv("PORTICO_DEMO_TOTALS"))
+			"PORTICO_DEMO_TOTALS="+os.Getenv("PORTICO_DEMO_TOTALS"),
+			"PORTICO_LOG="+os.Getenv("PORTICO_LOG"))
 	} else {
 		demo := mustStartDemo(ctx, t)
 		env = append(env, "PORTICO_BASE_URL="+demo.url,
 			"PORTICO_DEMO_PASSWORD="+demo.password,
 			"PORTICO_ADMIN_PASSWORD="+demo.adminPassword,
-			"PORTICO_DEMO_TOTALS="+demo.totals)
+			"PORTICO_DEMO_TOTALS="+demo.totals,
+			"PORTICO_LOG="+demo.log)
 	}
 
 	start := time.Now()
@@ -90,6 +92,9 @@ type demoServer struct {
 	// cdn_bytes, p2p_bytes, sessions), which the figures are checked
 	// against.
 	totals string
+	// log is a file of portico's log lines as they come: the invitation
+	// mails, logged instead of sent, are read from it.
+	log string
 }
 
 // mustStartDemo builds portico from this module and starts portico all
@@ -129,6 +134,11 @@ func mustStartDemo(ctx context.Context, t *testing.T) demoServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logPath := filepath.Join(dir, "portico.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +158,7 @@ func mustStartDemo(ctx context.Context, t *testing.T) demoServer {
 			line := sc.Text()
 			mu.Lock()
 			logged.WriteString(line + "\n")
+			logFile.WriteString(line + "\n")
 			mu.Unlock()
 			var rec struct{ Msg, Server, Addr string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" && rec.Server == "public" {
@@ -172,6 +183,7 @@ func mustStartDemo(ctx context.Context, t *testing.T) demoServer {
 	}()
 	go func() {
 		<-readLog // Wait must follow the last read of the pipe
+		logFile.Close()
 		exited <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
@@ -216,7 +228,7 @@ func mustStartDemo(ctx context.Context, t *testing.T) demoServer {
 			if totals == "" {
 				t.Fatal("portico all --demo logged no \"demo traffic ingested\" record with the traffic's totals")
 			}
-			return demoServer{url: "http://" + addr, password: string(m[1]), adminPassword: adminPassword, totals: totals}
+			return demoServer{url: "http://" + addr, password: string(m[1]), adminPassword: adminPassword, totals: totals, log: logPath}
 		}
 		select {
 		case <-tick.C:
