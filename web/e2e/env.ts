@@ -65,3 +65,13 @@ export const demoOrg = { name: "Acme Streaming", slug: "acme-streaming" };
 export function statePath(who: keyof typeof people): string {
   return path.join(outputDir, ".auth", `${who}.json`);
 }
+
+/**
+ * The demo traffic's totals, counted by portico all --demo from the
+ * beacons it sent (PORTICO_DEMO_TOTALS, which the Go test sets from its
+ * log): a recomputation that owes nothing to analytics.
+ */
+export function demoTotals(): { cdn_bytes: number; p2p_bytes: number; sessions: number } | undefined {
+  const raw = process.env.PORTICO_DEMO_TOTALS;
+  return raw ? JSON.parse(raw) : undefined;
+}

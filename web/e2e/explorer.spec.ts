@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, type Locator, test } from "@playwright/test";
-import { statePath } from "./env";
+import { demoTotals, statePath } from "./env";
 import { orgOf } from "./org";
 import { screen } from "./screens";
 
@@ -101,4 +101,27 @@ test("analytics: a metric, a split, a sorted breakdown and its CSV", async ({ pa
   const want = new Map(api.data.map((d) => [d.key, d.value]));
   expect(csv.length - 1).toBe(want.size);
   for (const r of csv.slice(1)) expect(r[2] === "" ? null : Number(r[2]), `viewers of ${r[0]}`).toBe(want.get(r[0]!));
+
+  // Over 7 days, which hold the whole demo day, the CDN traffic of every
+  // country adds up to what the demo's players sent.
+  const totals = demoTotals();
+  if (!totals) {
+    test.info().annotations.push({ type: "skipped check", description: "PORTICO_DEMO_TOTALS unset: no recomputation to compare with" });
+    return;
+  }
+  await page.getByRole("radio", { name: "7d" }).check();
+  const cdnByCountry = page.waitForResponse(
+    (r) => /\/analytics\/breakdown\?/.test(r.url()) && r.url().includes("metric=cdn_bytes") && r.url().includes("group_by=country"),
+  );
+  await page.getByLabel("Metric", { exact: true }).selectOption({ label: "CDN traffic" });
+  const cdnApi = (await (await cdnByCountry).json()) as { data: { key: string; value: number | null }[]; next_cursor?: string };
+  expect(cdnApi.next_cursor ?? null, "the demo's countries fit one page").toBeNull();
+  await expect(breakdown.locator(".loading")).toHaveCount(0);
+  const cdnDownload = page.waitForEvent("download");
+  await breakdown.getByRole("button", { name: "Export CSV" }).click();
+  const cdnCsv = parseCsv(readFileSync((await (await cdnDownload).path())!, "utf8"));
+  const shownSum = cdnCsv.slice(1).reduce((sum, r) => sum + Number(r[2]), 0);
+  expect(cdnCsv.length - 1, "countries shown").toBe(cdnApi.data.length);
+  expect(shownSum, "CDN bytes of every country over 7d against the beacons sent").toBe(totals.cdn_bytes);
+  await screen(page, "analytics-cdn-7d");
 });

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page, type Request, test } from "@playwright/test";
-import { outputDir, statePath } from "./env";
+import { demoTotals, outputDir, statePath } from "./env";
 import { getJSON, orgOf } from "./org";
 import { screen } from "./screens";
 
@@ -96,11 +96,6 @@ test("the overview's key figures are the API's, and nothing is missing", async (
     totals.p2p_bytes / (totals.cdn_bytes + totals.p2p_bytes), 12);
 });
 
-/** The demo traffic's totals, as portico all --demo logged them. */
-function demoTotals(): { cdn_bytes: number; p2p_bytes: number; sessions: number } | undefined {
-  const raw = process.env.PORTICO_DEMO_TOTALS;
-  return raw ? JSON.parse(raw) : undefined;
-}
 
 test.describe("on a 360 px wide phone", () => {
   test.use({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
