@@ -198,7 +198,7 @@ func sortedFlags(m map[string]helpFlag) []helpFlag {
 	return out
 }
 
-var docCommandHeading = regexp.MustCompile("^### `portico ([a-z]+(?: [a-z]+)?)`")
+var docCommandHeading = regexp.MustCompile("^### `portico ([a-z][a-z-]*(?: [a-z][a-z-]*)?)`")
 
 // mustDocTables reads the tables under flagsHeading in path, by command:
 // rows of "| `--flag` | `PORTICO_VAR` | default | meaning |", where a flag

@@ -20,16 +20,17 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"all":       {"run every component in one process (gateway, auth, accounts, configs, analytics) on a local data directory", runAll},
-		"auth":      {"run the auth service", runAuth},
-		"accounts":  {"run the accounts service", runAccounts},
-		"configs":   {"run the configs service", runConfigs},
-		"analytics": {"run the analytics service", runAnalytics},
-		"gateway":   {"run the API gateway", runGateway},
-		"check":     {"validate a gateway configuration and print every problem", runCheck},
-		"explain":   {"show how the gateway would handle a request", runExplain},
-		"migrate":   {"apply the services' database migrations, or show them (--status)", runMigrate},
-		"version":   {"print the version", runVersion},
+		"all":                {"run every component in one process (gateway, auth, accounts, configs, analytics) on a local data directory", runAll},
+		"auth":               {"run the auth service", runAuth},
+		"accounts":           {"run the accounts service", runAccounts},
+		"configs":            {"run the configs service", runConfigs},
+		"analytics":          {"run the analytics service", runAnalytics},
+		"gateway":            {"run the API gateway", runGateway},
+		"check":              {"validate a gateway configuration and print every problem", runCheck},
+		"explain":            {"show how the gateway would handle a request", runExplain},
+		"migrate":            {"apply the services' database migrations, or show them (--status)", runMigrate},
+		"rotate-signing-key": {"replace the auth service's signing key now (a key suspected of having leaked)", runRotateSigningKey},
+		"version":            {"print the version", runVersion},
 	}
 }
 
@@ -61,8 +62,12 @@ func usage(w io.Writer, cmds map[string]command) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	width := 0
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'portico <command> -h' for a command's flags.")
 }
