@@ -114,6 +114,7 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 	}
 
 	reg := observability.NewRegistry()
+	registerMailMetrics(reg, a.svc)
 	public, err := a.publicHandler(s, reg)
 	if err != nil {
 		return nil, err
@@ -298,4 +299,24 @@ func bootstrapAdmin(ctx context.Context, svc *auth.Service, store *authstore.Sto
 		dir.SetStaff(id.ID, true)
 	}
 	return res, nil
+}
+
+// registerMailMetrics exposes the mail queue's counters (password reset
+// mail) as portico_auth_mail_total{outcome}: queued, sent, retried, failed
+// (given up after the attempts) and dropped (the queue was full). A mail
+// failed or dropped is a person who asked for a reset and got nothing.
+func registerMailMetrics(reg prometheus.Registerer, svc *auth.Service) {
+	for outcome, read := range map[string]func(auth.MailStats) int64{
+		"queued":  func(m auth.MailStats) int64 { return m.Queued },
+		"sent":    func(m auth.MailStats) int64 { return m.Sent },
+		"retried": func(m auth.MailStats) int64 { return m.Retried },
+		"failed":  func(m auth.MailStats) int64 { return m.Failed },
+		"dropped": func(m auth.MailStats) int64 { return m.Dropped },
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "portico_auth_mail_total",
+			Help:        "Password reset mails by outcome: queued, sent, retried (attempts tried again), failed (given up), dropped (the queue was full).",
+			ConstLabels: prometheus.Labels{"outcome": outcome},
+		}, func() float64 { return float64(read(svc.MailStats())) }))
+	}
 }

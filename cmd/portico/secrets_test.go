@@ -157,6 +157,18 @@ func TestAuthSendsResetMailBySMTP(t *testing.T) {
 	if strings.Contains(p.log(), "password reset mail is written to the log") {
 		t.Error("a warning about logged mail, with SMTP configured")
 	}
+	// The mail queue's counters are metrics.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if mustCounter(t, p.url("admin", "/metrics"), `portico_auth_mail_total{outcome="sent"}`) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(`portico_auth_mail_total{outcome="sent"} did not reach 1 after the mail was delivered`)
+		}
+	}
+	if got := mustCounter(t, p.url("admin", "/metrics"), `portico_auth_mail_total{outcome="dropped"}`); got != 0 {
+		t.Errorf(`portico_auth_mail_total{outcome="dropped"} = %v, want 0`, got)
+	}
 	mustStop(t, p)
 }
 
