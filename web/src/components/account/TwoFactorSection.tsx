@@ -148,41 +148,11 @@ function Enrol({
   onConfirmed: (codes: string[]) => void;
   onRestart: () => void;
 }) {
-  const { refresh } = useSession();
   const { issuer, account } = otpauthInfo(uri);
-  const [code, setCode] = useState("");
-  const [error, setError] = useState<string>();
-  const [problem, setProblem] = useState<Problem>();
-  const [busy, setBusy] = useState(false);
-  const inputRef = useRef<HTMLInputElement>(null);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setProblem(undefined);
-    const c = normalizeCode(code);
-    if (!isCode(c)) {
-      setError("Enter the six digits your app shows.");
-      inputRef.current?.focus();
-      return;
-    }
-    setError(undefined);
-    setBusy(true);
-    try {
-      const res = await request(api.POST("/v1/totp/confirm", { params: { header: csrf }, body: { code: c } }));
-      onConfirmed(res.recovery_codes);
-    } catch (err) {
-      if (sessionEnded(err)) return void refresh();
-      const p = problemOf(err);
-      const msg = codeProblemMessage(p);
-      if (msg) {
-        setError(msg);
-        setCode("");
-        inputRef.current?.focus();
-      } else setProblem(p);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { code, setCode, error, problem, busy, inputRef, submit } = useCodeForm(async (c) => {
+    const res = await request(api.POST("/v1/totp/confirm", { params: { header: csrf }, body: { code: c } }));
+    onConfirmed(res.recovery_codes);
+  });
 
   const appName = issuer && account ? `${issuer} (${account})` : issuer || account;
   return (
@@ -274,42 +244,15 @@ function RecoveryCodes({
 
 /** Removing the authenticator, with a current code. */
 function Disable({ mayBeOff, onCancel, onDisabled }: { mayBeOff: boolean; onCancel: () => void; onDisabled: () => void }) {
-  const { refresh } = useSession();
-  const [code, setCode] = useState("");
-  const [error, setError] = useState<string>();
-  const [problem, setProblem] = useState<Problem>();
-  const [busy, setBusy] = useState(false);
-  const inputRef = useRef<HTMLInputElement>(null);
-  useEffect(() => inputRef.current?.focus(), []);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setProblem(undefined);
-    const c = normalizeCode(code);
-    if (!isCode(c)) {
-      setError("Enter the six digits your app shows.");
-      inputRef.current?.focus();
-      return;
-    }
-    setError(undefined);
-    setBusy(true);
-    try {
+  const { code, setCode, error, problem, busy, inputRef, submit } = useCodeForm(
+    async (c) => {
       await request(api.POST("/v1/totp/disable", { params: { header: csrf }, body: { code: c } }));
       onDisabled();
-    } catch (err) {
-      if (sessionEnded(err)) return void refresh();
-      const p = problemOf(err);
-      const msg = codeProblemMessage(p);
-      if (msg) {
-        // The API answers a code for an account without an authenticator as a wrong one.
-        setError(mayBeOff ? `${msg} If two-factor authentication is not on, there is nothing to turn off.` : msg);
-        setCode("");
-        inputRef.current?.focus();
-      } else setProblem(p);
-    } finally {
-      setBusy(false);
-    }
-  }
+    },
+    // The API answers a code for an account without an authenticator as a wrong one.
+    (msg) => (mayBeOff ? `${msg} If two-factor authentication is not on, there is nothing to turn off.` : msg),
+  );
+  useEffect(() => inputRef.current?.focus(), [inputRef]);
 
   return (
     <form onSubmit={submit} noValidate aria-labelledby="totp-disable-heading">
@@ -356,4 +299,48 @@ function CodeField({ label, hint, error, inputRef, value, onChange, testId }: {
       )}
     </Field>
   );
+}
+
+/**
+ * The state and submission of a form sending one six-digit code: the code
+ * is checked first, a wrong one (as the API says) is shown at the field,
+ * which is emptied and focused, any other problem above the form, and an
+ * ended session re-reads the session (which signs the person out).
+ */
+function useCodeForm(send: (code: string) => Promise<void>, wrong: (message: string) => string = (m) => m) {
+  const { refresh } = useSession();
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<string>();
+  const [problem, setProblem] = useState<Problem>();
+  const [busy, setBusy] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setProblem(undefined);
+    const c = normalizeCode(code);
+    if (!isCode(c)) {
+      setError("Enter the six digits your app shows.");
+      inputRef.current?.focus();
+      return;
+    }
+    setError(undefined);
+    setBusy(true);
+    try {
+      await send(c);
+    } catch (err) {
+      if (sessionEnded(err)) return void refresh();
+      const p = problemOf(err);
+      const msg = codeProblemMessage(p);
+      if (msg) {
+        setError(wrong(msg));
+        setCode("");
+        inputRef.current?.focus();
+      } else setProblem(p);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return { code, setCode, error, problem, busy, inputRef, submit };
 }
