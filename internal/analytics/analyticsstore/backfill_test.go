@@ -134,3 +134,79 @@ func TestBackfillProjections(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateSessionMinutes: migration 0006 fills the minute masks of
+// session hours stored before it from the raw beacons, exactly as ingest
+// writes them.
+func TestMigrateSessionMinutes(t *testing.T) {
+	for _, be := range sqldbtest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			be.Require(t)
+			ctx := t.Context()
+			db := be.Open(t)
+			s, err := analyticsstore.Open(ctx, db)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			rng := rand.New(rand.NewPCG(7, 11))
+			at := time.Now().UTC().Truncate(time.Hour).Add(-5 * time.Hour)
+			var bs []analytics.Ingested
+			for i := range 600 {
+				bs = append(bs, analytics.Ingested{OrgID: "org_1", IntegrationID: "int_1", ReceivedAt: at,
+					Beacon: analytics.Beacon{SessionID: fmt.Sprintf("s%d", rng.IntN(40)), Sequence: int64(i),
+						Time: at.Add(time.Duration(rng.Int64N(int64(5 * time.Hour)))), ContentID: fmt.Sprintf("c%d", rng.IntN(3)),
+						StreamType: analytics.StreamVOD, Platform: analytics.PlatformWeb, Network: analytics.NetworkWiFi,
+						Country: "FR", ISP: "isp", StartupMS: -1}})
+			}
+			for start := 0; start < len(bs); start += 150 {
+				if _, err := s.InsertBeacons(ctx, bs[start:start+150]); err != nil {
+					t.Fatalf("insert: %v", err)
+				}
+			}
+			masks := func() map[string]int64 {
+				rows, err := db.QueryContext(ctx, `SELECT bucket, session_id, content_id, minutes FROM session_hours`)
+				if err != nil {
+					t.Fatalf("read session hours: %v", err)
+				}
+				defer rows.Close()
+				out := map[string]int64{}
+				for rows.Next() {
+					var (
+						bucket, minutes int64
+						session, c      string
+					)
+					if err := rows.Scan(&bucket, &session, &c, &minutes); err != nil {
+						t.Fatalf("read session hours: %v", err)
+					}
+					out[fmt.Sprint(bucket, session, c)] = minutes
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatalf("read session hours: %v", err)
+				}
+				return out
+			}
+			want := masks()
+			var many int
+			for _, m := range want {
+				if m&(m-1) != 0 {
+					many++
+				}
+			}
+			if len(want) == 0 || many == 0 {
+				t.Fatalf("ingest wrote %d session hours, %d of them with beacons in several minutes; want some of each", len(want), many)
+			}
+			// As if the rows predated the column.
+			for _, stmt := range []string{`ALTER TABLE session_hours DROP COLUMN minutes`, `DELETE FROM schema_migrations WHERE version = 6`} {
+				if _, err := db.ExecContext(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			if _, err := analyticsstore.Open(ctx, db); err != nil {
+				t.Fatalf("reopen: %v", err)
+			}
+			if got := masks(); !reflect.DeepEqual(got, want) {
+				t.Errorf("minute masks after the migration differ from those ingest wrote (%d rows, want %d)", len(got), len(want))
+			}
+		})
+	}
+}

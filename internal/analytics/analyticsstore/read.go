@@ -265,6 +265,9 @@ func (s *Store) Sketches(ctx context.Context, q analytics.RollupQuery) ([]analyt
 // numbered by arithmetic on the event time; buckets of varying widths
 // (days in a time zone with daylight saving) by a join with their edges.
 func (s *Store) CountSessions(ctx context.Context, q analytics.SessionsQuery) ([]analytics.CountRow, error) {
+	if minuteCounted(&q) {
+		return s.countSessionMinutes(ctx, q)
+	}
 	from, to, width := q.From, q.To, q.Width
 	if width <= 0 {
 		if len(q.Edges) < 2 {
