@@ -34,6 +34,9 @@ type rateLimiter struct {
 type ratePolicy struct {
 	name  string
 	limit ratelimit.Limit
+	// lease is how many of a key's requests one decision at Redis takes;
+	// 1 takes no lease.
+	lease int64
 	parts []keyPart
 	skip  bool // on_missing: skip
 	// policyItem is the policy's member of RateLimit-Policy.
@@ -86,13 +89,13 @@ func (g *Gateway) compileRateLimits(cfg *config.Config, prev *runtime) (*rateLim
 		rl.password = strings.TrimSpace(string(b))
 	}
 	for name, pc := range rc.Policies {
-		p, err := g.compilePolicy(name, pc)
+		p, err := g.compilePolicy(name, pc, rc.Store)
 		if err != nil {
 			return nil, fmt.Errorf("rate_limits.policies.%s: %w", name, err)
 		}
 		rl.policies[name] = p
 	}
-	if prev != nil && prev.rate != nil && prev.rate.password == rl.password && reflect.DeepEqual(prev.rate.store, rl.store) {
+	if prev != nil && prev.rate != nil && prev.rate.password == rl.password && sameLimiterStore(prev.rate.store, rl.store) {
 		rl.lim = prev.rate.lim
 		return rl, nil
 	}
@@ -102,6 +105,8 @@ func (g *Gateway) compileRateLimits(cfg *config.Config, prev *runtime) (*rateLim
 			RedisCall:      g.rm.redisCall,
 			BreakerChanged: g.rm.breakerChanged,
 			Evicted:        g.rm.evicted,
+			Leased:         g.rm.leased,
+			LeaseDecision:  g.rm.leaseDecision,
 		},
 	}
 	if r := rc.Store.Redis; r != nil {
@@ -128,7 +133,18 @@ func (g *Gateway) compileRateLimits(cfg *config.Config, prev *runtime) (*rateLim
 	return rl, nil
 }
 
-func (g *Gateway) compilePolicy(name string, pc *config.RateLimitPolicy) (*ratePolicy, error) {
+// sameLimiterStore reports whether a limiter built for store a serves
+// store b as it is: lease_time only sizes the policies' leases.
+func sameLimiterStore(a, b config.RateLimitStore) bool {
+	if a.Redis != nil && b.Redis != nil {
+		ar, br := *a.Redis, *b.Redis
+		ar.LeaseTime, br.LeaseTime = 0, 0
+		a.Redis, b.Redis = &ar, &br
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func (g *Gateway) compilePolicy(name string, pc *config.RateLimitPolicy, store config.RateLimitStore) (*ratePolicy, error) {
 	lim, err := ratelimit.NewLimit(pc.Rate.Count, pc.Rate.Period, int64(pc.Burst))
 	if err != nil {
 		return nil, err
@@ -136,6 +152,7 @@ func (g *Gateway) compilePolicy(name string, pc *config.RateLimitPolicy) (*rateP
 	p := &ratePolicy{
 		name:  name,
 		limit: lim,
+		lease: policyLease(pc, lim, store),
 		skip:  pc.OnMissing == config.OnMissingSkip,
 		policyItem: strconv.Quote(name) + ";q=" + strconv.FormatInt(pc.Rate.Count, 10) +
 			";w=" + strconv.FormatInt(int64(pc.Rate.Period/time.Second), 10),
@@ -166,6 +183,19 @@ func (g *Gateway) compilePolicy(name string, pc *config.RateLimitPolicy) (*rateP
 		}
 	}
 	return p, nil
+}
+
+// policyLease returns the lease size of a policy whose limit is lim: 1
+// (no lease) with the memory store.
+func policyLease(pc *config.RateLimitPolicy, lim ratelimit.Limit, store config.RateLimitStore) int64 {
+	if store.Redis == nil || store.Kind != config.RateLimitStoreRedis {
+		return 1
+	}
+	n, auto := pc.LeaseSize()
+	if auto {
+		return ratelimit.AutoLease(lim, store.Redis.LeaseTime.D())
+	}
+	return max(1, n)
 }
 
 // forRoute returns the rate limiting of route rc, or nil when no policy
@@ -297,7 +327,7 @@ func (g *Gateway) decideRate(ctx context.Context, rl *rateLimiter, rte *route, s
 	checks := sc.checks[:0]
 	start := 0
 	for i, p := range applied {
-		checks = append(checks, ratelimit.Check{Key: buf[start:sc.ends[i]:sc.ends[i]], Limit: p.limit})
+		checks = append(checks, ratelimit.Check{Key: buf[start:sc.ends[i]:sc.ends[i]], Limit: p.limit, Lease: p.lease})
 		start = sc.ends[i]
 	}
 	sc.checks = checks

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/ratelimit"
 )
 
 // explainRateLimits writes the rate limits that apply to rc, for Explain.
@@ -37,6 +38,15 @@ func explainRateLimits(b *strings.Builder, cfg *config.Config, rc *config.Route)
 		} else if !onlyPresentParts(p.Key) {
 			b.WriteString(", an absent part counted by client address")
 		}
+		if s := rl.Store; s.Kind == config.RateLimitStoreRedis && s.Redis != nil {
+			if lim, err := ratelimit.NewLimit(p.Rate.Count, p.Rate.Period, int64(p.Burst)); err == nil {
+				if n := policyLease(p, lim, s); n > 1 {
+					fmt.Fprintf(b, ", leases of %d requests", n)
+				} else {
+					b.WriteString(", every request decided at redis")
+				}
+			}
+		}
 		if i < defaults {
 			b.WriteString(" (default)")
 		}
@@ -49,8 +59,8 @@ func explainRateLimits(b *strings.Builder, cfg *config.Config, rc *config.Route)
 		if r.OnError == config.OnErrorClosed {
 			fail = "503 rate-limit-unavailable"
 		}
-		fmt.Fprintf(b, "          kept in redis at %s (timeout %s; breaker after %d failures, probe every %s); when it cannot decide: %s\n",
-			r.Addr, r.Timeout, r.Breaker.Failures, r.Breaker.CoolDown, fail)
+		fmt.Fprintf(b, "          kept in redis at %s (timeout %s; breaker after %d failures, probe every %s; automatic leases within %s); when it cannot decide: %s\n",
+			r.Addr, r.Timeout, r.Breaker.Failures, r.Breaker.CoolDown, r.LeaseTime, fail)
 	default:
 		fmt.Fprintf(b, "          kept in memory (this replica alone, up to %d keys)\n", s.MaxKeys)
 	}

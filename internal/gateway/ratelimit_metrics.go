@@ -21,6 +21,9 @@ type rateMetrics struct {
 	breakerState  prometheus.Gauge
 	fallbacks     struct{ local, refused prometheus.Counter }
 	evictions     struct{ idle, live prometheus.Counter }
+	leases        prometheus.Counter
+	leasedReqs    prometheus.Counter
+	leaseServed   prometheus.Counter
 }
 
 func newRateMetrics(reg prometheus.Registerer, g *Gateway) *rateMetrics {
@@ -56,6 +59,18 @@ func newRateMetrics(reg prometheus.Registerer, g *Gateway) *rateMetrics {
 	}, []string{"kind"})
 	m.evictions.idle = evictions.WithLabelValues("idle")
 	m.evictions.live = evictions.WithLabelValues("live")
+	m.leases = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "ratelimit_leases_total",
+		Help: "Leases Redis granted: decisions at Redis that took more than one request of a key, to spend in memory.",
+	})
+	m.leasedReqs = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "ratelimit_leased_requests_total",
+		Help: "Requests the leases Redis granted held, the first of each (spent by the request that took it) included.",
+	})
+	m.leaseServed = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "ratelimit_lease_decisions_total",
+		Help: "Rate limit decisions served from leases alone, without a call to Redis.",
+	})
 	keys := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: ns, Subsystem: sub, Name: "ratelimit_local_keys",
 		Help: "Keys the in-memory rate limiter holds (the memory store, or the local floor beside Redis).",
@@ -65,7 +80,8 @@ func newRateMetrics(reg prometheus.Registerer, g *Gateway) *rateMetrics {
 		}
 		return 0
 	})
-	reg.MustRegister(m.decisions, m.redisErrors, m.redisDuration, m.breakerState, fallbacks, evictions, keys)
+	reg.MustRegister(m.decisions, m.redisErrors, m.redisDuration, m.breakerState, fallbacks, evictions, keys,
+		m.leases, m.leasedReqs, m.leaseServed)
 	return m
 }
 
@@ -92,6 +108,15 @@ func (m *rateMetrics) evicted(live bool) {
 	}
 	m.evictions.idle.Inc()
 }
+
+// leased counts a lease of n requests Redis granted.
+func (m *rateMetrics) leased(n int64) {
+	m.leases.Inc()
+	m.leasedReqs.Add(float64(n))
+}
+
+// leaseDecision counts a decision served from leases alone.
+func (m *rateMetrics) leaseDecision() { m.leaseServed.Inc() }
 
 // forgetPolicy deletes the series of a policy a reload removed.
 func (m *rateMetrics) forgetPolicy(name string) {

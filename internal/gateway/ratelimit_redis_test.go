@@ -133,3 +133,56 @@ func TestRateLimitRedisDown(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitTwoGatewaysShareRedisWithLeases runs two gateways sharing
+// one limit through leases of 10: together they admit exactly its burst,
+// each calling Redis once per lease (and for each refusal), serving the
+// rest from memory.
+func TestRateLimitTwoGatewaysShareRedisWithLeases(t *testing.T) {
+	addr := redistest.Addr(t)
+	up := mustUpstream(t, echoHandler("a"))
+	vars := map[string]string{"A": up.URL, "REDIS": addr, "PREFIX": redistest.Prefix(t, addr)}
+	cfg := strings.Replace(redisRateConfig("open", 3), "rate: 1/h, burst: 4}", "rate: 1/h, burst: 40, lease: 10}", 1)
+	gws := []*testGateway{mustGateway(t, cfg, vars), mustGateway(t, cfg, vars)}
+	admitted := 0
+	var first []string
+	for i := range 60 {
+		code, h := getStatus(t, gws[i%2], "/shared")
+		switch code {
+		case 200:
+			admitted++
+			if i < 3 {
+				first = append(first, rFields(h.Get("RateLimit"))...)
+			}
+		case 429:
+		default:
+			t.Fatalf("request %d: got %d", i, code)
+		}
+	}
+	if admitted != 40 {
+		t.Errorf("got %d admitted across the gateways, want exactly the burst of 40", admitted)
+	}
+	// Each gateway's RateLimit says what Redis said when it took its lease,
+	// less what it spent since.
+	if want := []string{`"per-route"=39`, `"per-route"=29`, `"per-route"=38`}; !slices.Equal(first, want) {
+		t.Errorf("RateLimit of the first requests: got %v, want %v", first, want)
+	}
+	for i, tg := range gws {
+		m := tg.gw.rm
+		if got := testutil.ToFloat64(m.leases); got != 2 {
+			t.Errorf("gateway %d: %v leases, want 2", i, got)
+		}
+		if got := testutil.ToFloat64(m.leasedReqs); got != 20 {
+			t.Errorf("gateway %d: %v leased requests, want 20", i, got)
+		}
+		if got := testutil.ToFloat64(m.leaseServed); got != 18 {
+			t.Errorf("gateway %d: %v decisions served from leases, want 18", i, got)
+		}
+		if got := testutil.CollectAndCount(m.redisDuration); got != 1 {
+			t.Errorf("gateway %d: %d Redis duration series, want 1", i, got)
+		}
+		if got := testutil.ToFloat64(m.decisions.WithLabelValues("per-route", "allowed")); got != 20 {
+			t.Errorf("gateway %d: %v allowed decisions, want 20", i, got)
+		}
+	}
+}

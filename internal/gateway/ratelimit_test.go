@@ -428,3 +428,36 @@ routes:
 		t.Errorf("got %v allocations per request, want at most 2 (the RateLimit field)", n)
 	}
 }
+
+// TestExplainRateLimitLeases checks that explain gives each policy's lease
+// with the Redis store: the size auto works out to, or a decision at Redis
+// for every request.
+func TestExplainRateLimitLeases(t *testing.T) {
+	cfg := mustConfig(t, `
+version: 1
+services:
+  a: {targets: ["http://127.0.0.1:1"]}
+rate_limits:
+  store: {kind: redis, redis: {addr: "127.0.0.1:6379", lease_time: 50ms}}
+  policies:
+    busy: {key: [route], rate: 1000/s}
+    fixed: {key: [client_address], rate: 100/s, lease: 7}
+    credentials: {key: [client_address], rate: 10/m, burst: 5}
+routes:
+  - {name: a, path: /a, service: a, rate_limits: [busy, fixed, credentials]}
+`, nil)
+	out, err := Explain(cfg, "GET", "", "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"ratelimit busy: 1000/s, burst 1000, per [route], leases of 50 requests\n",
+		"ratelimit fixed: 100/s, burst 100, per [client_address], leases of 7 requests\n",
+		"ratelimit credentials: 10/m, burst 5, per [client_address], every request decided at redis\n",
+		"automatic leases within 50ms",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}

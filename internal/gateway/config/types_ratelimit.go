@@ -30,7 +30,8 @@ type RateLimitStore struct {
 	// redis (replicas share every limit).
 	Kind string `yaml:"kind"`
 	// MaxKeys caps the keys the in-memory limiter tracks: the memory
-	// store's, or the local floor beside Redis. Keys idle long enough to
+	// store's, or the local floor beside Redis (and, apart, the keys
+	// holding leases). Keys idle long enough to
 	// have their whole burst back are dropped first. Default 100000.
 	MaxKeys int `yaml:"max_keys"`
 	// Redis is the Redis server of kind redis; nil otherwise.
@@ -63,6 +64,10 @@ type RedisStore struct {
 	OnError string `yaml:"on_error"`
 	// Breaker stops asking Redis for a while after it fails repeatedly.
 	Breaker RedisBreaker `yaml:"breaker"`
+	// LeaseTime bounds the leases of policies with lease: auto: a lease
+	// holds at most the requests the policy's rate grants in this time, so
+	// that its requests are spent (or given up) within it. Default 100ms.
+	LeaseTime Duration `yaml:"lease_time"`
 }
 
 // RedisBreaker is the circuit breaker around Redis.
@@ -94,6 +99,26 @@ type RateLimitPolicy struct {
 	// default) counts that part by the client's address instead; skip
 	// leaves the request out of this policy.
 	OnMissing string `yaml:"on_missing"`
+	// Lease is, with the Redis store, how many of a key's requests a
+	// replica takes from Redis at once, to spend in memory: auto (the
+	// default) takes a tenth of the burst, at most what the rate grants
+	// in store.redis.lease_time, and at least 1; off (or 1) asks Redis for
+	// every request; a number takes that many, at most the burst. Only
+	// with kind redis.
+	Lease string `yaml:"lease"`
+}
+
+// LeaseSize returns the lease of p: auto, or its size (1 for off). p must
+// have been validated.
+func (p *RateLimitPolicy) LeaseSize() (n int64, auto bool) {
+	switch p.Lease {
+	case LeaseAuto, "":
+		return 0, true
+	case LeaseOff:
+		return 1, false
+	}
+	n, _ = parseDecimal(p.Lease)
+	return n, false
 }
 
 // Rate limit defaults and values.
@@ -111,6 +136,15 @@ const (
 	DefaultRedisPoolSize        = 32
 	DefaultRedisBreakerFailures = 3
 	DefaultRedisBreakerCoolDown = Duration(5 * time.Second)
+	DefaultRedisLeaseTime       = Duration(100 * time.Millisecond)
+	// MaxRedisLeaseTime caps rate_limits.store.redis.lease_time.
+	MaxRedisLeaseTime = Duration(10 * time.Second)
+
+	// LeaseAuto and LeaseOff are the words a policy's lease takes besides
+	// a number.
+	LeaseAuto    = "auto"
+	LeaseOff     = "off"
+	DefaultLease = LeaseAuto
 
 	// OnErrorOpen and OnErrorClosed are the values of
 	// rate_limits.store.redis.on_error.
@@ -162,6 +196,7 @@ func rateLimitDefaults(c *Config) {
 		setString(&r.OnError, DefaultRedisOnError)
 		setInt(&r.Breaker.Failures, DefaultRedisBreakerFailures)
 		setDuration(&r.Breaker.CoolDown, DefaultRedisBreakerCoolDown)
+		setDuration(&r.LeaseTime, DefaultRedisLeaseTime)
 	}
 	for name, p := range rl.Policies {
 		if p == nil {
@@ -172,6 +207,11 @@ func rateLimitDefaults(c *Config) {
 			p.Burst = int(p.Rate.Count)
 		}
 		setString(&p.OnMissing, DefaultOnMissing)
+		if s.Kind == RateLimitStoreRedis {
+			// Leases exist only at Redis; with the memory store, a lease
+			// given is refused rather than defaulted.
+			setString(&p.Lease, DefaultLease)
+		}
 	}
 }
 

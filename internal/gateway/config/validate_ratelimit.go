@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -141,6 +142,9 @@ func (v *validator) redisStore(path string, r *RedisStore) {
 		v.errorf(path+".breaker.failures", "must be at least 1")
 	}
 	v.positive(path+".breaker.cool_down", r.Breaker.CoolDown)
+	if v.positive(path+".lease_time", r.LeaseTime) && r.LeaseTime > MaxRedisLeaseTime {
+		v.errorf(path+".lease_time", "%s is longer than %s: a lease would keep that much of a key's rate from the other replicas", r.LeaseTime, MaxRedisLeaseTime)
+	}
 }
 
 func (v *validator) rateLimitPolicy(path, name string, p *RateLimitPolicy) {
@@ -168,6 +172,32 @@ func (v *validator) rateLimitPolicy(path, name string, p *RateLimitPolicy) {
 	default:
 		v.errorf(path+".on_missing", "unknown value %q; use %s or %s%s", p.OnMissing, OnMissingClientAddress, OnMissingSkip,
 			didYouMean(p.OnMissing, []string{OnMissingClientAddress, OnMissingSkip}))
+	}
+	v.rateLimitLease(path+".lease", p)
+}
+
+// rateLimitLease checks a policy's lease.
+func (v *validator) rateLimitLease(path string, p *RateLimitPolicy) {
+	if p.Lease == "" {
+		return
+	}
+	if v.c.RateLimits.Store.Kind != RateLimitStoreRedis {
+		v.errorf(path, "has no effect: leases are taken from Redis, and rate_limits.store.kind is %s; remove it", v.c.RateLimits.Store.Kind)
+		return
+	}
+	switch p.Lease {
+	case LeaseAuto, LeaseOff:
+		return
+	}
+	n, ok := parseDecimal(p.Lease)
+	switch {
+	case !ok && isInteger(p.Lease):
+		v.errorf(path, "%s: a lease is at least 1 request (1 is the same as %s)", p.Lease, LeaseOff)
+	case !ok:
+		v.errorf(path, "unknown value %q; use %s, %s or a number of requests such as 10%s", p.Lease, LeaseAuto, LeaseOff,
+			didYouMean(p.Lease, []string{LeaseAuto, LeaseOff}))
+	case p.Burst > 0 && n > int64(p.Burst):
+		v.errorf(path, "%d is more than the burst (%d): a lease takes at most the whole burst; lower it, or use %s", n, p.Burst, LeaseAuto)
 	}
 }
 
@@ -242,6 +272,12 @@ func (v *validator) keyHeader(path, h string) bool {
 		return true
 	}
 	return false
+}
+
+// isInteger reports whether s is a decimal integer, signed or not.
+func isInteger(s string) bool {
+	_, err := strconv.ParseInt(s, 10, 64)
+	return err == nil
 }
 
 // validClaimName reports whether s is a claim name: ASCII letters,

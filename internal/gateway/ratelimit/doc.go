@@ -61,6 +61,44 @@
 // Redis Cluster is not supported; a single server or a primary behind one
 // address is.
 //
+// # Leases
+//
+// One round trip per request is most of what a decision at Redis costs
+// (on a loaded core, the system calls and go-redis' code of the call
+// alone were a third of a proxied request's CPU). A check whose Lease is
+// above 1 takes that many of its key's requests in one call instead: the
+// script advances the key's TAT by Lease × T when that fits within τ, or
+// by as many intervals as fit (Limit.Lease, which the script mirrors; the
+// gateway checks the counts the script granted against its own). The
+// replica holds them as a run of slots, slot j at the lease's first TAT
+// + j × T, the times one request at a time would have had, and spends
+// them in memory, one per request, each no later than its own time: a
+// slot whose time has passed is skipped and lost. Each spent slot is thus
+// one Redis would have given a request arriving then; all the replicas'
+// spent slots and Redis' own decisions together are a sequence the limit
+// admits (TestLeasesConformToTheLimit replays them through Decide), so
+// leases never let the replicas exceed the limit, in any window, only
+// admit less. A plain count of leased requests, spent whenever, would let
+// a lease taken before a quiet spell add to a full burst after it.
+//
+// Slot times are converted to the replica's clock as if the server had
+// read its clock when the call was sent, never later than it did, so a
+// slot is given up no later than the server's clock says it passes.
+// Lost slots are not returned: a slot is a time, and once it has passed
+// no later request can use it. They count as used: a replica sending a
+// key less than its rate loses part of each lease, which costs nothing
+// while the key has room, and can make a key shared by several replicas
+// use up its burst sooner, by at most one lease's unspent part per
+// replica per lease time; near the limit, Redis grants only what has
+// refilled, whose slots lie up to τ ahead, and those are spent. The size
+// (AutoLease: a tenth of the burst, at most the rate × the lease time, at
+// least 1) keeps keys of a few requests a minute exact. While a key's lease is being
+// taken its other requests ask for one request each, so a burst of
+// concurrent requests does not take leases that push each other out.
+// A decision served from a lease reports Decide's figures for the slot
+// it spent: what Redis would say had the replica taken only what it
+// spent, as of the lease's grant.
+//
 // # When Redis fails
 //
 // A call has one attempt and a timeout. The breaker opens after a number
@@ -69,5 +107,7 @@
 // keeps a Memory beside Redis, the local floor, which counts every request
 // Redis admits (Memory.Record); while Redis cannot decide, the floor
 // decides alone, already knowing what each key used, or, failing closed,
-// the Limiter decides nothing and the caller refuses.
+// the Limiter decides nothing and the caller refuses. Leases already held
+// keep serving their keys meanwhile (their slots are reserved at Redis);
+// the floor counts their requests too.
 package ratelimit

@@ -58,6 +58,10 @@ type Decision struct {
 	RetryAfter time.Duration
 	// Reset is how long until the whole burst is available again.
 	Reset time.Duration
+	// Granted is, for a decision that asked for a lease (Limit.Lease), the
+	// number of requests the limit granted at once, this one included;
+	// 0 from Decide and Peek.
+	Granted int64
 }
 
 // Decide applies the limit to one request at time now, for a key whose
@@ -76,6 +80,29 @@ func (l Limit) Decide(tat, now int64) Decision {
 	}
 	return Decision{Allowed: true, TAT: next, Remaining: (l.tolerance - (next - now)) / l.interval, Reset: us(next - now)}
 }
+
+// Lease applies the limit to a request that asks for up to want requests
+// at once, for a key whose stored TAT is tat, at now: a lease of the
+// key's next slots. It is admitted when Decide admits one request, and
+// then grants as many of want as fit within the tolerance, at least one;
+// the key's TAT moves to the TAT before the request plus Granted × the
+// interval (clamped as Decide does), which is TAT + (Granted - 1) ×
+// the interval. Every other field is Decide's for the one request, so
+// Lease(tat, now, 1) is Decide(tat, now) with Granted 1.
+func (l Limit) Lease(tat, now, want int64) Decision {
+	d := l.Decide(tat, now)
+	if !d.Allowed {
+		return d
+	}
+	start := d.TAT - l.interval
+	// The slots that fit: start + k×T - now ≤ τ.
+	d.Granted = min(max(want, 1), (l.tolerance-(start-now))/l.interval)
+	return d
+}
+
+// LeaseTAT is the key's TAT after a lease decision d: the slots it
+// granted are all used up.
+func (l Limit) LeaseTAT(d Decision) int64 { return d.TAT + (d.Granted-1)*l.interval }
 
 // Peek describes the limit for a key with TAT tat at time now without a
 // request: what a response refused by another limit reports for this one.
@@ -110,16 +137,25 @@ type Check struct {
 	Key []byte
 	// Limit is the policy's limit.
 	Limit Limit
+	// Lease is, with the Redis store, how many requests of the key a
+	// decision at Redis takes at once, to spend in memory until they run
+	// out; 0 or 1 takes one (no lease). See Limiter.
+	Lease int64
 }
 
 // settle fills out with the decisions of checks for keys whose TATs
 // (before the request) are tats, at now, and reports whether every check
-// admits the request. When one refuses, the checks that would admit it
-// report Peek, since nothing is consumed.
-func settle(checks []Check, tats []int64, now int64, out []Decision) bool {
+// admits the request. With leases, a check asks for Check.Lease requests
+// (Limit.Lease). When one refuses, the checks that would admit it report
+// Peek, since nothing is consumed.
+func settle(checks []Check, tats []int64, now int64, out []Decision, leases bool) bool {
 	allowed := true
 	for i, c := range checks {
-		out[i] = c.Limit.Decide(tats[i], now)
+		if leases {
+			out[i] = c.Limit.Lease(tats[i], now, c.Lease)
+		} else {
+			out[i] = c.Limit.Decide(tats[i], now)
+		}
 		allowed = allowed && out[i].Allowed
 	}
 	if !allowed {

@@ -99,7 +99,7 @@ func (m *Memory) Decide(checks []Check, out []Decision) bool {
 	for _, h := range hashes {
 		tats = append(tats, m.shardOf(h).m[h])
 	}
-	allowed := settle(checks, tats, now, out)
+	allowed := settle(checks, tats, now, out, false)
 	if allowed {
 		for i, h := range hashes {
 			m.put(h, out[i].TAT, now)

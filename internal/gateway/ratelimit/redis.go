@@ -79,14 +79,24 @@ func NewRedis(o RedisOptions) *Redis {
 }
 
 // Decide applies every check at the server in one script call and fills
-// out (as long as checks) with the decisions; see Memory.Decide. A failed
-// or late call is an error and decides nothing.
+// out (as long as checks) with the decisions; see Memory.Decide. A check
+// whose Lease is above 1 asks for a lease of that many requests
+// (Limit.Lease; out's Granted says how many were granted). A failed or
+// late call is an error and decides nothing.
 func (r *Redis) Decide(ctx context.Context, checks []Check, out []Decision) (bool, error) {
+	allowed, _, err := r.decide(ctx, checks, out)
+	return allowed, err
+}
+
+// decide is Decide, also returning the server's time of the decision.
+func (r *Redis) decide(ctx context.Context, checks []Check, out []Decision) (bool, int64, error) {
 	keys := make([]string, len(checks))
-	args := make([]any, 0, 2*len(checks))
+	args := make([]any, 0, 3*len(checks))
+	leases := false
 	for i, c := range checks {
 		keys[i] = r.Key(c.Key)
-		args = append(args, c.Limit.interval, c.Limit.tolerance)
+		args = append(args, c.Limit.interval, c.Limit.tolerance, max(c.Lease, 1))
+		leases = leases || c.Lease > 1
 	}
 	// The client leaving must not count as a Redis failure, so the
 	// request's cancellation is not passed on; the timeout bounds the wait.
@@ -94,18 +104,29 @@ func (r *Redis) Decide(ctx context.Context, checks []Check, out []Decision) (boo
 	defer cancel()
 	res, err := gcraScript.Run(ctx, r.client, keys, args...).Int64Slice()
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
-	if len(res) != 2+len(checks) {
-		return false, fmt.Errorf("ratelimit: script answered %d values for %d keys", len(res), len(checks))
+	n := len(checks)
+	if len(res) != 2+2*n {
+		return false, 0, fmt.Errorf("ratelimit: script answered %d values for %d keys", len(res), n)
 	}
-	allowed := settle(checks, res[2:], res[1], out)
+	now := res[1]
+	allowed := settle(checks, res[2:2+n], now, out, leases)
 	if allowed != (res[0] == 1) {
 		// The script and Limit.Decide share their arithmetic; a mismatch
 		// is a bug, and the server's word is what was stored.
-		return false, errors.New("ratelimit: script and gateway disagree on a decision")
+		return false, 0, errors.New("ratelimit: script and gateway disagree on a decision")
 	}
-	return allowed, nil
+	for i, g := range res[2+n:] {
+		want := int64(0)
+		if allowed {
+			want = max(out[i].Granted, 1)
+		}
+		if g != want {
+			return false, 0, errors.New("ratelimit: script and gateway disagree on a lease")
+		}
+	}
+	return allowed, now, nil
 }
 
 // Key returns the Redis key of a check's key.
