@@ -3,6 +3,7 @@
 
 import createClient, { type Middleware } from "openapi-fetch";
 import { type Problem, toProblem } from "../lib/problem";
+import { fetchEarly, fetchTakingEarly } from "./early";
 import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
@@ -59,12 +60,24 @@ const sessionMiddleware: Middleware = {
   },
 };
 
-export const api = createClient<paths>({
+const clientOptions = {
   baseUrl: "",
   credentials: "same-origin",
   headers: { Accept: "application/json, application/problem+json" },
-});
+} as const;
+
+export const api = createClient<paths>({ ...clientOptions, fetch: (r) => fetchTakingEarly(r) });
 api.use(sessionMiddleware);
+
+/**
+ * The client of requests started before their screen renders (see
+ * early.ts): the screen's own calls through api take their answers. It
+ * signals no ended session; the screen's calls do, when they take a 401.
+ */
+export const earlyApi = createClient<paths>({ ...clientOptions, fetch: (r) => fetchEarly(r) });
+
+/** The client type, for functions that work with either. */
+export type Client = typeof api;
 
 /** A failed API call, with its problem document. */
 export class ApiError extends Error {

@@ -1,6 +1,8 @@
 // Display formatting of figures. Pure functions; every screen goes through
 // them so that a unit reads the same everywhere.
 
+import { numberFormat } from "./intl";
+
 /** The placeholder for a figure that has no value. */
 export const NO_VALUE = "—";
 
@@ -68,13 +70,13 @@ export function formatRatio(ratio: number | null | undefined, decimals = 1): str
 /** A whole count with digit grouping: 12,345. */
 export function formatCount(n: number | null | undefined): string {
   if (!isFiniteNumber(n)) return NO_VALUE;
-  return new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).format(n);
+  return numberFormat({ maximumFractionDigits: 0 }).format(n);
 }
 
 /** A number with up to `decimals` fraction digits and grouping: 1,234.5. */
 export function formatNumber(n: number | null | undefined, decimals = 1): string {
   if (!isFiniteNumber(n)) return NO_VALUE;
-  return new Intl.NumberFormat("en-US", { maximumFractionDigits: decimals }).format(n);
+  return numberFormat({ maximumFractionDigits: decimals }).format(n);
 }
 
 /**

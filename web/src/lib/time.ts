@@ -1,6 +1,8 @@
 // Timeframes, periods and time zones. Pure functions of their arguments
 // (the current time is always passed in).
 
+import { dateTimeFormat } from "./intl";
+
 export type TimeframeId = "24h" | "7d" | "30d";
 
 export const TIMEFRAMES: readonly { id: TimeframeId; label: string; ms: number }[] = [
@@ -91,7 +93,7 @@ export function browserTimeZone(): string | undefined {
  * of Greenwich): Europe/Paris is 60 in winter and 120 in summer.
  */
 export function timeZoneOffsetMinutes(t: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
+  const parts = dateTimeFormat({
     timeZone,
     hourCycle: "h23",
     year: "numeric",
@@ -114,14 +116,14 @@ export function formatBucket(t: number, granularity: Granularity, timeZone: stri
     granularity === "day"
       ? { timeZone, month: "short", day: "numeric", year: "numeric" }
       : { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
-  return new Intl.DateTimeFormat("en-US", opts).format(new Date(t));
+  return dateTimeFormat(opts).format(new Date(t));
 }
 
 /** A date and time in a time zone, with the zone named: "Mar 29, 2026, 14:05 GMT+2". */
 export function formatDateTime(t: number | string, timeZone: string): string {
   const d = typeof t === "string" ? new Date(t) : new Date(t);
   if (Number.isNaN(d.getTime())) return "—";
-  return new Intl.DateTimeFormat("en-US", {
+  return dateTimeFormat({
     timeZone,
     year: "numeric",
     month: "short",

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useMemo } from "react";
 import { Link, useParams } from "wouter";
-import { api, type Metric, request } from "../api/client";
+import { api, type Metric } from "../api/client";
 import { SeriesTable } from "../components/DataTable";
 import { AsyncView, Empty, Loading, PageHeader, ProblemAlert, Segmented, StatusBadge } from "../components/ui";
 import { useAsync } from "../hooks/useAsync";
@@ -12,13 +12,11 @@ import { changeKindOf, metricInfo, OVERVIEW_METRICS } from "../lib/metrics";
 import { problemOf } from "../api/client";
 import type { Problem } from "../lib/problem";
 import { alignSeries, bytesToBitRate, seriesRows, shareOf, toPoints } from "../lib/series";
-import { comparisonPeriods, formatBucket, formatPeriod, periodParam, type Granularity, type Period, TIMEFRAMES, type TimeframeId } from "../lib/time";
+import { comparisonPeriods, formatBucket, formatPeriod, type Granularity, TIMEFRAMES, type TimeframeId } from "../lib/time";
+import { CHART_GRANULARITY, overviewCalls, TRAFFIC_METRICS } from "./overviewData";
 import { useSession } from "../session";
 
 const Chart = lazy(() => import("../components/Chart"));
-
-/** Chart buckets per timeframe: about 150 points or fewer. */
-const CHART_GRANULARITY: Record<TimeframeId, Granularity> = { "24h": "ten_minute", "7d": "hour", "30d": "day" };
 
 interface FigureResult {
   metric: Metric;
@@ -29,27 +27,16 @@ interface FigureResult {
   problem?: Problem;
 }
 
-async function overall(org: string, metric: Metric, period: Period, signal: AbortSignal) {
-  return request(
-    api.GET("/v1/orgs/{org}/analytics/overall", {
-      params: { path: { org }, query: { metric, "timeframe[]": periodParam(period), granularity: "hour" } },
-      signal,
-    }),
-  );
-}
-
 export default function Overview() {
   const { org } = useParams<{ org: string }>();
   const [timeframe, setTimeframe] = useTimeframe();
   const { timeZone } = useSession();
+  const calls = useMemo(() => overviewCalls(api, org), [org]);
 
   // The periods are fixed when the timeframe is chosen, so that every figure compares the same hours.
   const periods = useMemo(() => comparisonPeriods(timeframe, Date.now()), [timeframe]);
 
-  const overview = useAsync(
-    (signal) => request(api.GET("/v1/orgs/{org}/overview", { params: { path: { org }, query: { timeframe } }, signal })),
-    [org, timeframe],
-  );
+  const overview = useAsync((signal) => calls.overview(timeframe, signal), [calls, timeframe]);
 
   const figures = useAsync<FigureResult[]>(
     (signal) =>
@@ -57,7 +44,7 @@ export default function Overview() {
         OVERVIEW_METRICS.map(async (metric): Promise<FigureResult> => {
           const info = metricInfo(metric);
           try {
-            const [cur, prev] = await Promise.all([overall(org, metric, periods.current, signal), overall(org, metric, periods.previous, signal)]);
+            const [cur, prev] = await Promise.all([calls.overall(metric, periods.current, signal), calls.overall(metric, periods.previous, signal)]);
             return { metric, unit: cur.unit, current: cur.data.value, previous: prev.data.value, approximate: cur.approximate || prev.approximate };
           } catch (err) {
             if (signal.aborted) throw err;
@@ -65,29 +52,19 @@ export default function Overview() {
           }
         }),
       ),
-    [org, periods],
+    [calls, periods],
   );
 
   const granularity = CHART_GRANULARITY[timeframe];
   const traffic = useAsync(
     async (signal) => {
-      const q = (metric: Metric) =>
-        request(
-          api.GET("/v1/orgs/{org}/analytics/timeseries", {
-            params: {
-              path: { org },
-              query: { metric, "timeframe[]": periodParam(periods.current), granularity, ...(granularity === "day" ? { timezone: timeZone } : {}) },
-            },
-            signal,
-          }),
-        );
-      const [cdn, p2p] = await Promise.all([q("cdn_bytes"), q("p2p_bytes")]);
-      const end = Date.parse(cdn.timeframe[1]!);
-      const cdnRate = bytesToBitRate(toPoints(cdn.data), end);
-      const p2pRate = bytesToBitRate(toPoints(p2p.data), end);
-      return { aligned: alignSeries([cdnRate, p2pRate]), cdn, p2p };
+      const [cdn, p2p] = await Promise.all(TRAFFIC_METRICS.map((m) => calls.timeseries(m, periods.current, granularity, timeZone, signal)));
+      const end = Date.parse(cdn!.timeframe[1]!);
+      const cdnRate = bytesToBitRate(toPoints(cdn!.data), end);
+      const p2pRate = bytesToBitRate(toPoints(p2p!.data), end);
+      return { aligned: alignSeries([cdnRate, p2pRate]), cdn: cdn!, p2p: p2p! };
     },
-    [org, periods, granularity, timeZone],
+    [calls, periods, granularity, timeZone],
   );
 
   const failedFigures = figures.data?.filter((f) => f.problem) ?? [];
