@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Load check: the benchmark upstream served directly, through a minimal
-# httputil.ReverseProxy, and through Portico's gateway, each measured with
-# wrk on loopback. Prints requests/s, p50/p99 latency and the CPU time the
-# proxy spent per request. See bench/README.md.
+# httputil.ReverseProxy, through nginx (the reference), and through
+# Portico's gateway, each measured with wrk on loopback. Prints requests/s,
+# p50/p99 latency and the CPU time the proxy spent per request, and with
+# SYSCALLS=1 the system calls it made per request. See bench/README.md.
 #
 # Knobs (environment):
 #   DURATION=10s    length of each measured wrk run
 #   WARMUP=2s       unmeasured wrk run before each measured one
 #   CONNS=32        wrk connections
 #   LATENCY_PASS=1  also run a one-connection pass for each target
-#   TARGETS="direct minproxy portico compose direct-slow compose-slow"
-#                   which targets to measure, in order: compose is a route
+#   TARGETS="direct minproxy nginx portico compose direct-slow compose-slow"
+#                   which targets to measure, in order: nginx is Debian's
+#                   nginx-light as a keep-alive reverse proxy (nginx.bench.conf),
+#                   installed with apt-get when missing; compose is a route
 #                   composing three calls of ~1 KB; compose-slow the same
 #                   against calls that take 20 ms each, and direct-slow one
 #                   such call made directly, both at one connection;
@@ -20,7 +23,10 @@
 #                   portico-authed (not in the default list) is portico's
 #                   request with a cached credential and a rate limit
 #                   decided at Redis: with portico in the same run, the
-#                   ratio of their CPU per request is printed
+#                   ratio of their CPU per request is printed;
+#                   portico-fast and compose-fast (not in the default
+#                   list) are portico and compose with every service on
+#                   the fast path (fast_path: true)
 #   ROUNDS=1        measure the targets this many times, interleaved
 #   PROXY_CPU=0 LOAD_CPU=1  cores for the proxy, and for wrk + upstream
 #   PORT_BASE=18380 upstream on PORT_BASE, proxy on +1, gateway admin on +2,
@@ -29,6 +35,11 @@
 #                   without a password; it must answer PING
 #   PROFILE_DIR=    when set, a directory where each gateway target's CPU
 #                   profile of its measured run is written (admin pprof on)
+#   SYSCALLS=0      1: after each proxy's measured run, a separate counted
+#                   pass of SYSCALL_DURATION under strace -c -f (installed
+#                   with apt-get when missing), printing the proxy's system
+#                   calls per request; it never overlaps a timed run
+#   SYSCALL_DURATION=3s  length of that counted pass
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,12 +50,14 @@ WARMUP=${WARMUP:-2s}
 CONNS=${CONNS:-32}
 LATENCY_PASS=${LATENCY_PASS:-0}
 ROUNDS=${ROUNDS:-1}
-TARGETS=${TARGETS:-direct minproxy portico compose direct-slow compose-slow}
+TARGETS=${TARGETS:-direct minproxy nginx portico compose direct-slow compose-slow}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PORT_BASE=${PORT_BASE:-18380}
 REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
 PROFILE_DIR=${PROFILE_DIR:-}
+SYSCALLS=${SYSCALLS:-0}
+SYSCALL_DURATION=${SYSCALL_DURATION:-3s}
 
 upstream_addr=127.0.0.1:$PORT_BASE
 proxy_addr=127.0.0.1:$((PORT_BASE + 1))
@@ -198,6 +211,7 @@ busy() {
 }
 
 rows=()
+sysrows=()     # the syscall table's rows, with SYSCALLS=1
 notes=()       # lines printed under the table
 declare -A cpu # proxy_cpu_us/r of each target's measured run, by "target/round"
 declare -A invalid # measured runs with errors, or Redis not deciding every request
@@ -211,8 +225,9 @@ mallocs() {
 }
 
 # authed_counters: what the gateway counted of rate limiting and auth so
-# far: decisions asked of Redis, those Redis failed, those the local limiter
-# made instead, those refused; exchanges at auth and cache hits.
+# far: calls to Redis, those Redis failed, decisions the local limiter made
+# instead, those refused; exchanges at auth and cache hits; decisions served
+# from leases alone, with no call to Redis.
 authed_counters() {
 	curl -fsS --max-time 2 "$metrics" 2>/dev/null | awk '
 		$1 == "portico_gateway_ratelimit_redis_duration_seconds_count" { redis = $2 }
@@ -221,19 +236,20 @@ authed_counters() {
 		$1 ~ /^portico_gateway_ratelimit_decisions_total[{].*outcome="limited"/ { limited += $2 }
 		$1 == "portico_gateway_auth_exchanges_total{outcome=\"miss\"}" { miss = $2 }
 		$1 == "portico_gateway_auth_exchanges_total{outcome=\"hit\"}" { hit = $2 }
-		END { printf "%.0f %.0f %.0f %.0f %.0f %.0f\n", redis, failed, local_, limited, miss, hit }'
+		$1 == "portico_gateway_ratelimit_lease_decisions_total" { leased = $2 }
+		END { printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", redis, failed, local_, limited, miss, hit, leased }'
 }
 
 # authed_note C0 C1 NAME: a line saying what authed_counters counted
-# between C0 and C1; it fails when Redis did not decide every request or
-# one was refused.
+# between C0 and C1; it fails when Redis failed, the local limiter decided
+# or a request was refused.
 authed_note() {
 	awk -v a="$1" -v b="$2" -v name="$3" 'BEGIN {
 		split(a, x, " "); split(b, y, " ")
-		for (i = 1; i <= 6; i++) d[i] = y[i] - x[i]
+		for (i = 1; i <= 7; i++) d[i] = y[i] - x[i]
 		bad = d[2] + d[3] + d[4] > 0
-		printf "%s: %d rate limit decisions at Redis (%d failed, %d decided locally, %d refused); %d credential cache hits, %d exchanges at auth (%d since the gateway started)%s\n",
-			name, d[1], d[2], d[3], d[4], d[6], d[5], y[5], bad ? "; NOT VALID" : ""
+		printf "%s: %d rate limit calls to Redis and %d decisions from leases (%d failed, %d decided locally, %d refused); %d credential cache hits, %d exchanges at auth (%d since the gateway started)%s\n",
+			name, d[1], d[7], d[2], d[3], d[4], d[6], d[5], y[5], bad ? "; NOT VALID" : ""
 		exit bad
 	}'
 }
@@ -301,9 +317,50 @@ measure() {
 		"$proxy_us" "$proxy_core" "$allocs" "$(per_request $((u1 - u0)) "$reqs")" "$errs")")
 }
 
+# count_syscalls NAME PID URL: a separate, untimed pass of SYSCALL_DURATION
+# at CONNS connections with strace counting every system call of PID (all
+# its threads); adds a row of calls per request, the most frequent first.
+count_syscalls() {
+	local name=$1 pid=$2 url=$3 out="$work/wrk.sys" trace="$work/strace.out" spid i reqs
+	note "$name: syscall pass, $SYSCALL_DURATION at $CONNS connections under strace"
+	rm -f "$trace"
+	strace -c -f -q -o "$trace" -p "$pid" 2>"$work/strace.log" &
+	spid=$!
+	pids+=("$spid")
+	# strace is attached once the process's first thread names a tracer.
+	for ((i = 0; i < 100; i++)); do
+		awk '$1 == "TracerPid:" { exit $2 == 0 }' "/proc/$pid/status" && break
+		sleep 0.05
+	done
+	load "$CONNS" "$SYSCALL_DURATION" "$url" >"$out" || die "$name: wrk failed in the syscall pass"
+	kill -INT "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	stop "$spid"
+	reqs=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$out")
+	[[ -s $trace && -n $reqs && $reqs -gt 0 ]] || {
+		cat "$work/strace.log" >&2
+		note "$name: no syscall count"
+		return 0
+	}
+	# strace -c: % time, seconds, usecs/call, calls, [errors,] syscall; the
+	# errors column is empty for calls that never failed.
+	sysrows+=("$(gawk -v name="$name" -v n="$reqs" '
+		$NF == "total" { total = $4; next }
+		$1 ~ /^[0-9.]+$/ && NF >= 5 { calls[$NF] = $4 }
+		END {
+			line = ""; k = 0
+			PROCINFO["sorted_in"] = "@val_num_desc"
+			for (c in calls) if (k++ < 6) line = line sprintf(" %s %.2f", c, calls[c] / n)
+			printf "%-12s %9d %10.2f  %s", name, n, total / n, substr(line, 2)
+		}' "$trace")")
+}
+
 # passes NAME PID URL: the measured run, and the one-connection pass if asked.
 passes() {
 	measure "$@" "$CONNS"
+	if [[ $SYSCALLS == 1 && -n $2 ]]; then
+		count_syscalls "$@"
+	fi
 	if [[ $LATENCY_PASS == 1 && $CONNS != 1 ]]; then
 		measure "$@" 1
 	fi
@@ -311,13 +368,32 @@ passes() {
 
 # --- setup -----------------------------------------------------------------
 
-if ! command -v wrk >/dev/null; then
-	note "installing wrk"
-	sudo=
+# install PACKAGE: installs a Debian package with apt-get (sudo when not
+# root). Services it would start are not this script's concern: nginx runs
+# only as the script starts it, with its own configuration.
+install() {
+	local sudo=
+	note "installing $1"
 	[[ $(id -u) == 0 ]] || sudo=sudo
-	$sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq "$1" >/dev/null
+}
+command -v wrk >/dev/null || install wrk
+tools=(wrk taskset curl go getconf timeout)
+nginx=
+if [[ " $TARGETS " == *" nginx "* ]]; then
+	nginx=$(PATH=$PATH:/usr/sbin command -v nginx || true)
+	if [[ -z $nginx ]]; then
+		install nginx-light
+		nginx=$(PATH=$PATH:/usr/sbin command -v nginx || true)
+	fi
+	[[ -n $nginx ]] || die "nginx is required for the nginx target"
 fi
-for tool in wrk taskset curl go getconf timeout; do
+if [[ $SYSCALLS == 1 ]]; then
+	command -v strace >/dev/null || install strace
+	command -v gawk >/dev/null || install gawk # sorts the counts
+	tools+=(strace gawk)
+fi
+for tool in "${tools[@]}"; do
 	command -v "$tool" >/dev/null || die "$tool is required"
 done
 hz=$(getconf CLK_TCK)
@@ -389,12 +465,30 @@ run_minproxy() {
 	stop "$pid"
 }
 
+# nginx: Debian's nginx as a keep-alive reverse proxy to the same upstream,
+# one process pinned to the proxy core like the others (nginx.bench.conf).
+run_nginx() {
+	local dir=$work/nginx pid
+	mkdir -p "$dir"
+	sed -e "s|@LISTEN@|$proxy_addr|g" -e "s|@UPSTREAM@|$upstream_addr|g" -e "s|@WORK@|$dir|g" \
+		"$here/nginx.bench.conf" >"$dir/nginx.conf"
+	"$nginx" -q -t -c "$dir/nginx.conf" -p "$dir/" -e "$dir/error.log" || die "nginx rejected its configuration"
+	start "$PROXY_CPU" "$nginx" -c "$dir/nginx.conf" -p "$dir/" -e "$dir/error.log" >/dev/null 2>&1
+	pid=$started
+	wait_ready "$pid" "http://$proxy_addr$loaded_path" || {
+		cat "$dir/error.log" >&2
+		die "nginx did not start"
+	}
+	passes nginx "$pid" "http://$proxy_addr$loaded_path"
+	stop "$pid"
+}
+
 # run_gateway NAME PATH [CONNS [CONFIG]]: the gateway answering PATH, with
 # CONFIG (gateway.bench.yaml by default).
 run_gateway() {
 	local name=$1 path=$2 conns=${3:-$CONNS} cfg=${4:-$here/gateway.bench.yaml} pid
 	export BENCH_UPSTREAM=http://$upstream_addr BENCH_LISTEN=$proxy_addr BENCH_ADMIN=$admin_addr
-	export BENCH_PPROF=false
+	export BENCH_PPROF=false BENCH_FAST_PATH=$fast_path
 	[[ -n $PROFILE_DIR ]] && BENCH_PPROF=true
 	"$work/portico" check --config "$cfg" >/dev/null || die "portico check failed"
 	# The gateway logs (access log included) to stderr, discarded here so
@@ -462,7 +556,18 @@ run_sdk() {
 	stop "$pid"
 }
 
+fast_path=false # BENCH_FAST_PATH of the gateway targets
 run_portico() { run_gateway portico "$loaded_path"; }
+run_portico-fast() {
+	fast_path=true
+	run_gateway portico-fast "$loaded_path"
+	fast_path=false
+}
+run_compose-fast() {
+	fast_path=true
+	run_gateway compose-fast /v1/overview/42
+	fast_path=false
+}
 run_sdkconfig() { run_sdk sdkconfig 200; }
 run_sdkconfig-304() { run_sdk sdkconfig-304 304; }
 run_compose() { run_gateway compose /v1/overview/42; }
@@ -471,8 +576,8 @@ run_compose-slow() { run_gateway compose-slow /v1/overview-slow/42 1; }
 for ((round = 1; round <= ROUNDS; round++)); do
 	for target in $TARGETS; do
 		case $target in
-		direct | minproxy | portico | portico-authed | compose | direct-slow | compose-slow | sdkconfig | sdkconfig-304) "run_$target" ;;
-		*) die "unknown target $target; use direct, minproxy, portico, portico-authed, compose, direct-slow, compose-slow, sdkconfig or sdkconfig-304" ;;
+		direct | minproxy | nginx | portico | portico-fast | portico-authed | compose | compose-fast | direct-slow | compose-slow | sdkconfig | sdkconfig-304) "run_$target" ;;
+		*) die "unknown target $target; use direct, minproxy, nginx, portico, portico-fast, portico-authed, compose, compose-fast, direct-slow, compose-slow, sdkconfig or sdkconfig-304" ;;
 		esac
 	done
 done
@@ -489,6 +594,12 @@ echo
 printf '%-12s %5s %12s %9s %9s %14s %10s %9s %14s %7s\n' \
 	target conns requests/s p50_ms p99_ms proxy_cpu_us/r proxy_core allocs/r upstr_cpu_us/r errors
 printf '%s\n' "${rows[@]}"
+if ((${#sysrows[@]})); then
+	echo
+	echo "system calls per request (strace -c -f, a separate ${SYSCALL_DURATION} pass at $CONNS connections after each measured run; the most frequent first)"
+	printf '%-12s %9s %10s  %s\n' target requests syscalls/r by-call
+	printf '%s\n' "${sysrows[@]}"
+fi
 
 # The authenticated request's CPU against the public one's, round by round
 # (each pair measured close together), and their median over the rounds.

@@ -94,7 +94,7 @@ func (g *Gateway) compileService(sc *config.Service) (*service, error) {
 	for _, k := range []failureKind{kindConnect, kindTimeout, kindProtocol, kindCircuitOpen, kindNoTarget, kindCanceled, kindBodyTooLarge, kindBodyTimeout} {
 		s.errCount[k] = g.m.upstreamErrors.WithLabelValues(sc.Name, string(k))
 	}
-	s.transport = &serviceTransport{name: sc.Name, svc: up, rt: rt, retries: g.m.retries.WithLabelValues(sc.Name)}
+	s.transport = newServiceTransport(sc, up, rt, g.m.retries.WithLabelValues(sc.Name))
 	return s, nil
 }
 
@@ -104,7 +104,7 @@ func (s *service) start(ctx context.Context) { s.up.Start(ctx) }
 // requests still using this service have had time to finish.
 func (s *service) close(grace time.Duration) {
 	s.up.Close()
-	time.AfterFunc(grace, s.transport.rt.CloseIdleConnections)
+	time.AfterFunc(grace, s.transport.closeIdle)
 }
 
 // serviceObserver passes one compiled service's state changes on to the

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/h1"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
@@ -45,6 +46,26 @@ func newHTTPTransport(s *config.Service) *http.Transport {
 	return t
 }
 
+// newFastClient builds the fast path's client of one service (fast_path),
+// with the service's timeouts, pool and header limit.
+func newFastClient(s *config.Service) *h1.Client {
+	d := &net.Dialer{Timeout: s.Timeouts.Dial.D(), KeepAlive: 30 * time.Second}
+	return h1.NewClient(h1.Options{
+		DialTimeout:           s.Timeouts.Dial.D(),
+		ResponseHeaderTimeout: s.Timeouts.ResponseHeader.D(),
+		IdleTimeout:           s.Pool.IdleTimeout.D(),
+		MaxIdlePerHost:        s.Pool.MaxIdlePerHost,
+		MaxConnsPerHost:       s.Pool.MaxConnsPerHost,
+		Limits: h1.Limits{
+			MaxHeaderBytes: int(s.MaxResponseHeaderBytes),
+			// As with net/http, the size is the limit: a field takes at
+			// least four bytes.
+			MaxHeaders: max(1, int(s.MaxResponseHeaderBytes)/4),
+		},
+		Dial: d.DialContext,
+	})
+}
+
 // serviceTransport sends a request to one of a service's targets: it asks
 // the service for a target (breaker, health, balancing), sends, reports the
 // outcome, and retries idempotent requests that failed to connect, within
@@ -53,7 +74,39 @@ type serviceTransport struct {
 	name    string
 	svc     *upstream.Service
 	rt      *http.Transport
+	fast    *h1.Client // nil unless the service has fast_path
 	retries prometheus.Counter
+}
+
+// newServiceTransport returns the transport of service sc, sending through
+// rt, and through the fast path's client for what it serves when sc has
+// fast_path (or the fast path is forced, see forceFastPath).
+func newServiceTransport(sc *config.Service, up *upstream.Service, rt *http.Transport, retries prometheus.Counter) *serviceTransport {
+	t := &serviceTransport{name: sc.Name, svc: up, rt: rt, retries: retries}
+	if (sc.FastPath || forceFastPath) && !sc.H2C {
+		t.fast = newFastClient(sc)
+	}
+	return t
+}
+
+// usesFastPath reports whether the service has the fast path.
+func (t *serviceTransport) usesFastPath() bool { return t.fast != nil }
+
+// closeIdle closes the idle connections of both paths.
+func (t *serviceTransport) closeIdle() {
+	t.rt.CloseIdleConnections()
+	if t.fast != nil {
+		t.fast.CloseIdleConnections()
+	}
+}
+
+// send sends one attempt: through the fast path when the service has one
+// and it serves the request, else through net/http.
+func (t *serviceTransport) send(req *http.Request) (*http.Response, error) {
+	if t.fast != nil && h1.Supports(req) {
+		return t.fast.RoundTrip(req)
+	}
+	return t.rt.RoundTrip(req)
 }
 
 // attemptsKey carries a route's override of the number of attempts.
@@ -77,7 +130,7 @@ func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		req.URL.Host = target.Host
 		req.URL.Path, req.URL.RawPath = joinPath(target, basePath, rawBase)
 		req.Host = ""
-		resp, err := t.rt.RoundTrip(req)
+		resp, err := t.send(req)
 		if err == nil {
 			outcome := upstream.Success
 			if resp.StatusCode >= 500 {

@@ -220,6 +220,12 @@ type Service struct {
 	Balance string `yaml:"balance"`
 	// H2C speaks cleartext HTTP/2 to targets with prior knowledge. Default false.
 	H2C bool `yaml:"h2c"`
+	// FastPath sends plain HTTP/1.1 requests to http targets through the
+	// gateway's own client, which works on the request's goroutine, rather
+	// than net/http's Transport; upgrades, Expect: 100-continue, requests
+	// with trailers and https targets keep the Transport. Not with H2C.
+	// Default false (left out of the JSON form when false).
+	FastPath bool `yaml:"fast_path" json:",omitempty"`
 	// Timeouts bound each attempt at a target.
 	Timeouts Timeouts `yaml:"timeouts"`
 	// Pool sizes the connection pool.

@@ -1,0 +1,226 @@
+package h1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"time"
+)
+
+// conn is one connection to a target, with its reader.
+type conn struct {
+	nc     net.Conn
+	h      *hostPool
+	r      *Reader
+	resp   Response
+	idleAt time.Time
+	reused bool
+	// deadline is the read and write deadline last set, to set it only
+	// when it changes.
+	deadline time.Time
+	gone     bool
+	idle     idleCheck
+}
+
+func (cn *conn) close() {
+	if cn.gone {
+		return
+	}
+	cn.gone = true
+	cn.r.Release()
+	cn.nc.Close()
+	cn.h.closed()
+}
+
+func (cn *conn) setDeadline(t time.Time) error {
+	if t.Equal(cn.deadline) {
+		return nil
+	}
+	cn.deadline = t
+	return cn.nc.SetDeadline(t)
+}
+
+// deadlineWithin sets the connection's deadline to t (zero: none) unless
+// ctx has ended: a deadline set just after the context's AfterFunc set its
+// own, in the past, would undo it, so the context is checked after setting.
+func (cn *conn) deadlineWithin(ctx context.Context, t time.Time) error {
+	if err := cn.setDeadline(t); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// longAgo is a deadline in the past: it ends any blocked read or write.
+var longAgo = time.Unix(1, 0)
+
+// exchange writes req and reads the response's header on cn. The request's
+// context ends it through a deadline in the past, set by context.AfterFunc:
+// no goroutine waits on the context meanwhile.
+func (cn *conn) exchange(ctx context.Context, req *http.Request) (*http.Response, error) {
+	stop := context.AfterFunc(ctx, func() { cn.nc.SetDeadline(longAgo) })
+	if err := cn.writeRequest(req); err != nil {
+		stop()
+		return nil, cn.ctxErr(ctx, err)
+	}
+	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 {
+		if err := cn.deadlineWithin(ctx, time.Now().Add(t)); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	n1xx := 0
+	for {
+		err := cn.r.ReadResponse(&cn.resp, req.Method)
+		if err != nil {
+			stop()
+			if err != io.EOF {
+				err = fmt.Errorf("h1: read response: %w", err)
+			}
+			return nil, cn.ctxErr(ctx, err)
+		}
+		code := cn.resp.StatusCode
+		if code >= 200 {
+			break
+		}
+		if code == http.StatusSwitchingProtocols {
+			stop()
+			return nil, errSwitching
+		}
+		if n1xx++; n1xx > max1xx {
+			stop()
+			return nil, errTooMany1xx
+		}
+		// httputil.ReverseProxy passes informational responses (103 Early
+		// Hints) on to its client through this hook, as net/http calls it.
+		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
+			h, err := toHTTP(&cn.resp, req)
+			if err == nil {
+				err = trace.Got1xxResponse(code, textproto.MIMEHeader(h.Header))
+			}
+			if err != nil {
+				stop()
+				return nil, err
+			}
+		}
+	}
+	if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
+		stop()
+		return nil, err
+	}
+	resp, err := toHTTP(&cn.resp, req)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	if cn.r.Done() {
+		// No body to read: the connection is free now.
+		if !stop() || cn.resp.Close || req.Close || cn.r.Buffered() > 0 {
+			cn.close()
+		} else {
+			cn.h.put(cn)
+		}
+		resp.Body = http.NoBody
+		return resp, nil
+	}
+	resp.Body = &body{cn: cn, stop: stop, resp: resp, close: cn.resp.Close || req.Close}
+	return resp, nil
+}
+
+// ctxErr prefers the context's error: a deadline set in the past by the
+// context's end shows as a timeout of the connection.
+func (cn *conn) ctxErr(ctx context.Context, err error) error {
+	return contextErr(ctx, err)
+}
+
+// contextErr returns the context's error when it ended, or when err is the
+// timeout of the context's deadline, set on the connection, that fired a
+// moment before the context's own timer.
+func contextErr(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	var ne net.Error
+	if d, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// body streams a response's body from its connection, and gives the
+// connection back when the body was read to its end.
+type body struct {
+	cn    *conn
+	stop  func() bool
+	resp  *http.Response
+	close bool // the connection cannot be reused anyway
+	err   error
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.cn.r.Read(p)
+	if err == io.EOF {
+		b.setTrailers()
+		b.finish(true)
+		b.err = io.EOF
+	} else if err != nil {
+		if _, ok := err.(*ProtocolError); ok {
+			err = fmt.Errorf("h1: read body: %w", err)
+		}
+		if req := b.resp.Request; req != nil {
+			err = contextErr(req.Context(), err)
+		}
+		b.finish(false)
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *body) Close() error {
+	if b.err == nil {
+		b.err = errBodyClosed
+		b.finish(false)
+	}
+	return nil
+}
+
+// finish ends the exchange: the connection is pooled when the body was
+// read to its end, nothing else came after it and no deadline fired.
+func (b *body) finish(ok bool) {
+	cn := b.cn
+	if cn == nil {
+		return
+	}
+	b.cn = nil
+	if ok && b.stop() && !b.close && cn.r.Done() && cn.r.Buffered() == 0 {
+		cn.h.put(cn)
+		return
+	}
+	b.stop()
+	cn.close()
+}
+
+func (b *body) setTrailers() {
+	if tr := b.cn.r.Trailers(); len(tr) > 0 {
+		setTrailers(b.resp, tr)
+	}
+}
+
+// setTrailers puts the trailer fields read at a chunked body's end into
+// resp.Trailer, announced or not, as net/http does.
+func setTrailers(resp *http.Response, tr []Trailer) {
+	if resp.Trailer == nil {
+		resp.Trailer = make(http.Header, len(tr))
+	}
+	for _, f := range tr {
+		k := http.CanonicalHeaderKey(f.Name)
+		resp.Trailer[k] = append(resp.Trailer[k], f.Value)
+	}
+}

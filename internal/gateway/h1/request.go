@@ -1,0 +1,242 @@
+package h1
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// wbufPool holds the buffers a request's line and header fields are
+// written into, with a small body when it fits, so that most requests are
+// one write.
+var wbufPool = sync.Pool{New: func() any { b := make([]byte, 0, bufSize); return &b }}
+
+// copyPool holds the buffers a large or unknown-length request body is
+// copied through.
+var copyPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+var (
+	errHeaderName  = errors.New("h1: invalid request header field name")
+	errHeaderValue = errors.New("h1: invalid request header field value")
+	errTarget      = errors.New("h1: invalid request target or host")
+	errBodyLength  = errors.New("h1: request body shorter than its Content-Length")
+)
+
+// validHeader checks what net/http's Transport checks of a request's
+// header: names are tokens, values hold no control characters but HTAB.
+func validHeader(h http.Header) error {
+	for k, vv := range h {
+		if k == "" {
+			return errHeaderName
+		}
+		for i := range len(k) {
+			if !isTokenByte(k[i]) {
+				return errHeaderName
+			}
+		}
+		for _, v := range vv {
+			for i := range len(v) {
+				if !isFieldByte(v[i]) {
+					return errHeaderValue
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// validTarget reports whether s may be sent as the request target or the
+// Host: visible characters only.
+func validTarget(s string) bool {
+	for i := range len(s) {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// writeRequest writes req's line, header fields and body to cn.
+func (cn *conn) writeRequest(req *http.Request) error {
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	target := req.URL.Opaque
+	if target == "" {
+		target = req.URL.EscapedPath()
+		if target == "" {
+			target = "/"
+		}
+	}
+	if !validTarget(host) || !validTarget(target) || !validTarget(req.URL.RawQuery) {
+		return errTarget
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	length := req.ContentLength
+	if !hasBody {
+		length = 0
+	} else if length == 0 {
+		length = -1 // a body of unknown length
+	}
+
+	wp := wbufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*wp) <= 4*bufSize {
+			*wp = (*wp)[:0]
+			wbufPool.Put(wp)
+		}
+	}()
+	w := (*wp)[:0]
+	w = append(w, method...)
+	w = append(w, ' ')
+	w = append(w, target...)
+	if req.URL.ForceQuery || req.URL.RawQuery != "" {
+		w = append(w, '?')
+		w = append(w, req.URL.RawQuery...)
+	}
+	w = append(w, " HTTP/1.1\r\nHost: "...)
+	w = append(w, host...)
+	w = append(w, "\r\n"...)
+	for k, vv := range req.Header {
+		switch k {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer", "Connection":
+			continue
+		case "User-Agent":
+			if len(vv) == 0 || vv[0] == "" {
+				continue // net/http's way of sending none
+			}
+		}
+		for _, v := range vv {
+			w = append(w, k...)
+			w = append(w, ": "...)
+			w = append(w, v...)
+			w = append(w, "\r\n"...)
+		}
+	}
+	if req.Close {
+		w = append(w, "Connection: close\r\n"...)
+	} else if c := req.Header["Connection"]; len(c) > 0 {
+		// The caller's own connection options, sent as given.
+		for _, v := range c {
+			w = append(w, "Connection: "...)
+			w = append(w, v...)
+			w = append(w, "\r\n"...)
+		}
+	}
+	switch {
+	case length > 0:
+		w = append(w, "Content-Length: "...)
+		w = strconv.AppendInt(w, length, 10)
+		w = append(w, "\r\n"...)
+	case length < 0:
+		w = append(w, "Transfer-Encoding: chunked\r\n"...)
+	case method == "POST" || method == "PUT" || method == "PATCH":
+		w = append(w, "Content-Length: 0\r\n"...)
+	}
+	w = append(w, "\r\n"...)
+	*wp = w
+
+	if length > 0 && length <= int64(cap(w)-len(w)) && inMemory(req.Body) {
+		// A small body already in memory goes in the same write; any other
+		// is read after the header is sent, as net/http does, so that the
+		// upstream sees the request even when the client's body is slow.
+		n, err := io.ReadFull(req.Body, w[len(w):len(w)+int(length)])
+		if err != nil {
+			return bodyErr(err)
+		}
+		w = w[:len(w)+n]
+		*wp = w
+		return cn.write(w)
+	}
+	if err := cn.write(w); err != nil || !hasBody {
+		return err
+	}
+	cp := copyPool.Get().(*[]byte)
+	defer copyPool.Put(cp)
+	if length > 0 {
+		return cn.copyBody(req.Body, length, *cp)
+	}
+	return cn.copyChunked(req.Body, *cp)
+}
+
+// inMemory reports whether body is one of the readers whose Read never
+// blocks.
+func inMemory(body io.Reader) bool {
+	switch body.(type) {
+	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
+		return true
+	}
+	return false
+}
+
+func bodyErr(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errBodyLength
+	}
+	return err // the client's body failed: not a write error
+}
+
+func (cn *conn) write(b []byte) error {
+	if _, err := cn.nc.Write(b); err != nil {
+		return &writeError{err}
+	}
+	return nil
+}
+
+// copyBody sends exactly n bytes of body.
+func (cn *conn) copyBody(body io.Reader, n int64, buf []byte) error {
+	for n > 0 {
+		chunk := buf
+		if int64(len(chunk)) > n {
+			chunk = chunk[:n]
+		}
+		k, err := body.Read(chunk)
+		if k > 0 {
+			if werr := cn.write(chunk[:k]); werr != nil {
+				return werr
+			}
+			n -= int64(k)
+		}
+		if err != nil {
+			if err == io.EOF && n == 0 {
+				return nil
+			}
+			return bodyErr(err)
+		}
+	}
+	return nil
+}
+
+// copyChunked sends a body of unknown length with the chunked coding, one
+// chunk per read.
+func (cn *conn) copyChunked(body io.Reader, buf []byte) error {
+	const head = 18 // up to 16 hex digits and CRLF
+	for {
+		k, err := body.Read(buf[head : len(buf)-2])
+		if k > 0 {
+			size := strconv.AppendInt(buf[:0:head], int64(k), 16)
+			start := head - len(size) - 2
+			copy(buf[start:], size)
+			buf[head-2], buf[head-1] = '\r', '\n'
+			buf[head+k], buf[head+k+1] = '\r', '\n'
+			if werr := cn.write(buf[start : head+k+2]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return cn.write([]byte("0\r\n\r\n"))
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
