@@ -16,6 +16,8 @@
 #   LOAD_BEACONS=10000000   beacons loaded for the queries (0: skip queries)
 #   LOAD_DAYS=30            days those beacons span, ending now
 #   LOAD_WORKERS=2          goroutines loading them
+#   COMPACT_EVERY=0         batches between two merges of the rollup rows they
+#                           appended (0: the store's default)
 #   ROUNDS=20               measured runs of each query shape
 #   TIME_LIMIT=3600         seconds the whole run may take before it is stopped
 #   KEEP_SCHEMA=0           1 keeps the schema (and prints its name) for a rerun
@@ -32,6 +34,7 @@ WORKERS=${WORKERS-1 2 4}
 LOAD_BEACONS=${LOAD_BEACONS:-10000000}
 LOAD_DAYS=${LOAD_DAYS:-30}
 LOAD_WORKERS=${LOAD_WORKERS:-2}
+COMPACT_EVERY=${COMPACT_EVERY:-0}
 ROUNDS=${ROUNDS:-20}
 TIME_LIMIT=${TIME_LIMIT:-3600}
 KEEP_SCHEMA=${KEEP_SCHEMA:-0}
@@ -129,7 +132,7 @@ if [[ -n ${WORKERS// /} ]]; then
 	echo "# ingest: $INGEST_BEACONS beacons of the last hour per run, straight into the store"
 	new_schema
 	for k in $WORKERS; do
-		bench ingest -dsn "$(with_schema "$schema")" -beacons "$INGEST_BEACONS" -batch "$BATCH" -workers "$k"
+		bench ingest -dsn "$(with_schema "$schema")" -beacons "$INGEST_BEACONS" -batch "$BATCH" -workers "$k" -compact-every "$COMPACT_EVERY"
 	done
 fi
 
@@ -139,7 +142,7 @@ elif ((LOAD_BEACONS > 0)); then
 	echo "# load: $LOAD_BEACONS beacons over $LOAD_DAYS days for one organization, through the store's insert"
 	new_schema
 	s=$schema
-	bench load -dsn "$(with_schema "$s")" -beacons "$LOAD_BEACONS" -days "$LOAD_DAYS" -batch "$BATCH" -workers "$LOAD_WORKERS"
+	bench load -dsn "$(with_schema "$s")" -beacons "$LOAD_BEACONS" -days "$LOAD_DAYS" -batch "$BATCH" -workers "$LOAD_WORKERS" -compact-every "$COMPACT_EVERY"
 else
 	exit 0
 fi

@@ -5,8 +5,8 @@
 // names, which `schema create` makes and `schema drop` removes.
 //
 //	analytics schema create|drop -dsn DSN -schema NAME
-//	analytics ingest -dsn DSN [-beacons N] [-batch B] [-workers K]
-//	analytics load   -dsn DSN [-beacons N] [-days D] [-batch B] [-workers K]
+//	analytics ingest -dsn DSN [-beacons N] [-batch B] [-workers K] [-compact-every C]
+//	analytics load   -dsn DSN [-beacons N] [-days D] [-batch B] [-workers K] [-compact-every C]
 //	analytics query  -dsn DSN [-rounds R]
 package main
 
@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&o.beacons, "beacons", 500_000, "beacons to insert")
 		fs.IntVar(&o.batch, "batch", 1000, "beacons per InsertBeacons call")
 		fs.IntVar(&o.workers, "workers", 2, "goroutines inserting at once")
+		fs.IntVar(&compactEvery, "compact-every", 0, "batches between two merges of appended rollup rows (0: the store's default)")
 		profile := fs.String("cpuprofile", "", "write a CPU profile of the run to `file`")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -75,6 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&o.batch, "batch", 1000, "beacons per InsertBeacons call")
 		fs.IntVar(&o.workers, "workers", 2, "goroutines inserting at once")
 		fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated traffic")
+		fs.IntVar(&compactEvery, "compact-every", 0, "batches between two merges of appended rollup rows (0: the store's default)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}

@@ -32,6 +32,11 @@ const analyticsDBFile = "analytics.db"
 // aged out.
 const analyticsMaintainEvery = time.Hour
 
+// analyticsCompactEvery is how often the rollup rows batches appended on
+// PostgreSQL are merged besides the merges ingest makes itself, so that a
+// store whose ingest went quiet is merged too.
+const analyticsCompactEvery = time.Minute
+
 const analyticsUsage = `usage: portico analytics [flags]
        portico analytics simulate [flags]   (demo traffic; -h for its flags)
 
@@ -301,8 +306,23 @@ func streamMetrics(reg prometheus.Registerer) analyticsnats.Metrics {
 
 // maintainAnalytics prepares raw storage for the days beacons may arrive
 // in (PostgreSQL partitions) and drops what the raw retention no longer
-// keeps, now and every analyticsMaintainEvery, until ctx ends.
+// keeps, now and every analyticsMaintainEvery, and merges appended rollup
+// rows every analyticsCompactEvery, until ctx ends.
 func maintainAnalytics(ctx context.Context, store *analyticsstore.Store, svc *analytics.Service, logger *slog.Logger) {
+	go func() {
+		t := time.NewTicker(analyticsCompactEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := store.CompactRollups(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("merge appended rollup rows", slog.String("error", err.Error()))
+			}
+		}
+	}()
 	t := time.NewTicker(analyticsMaintainEvery)
 	defer t.Stop()
 	for {

@@ -44,7 +44,7 @@ func (s *Store) backfillProjections(ctx context.Context) error {
 			return nil
 		}
 		for _, l := range analytics.ProjectedLevels {
-			if err := projectLevel(ctx, tx, l); err != nil {
+			if err := projectLevel(ctx, tx, l, s.db.Dialect() == sqldb.Postgres); err != nil {
 				return err
 			}
 		}
@@ -57,7 +57,7 @@ func (s *Store) backfillProjections(ctx context.Context) error {
 
 // projectLevel computes the projections of level l's full rows, one
 // organization's bucket at a time, and adds them to its projection table.
-func projectLevel(ctx context.Context, tx *sql.Tx, l analytics.Level) error {
+func projectLevel(ctx context.Context, tx *sql.Tx, l analytics.Level, pg bool) error {
 	type orgBucket struct {
 		org    string
 		bucket int64
@@ -85,7 +85,7 @@ func projectLevel(ctx context.Context, tx *sql.Tx, l analytics.Level) error {
 		if err != nil {
 			return fmt.Errorf("backfill %s projections: %w", l, err)
 		}
-		if err := upsertRollupsEach(ctx, tx, projTable(l), true, out); err != nil {
+		if err := addProjected(ctx, tx, l, pg, out); err != nil {
 			return fmt.Errorf("backfill %s projections: %w", l, err)
 		}
 	}
@@ -125,4 +125,28 @@ func projectBucket(ctx context.Context, tx *sql.Tx, sel, org string, bucket int6
 		return nil, err
 	}
 	return analytics.Project(full)
+}
+
+// addProjected writes the projection rows of one bucket of level l: on
+// SQLite an upsert per row; on PostgreSQL, whose rollup tables hold a
+// cell in as many rows as were appended (migration 0007), one insert of
+// them all.
+func addProjected(ctx context.Context, tx *sql.Tx, l analytics.Level, pg bool, rows []analytics.Rollup) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if !pg {
+		return upsertRollupsEach(ctx, tx, projTable(l), true, rows)
+	}
+	for _, t := range pgTables {
+		if t.name == projTable(l) {
+			args, err := rollupRowArgs(rows, allOf(len(rows)), true)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, t.appendRows, args...)
+			return err
+		}
+	}
+	return fmt.Errorf("no PostgreSQL table %s", projTable(l))
 }

@@ -101,6 +101,10 @@ func TestBackfillProjections(t *testing.T) {
 					t.Fatalf("insert: %v", err)
 				}
 			}
+			// On PostgreSQL batches append rows; merged, they are one per cell.
+			if err := s.CompactRollups(ctx); err != nil {
+				t.Fatalf("compact: %v", err)
+			}
 			tables := []string{"rollup_hour_proj", "rollup_day_proj"}
 			want := map[string][]projRow{}
 			for _, tb := range tables {

@@ -1,22 +1,18 @@
 package analyticsstore
 
 import (
-	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/portico-gw/portico/internal/analytics"
 )
 
-// The rollup side of a PostgreSQL batch (insertBatch): the statements, the
-// rows a batch adds to each level, and how locked rows are read and
-// merged.
+// The rollup side of a PostgreSQL batch (insertBatch): the rows a batch
+// appends to each table, and the statements that append them. The merge
+// of the appended rows is in compact.go.
 
-// A rollup table's key columns, in primary key order: the full tables'
+// A rollup table's key columns, in index order: the full tables'
 // (rollup_minute, rollup_hour, rollup_day), and the projection tables'
 // (rollup_hour_proj, rollup_day_proj), which add the projection.
 var (
@@ -33,14 +29,6 @@ var rollupSumColumns = []string{"beacons", "cdn_bytes", "p2p_bytes", "upload_byt
 func sumsOf(s *analytics.Sums) [9]int64 {
 	return [9]int64{s.Beacons, s.CDNBytes, s.P2PBytes, s.UploadBytes, s.PlayedMS, s.BufferedMS,
 		s.Startups, s.StartupMSSum, s.ErrorBeacons}
-}
-
-// rollupStatements are the statements of one rollup table's writes.
-type rollupStatements struct {
-	keys   []string
-	lock   string
-	insert string
-	update string
 }
 
 // keyColumns returns a table's key columns.
@@ -67,200 +55,112 @@ func pgArrayType(col string) string {
 	return "text[]"
 }
 
-// unnestOf returns unnest($1::type[], ...) AS alias(cols...), with
-// ordinality when ord.
-func unnestOf(cols []string, alias string, ord bool) string {
+// unnestOf returns unnest($1::type[], ...) AS alias(cols...).
+func unnestOf(cols []string, alias string) string {
 	params := make([]string, len(cols))
 	for i, c := range cols {
 		params[i] = "$" + strconv.Itoa(i+1) + "::" + pgArrayType(c)
 	}
-	names := strings.Join(cols, ", ")
-	with := ""
-	if ord {
-		with, names = " WITH ORDINALITY", names+", ord"
-	}
-	return "unnest(" + strings.Join(params, ", ") + ")" + with + " AS " + alias + "(" + names + ")"
+	return "unnest(" + strings.Join(params, ", ") + ") AS " + alias + "(" + strings.Join(cols, ", ") + ")"
 }
 
-// newRollupStatements builds the statements of a table.
-//
-// lock reads and locks the rows with the given keys, in the keys' order
-// (every writer sorts them alike). Each key is looked up on its own, by
-// the primary key: a join with the keys, planned on statistics that lag a
-// growing table, chose sequential scans.
-//
-// insert creates the rows of cells no row held when they were locked,
-// returning the keys it created; a key another transaction created
-// meanwhile is left to it and merged into afterwards.
-//
-// update adds the sums to locked rows and sets their histograms and
-// sketches, merged in Go with what the rows held. It is an upsert whose
-// rows all conflict: each finds its row by the primary key, where an
-// UPDATE ... FROM the arrays is a join the planner may scan for.
-func newRollupStatements(table string, proj bool) *rollupStatements {
-	keys := keyColumns(proj)
-	var on []string
-	for _, c := range keys {
-		on = append(on, "r."+c+" = k."+c)
-	}
-	keyList := strings.Join(keys, ", ")
-	lock := `SELECT r.* FROM ` + unnestOf(keys, "k", true) + `,
-	LATERAL (SELECT ` + prefixed("r.", keyList) + `, r.startup_hist, r.sessions, r.error_sessions
-		FROM ` + table + ` r WHERE ` + strings.Join(on, " AND ") + ` FOR UPDATE) r
-	ORDER BY k.ord`
-	all := append(slices.Clone(keys), rollupSumColumns...)
-	all = append(all, "startup_hist", "sessions", "error_sessions")
-	insertHead := `INSERT INTO ` + table + ` (` + strings.Join(all, ", ") + `)
-SELECT * FROM ` + unnestOf(all, "u", false)
-	set := make([]string, 0, len(rollupSumColumns)+3)
-	for _, c := range rollupSumColumns {
-		set = append(set, c+" = "+table+"."+c+" + excluded."+c)
-	}
-	set = append(set, "startup_hist = excluded.startup_hist", "sessions = excluded.sessions",
-		"error_sessions = excluded.error_sessions")
-	return &rollupStatements{
-		keys:   keys,
-		lock:   lock,
-		insert: insertHead + "\nON CONFLICT DO NOTHING\nRETURNING " + keyList,
-		update: insertHead + "\nON CONFLICT (" + keyList + ") DO UPDATE SET " + strings.Join(set, ", "),
-	}
+// pgTable is a PostgreSQL rollup table and its statements.
+type pgTable struct {
+	id   int16 // its number in rollup_pending
+	name string
+	proj bool
+	// appendRows inserts rows from arrays ($1... in keyColumns, then
+	// rollupSumColumns, then the histogram and the two sketches).
+	appendRows string
+	// split lists the rows of one organization's bucket ($1, $2; $3 the
+	// projections, for a projection table) whose cell is held in more
+	// than one row.
+	split string
+	// take deletes the rows listed ($1) and returns them; a row another
+	// merge deleted meanwhile is not returned.
+	take string
 }
 
-// statements holds every rollup table's statements, by table.
-var statements = func() map[string]*rollupStatements {
-	m := map[string]*rollupStatements{}
+// pgTables are the rollup tables in rollupWrites order: the levels
+// finest first, then the projection tables.
+var pgTables = func() []*pgTable {
+	var out []*pgTable
+	add := func(name string, proj bool) {
+		keys := keyColumns(proj)
+		keyList := strings.Join(keys, ", ")
+		all := append(slices.Clone(keys), rollupSumColumns...)
+		all = append(all, "startup_hist", "sessions", "error_sessions")
+		in := "org_id = $1 AND bucket = $2"
+		if proj {
+			in += " AND projection = ANY($3::smallint[])"
+		}
+		out = append(out, &pgTable{
+			id: int16(len(out) + 1), name: name, proj: proj,
+			appendRows: `INSERT INTO ` + name + ` (` + strings.Join(all, ", ") + `)
+SELECT * FROM ` + unnestOf(all, "u"),
+			split: `SELECT ctid::text FROM (SELECT ctid, count(*) OVER (PARTITION BY ` + keyList + `) AS n
+	FROM ` + name + ` WHERE ` + in + `) c WHERE n > 1`,
+			take: `DELETE FROM ` + name + ` WHERE ctid = ANY ($1::text[]::tid[]) RETURNING ` + strings.Join(all, ", "),
+		})
+	}
 	for _, l := range analytics.Levels {
-		m[rollupTable(l)] = newRollupStatements(rollupTable(l), false)
+		add(rollupTable(l), false)
 	}
 	for _, l := range analytics.ProjectedLevels {
-		m[projTable(l)] = newRollupStatements(projTable(l), true)
+		add(projTable(l), true)
 	}
-	return m
+	return out
 }()
 
-// levelWrite is what one batch does to one rollup level.
+// levelWrite is what one batch adds to one rollup table.
 type levelWrite struct {
-	table   string
-	proj    bool
+	table   *pgTable
 	rollups []analytics.Rollup
-	index   map[rowKey]int
-	held    []bool // rollups[i] was merged with its locked row
 }
 
-// rollupWrites returns what beacons add to each level, finest first, then
-// to each projected level's projections.
-func rollupWrites(beacons []analytics.Ingested) ([]*levelWrite, error) {
-	writes := make([]*levelWrite, 0, len(analytics.Levels)+len(analytics.ProjectedLevels))
-	add := func(w *levelWrite) {
-		w.index = make(map[rowKey]int, len(w.rollups))
-		w.held = make([]bool, len(w.rollups))
-		for i := range w.rollups {
-			w.index[rowKeyOf(&w.rollups[i].Key)] = i
-		}
-		writes = append(writes, w)
-	}
+// rollupWrites returns what beacons add to each table, in pgTables
+// order.
+func rollupWrites(beacons []analytics.Ingested) ([]levelWrite, error) {
+	writes := make([]levelWrite, 0, len(pgTables))
 	full := map[analytics.Level][]analytics.Rollup{}
 	for _, l := range analytics.Levels {
 		full[l] = analytics.Rollups(l, beacons)
-		add(&levelWrite{table: rollupTable(l), rollups: full[l]})
+		writes = append(writes, levelWrite{table: pgTables[len(writes)], rollups: full[l]})
 	}
 	for _, l := range analytics.ProjectedLevels {
 		projected, err := analytics.Project(full[l])
 		if err != nil {
 			return nil, err
 		}
-		add(&levelWrite{table: projTable(l), proj: true, rollups: projected})
+		writes = append(writes, levelWrite{table: pgTables[len(writes)], rollups: projected})
 	}
 	return writes, nil
 }
 
-// lockAndMerge reads and locks, in one round trip, the rows of the cells
-// which[level] lists (every cell when which is nil), and merges each row
-// found into its rollup.
-func lockAndMerge(ctx context.Context, tx pgx.Tx, writes []*levelWrite, which [][]int) error {
-	batch := &pgx.Batch{}
-	queueLocks(batch, writes, which)
-	if batch.Len() == 0 {
-		return nil
+// pendingOf returns the rollup_pending rows of writes: each table's
+// organizations' buckets, once.
+func pendingOf(writes []levelWrite) (tbls []int16, orgs []string, buckets []int64) {
+	type ob struct {
+		tbl    int16
+		org    string
+		bucket int64
 	}
-	return mergeLocked(tx.SendBatch(ctx, batch), writes, which)
-}
-
-// cells returns the indexes of w's rollups which names for level li.
-func cells(w *levelWrite, which [][]int, li int) []int {
-	if which != nil {
-		return which[li]
-	}
-	all := make([]int, len(w.rollups))
-	for i := range all {
-		all[i] = i
-	}
-	return all
-}
-
-// queueLocks queues the lock statements of the cells which names.
-func queueLocks(batch *pgx.Batch, writes []*levelWrite, which [][]int) {
-	for li, w := range writes {
-		if is := cells(w, which, li); len(is) > 0 {
-			batch.Queue(statements[w.table].lock, rollupKeyArgs(w.rollups, is, w.proj)...)
-		}
-	}
-}
-
-// mergeLocked reads the results of queueLocks from res, merging each row
-// into its rollup, and closes res.
-func mergeLocked(res pgx.BatchResults, writes []*levelWrite, which [][]int) error {
-	defer res.Close()
-	var (
-		kd                          keyDests
-		hist, sessions, errSessions []byte
-	)
-	for li, w := range writes {
-		if len(cells(w, which, li)) == 0 {
-			continue
-		}
-		rows, err := res.Query()
-		if err != nil {
-			return fmt.Errorf("lock %s: %w", w.table, err)
-		}
-		if _, err := pgx.ForEachRow(rows, append(kd.dests(w.proj), &hist, &sessions, &errSessions), func() error {
-			key := kd.key()
-			i, ok := w.index[rowKeyOf(&key)]
-			if !ok || w.held[i] {
-				return fmt.Errorf("locked a row of %s that was not asked for", w.table)
+	seen := map[ob]bool{}
+	for _, w := range writes {
+		for i := range w.rollups {
+			k := ob{w.table.id, w.rollups[i].Key.OrgID, toDB(w.rollups[i].Key.Bucket)}
+			if !seen[k] {
+				seen[k] = true
+				tbls, orgs, buckets = append(tbls, k.tbl), append(orgs, k.org), append(buckets, k.bucket)
 			}
-			w.held[i] = true
-			return mergeStored(&w.rollups[i], hist, sessions, errSessions)
-		}); err != nil {
-			return fmt.Errorf("lock %s: %w", w.table, err)
 		}
 	}
-	if err := res.Close(); err != nil {
-		return fmt.Errorf("lock rollups: %w", err)
-	}
-	return nil
+	return tbls, orgs, buckets
 }
 
-// scanKeys reads the rollup keys a batched statement returned, as indexes
-// into w.rollups.
-func scanKeys(res pgx.BatchResults, w *levelWrite) (map[int]bool, error) {
-	rows, err := res.Query()
-	if err != nil {
-		return nil, err
-	}
-	var kd keyDests
-	got := map[int]bool{}
-	_, err = pgx.ForEachRow(rows, kd.dests(w.proj), func() error {
-		key := kd.key()
-		i, ok := w.index[rowKeyOf(&key)]
-		if !ok {
-			return fmt.Errorf("created a row of %s that was not asked for", w.table)
-		}
-		got[i] = true
-		return nil
-	})
-	return got, err
-}
+// appendPending adds rows to rollup_pending from arrays.
+const appendPending = `INSERT INTO rollup_pending (tbl, org_id, bucket)
+SELECT * FROM unnest($1::smallint[], $2::text[], $3::bigint[])`
 
 // keyDests are where a rollup row's key columns are scanned.
 type keyDests struct {
@@ -309,7 +209,7 @@ func rollupKeyArgs(rollups []analytics.Rollup, is []int, proj bool) []any {
 	return []any{orgs, buckets, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]}
 }
 
-// rollupRowArgs returns the arrays of a table's insert or update for the
+// rollupRowArgs returns the arrays of a table's appendRows for the
 // rollups at indexes is: the keys, sums, histograms and sketches.
 func rollupRowArgs(rollups []analytics.Rollup, is []int, proj bool) ([]any, error) {
 	n := len(is)
@@ -337,15 +237,6 @@ func rollupRowArgs(rollups []analytics.Rollup, is []int, proj bool) ([]any, erro
 		args = append(args, c)
 	}
 	return append(args, hists, sk, esk), nil
-}
-
-// prefixed returns the comma-separated columns each with prefix p.
-func prefixed(p, columns string) string {
-	parts := strings.Split(columns, ", ")
-	for i := range parts {
-		parts[i] = p + parts[i]
-	}
-	return strings.Join(parts, ", ")
 }
 
 // rowKey is a RollupKey usable as a map key whatever the representation

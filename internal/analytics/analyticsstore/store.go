@@ -4,23 +4,28 @@
 // Times are BIGINT microseconds since the Unix epoch in UTC, as in the
 // other stores. Raw beacons are one row each; rollups are kept at three
 // levels (rollup_minute, rollup_hour, rollup_day, buckets starting at UTC
-// minute, hour and day boundaries), one row per bucket and combination of
-// the dimensions, with the sums, the startup histogram (62 unsigned
+// minute, hour and day boundaries), per bucket and combination of the
+// dimensions (a cell), with the sums, the startup histogram (62 unsigned
 // varints) and two HyperLogLog sketches in axiomhq's binary form. Hour and
 // day rollups are also kept per projection (analytics.Projection) in
 // rollup_hour_proj and rollup_day_proj, keyed by the projection's number
 // with the dimensions it does not keep empty, written in the same
-// transaction and the same round trips as the full rows.
+// transaction and the same round trips as the full rows. On SQLite a cell
+// is one row; on PostgreSQL it may be several until they are merged (see
+// below). Readers add the sums and merge the histograms and sketches of
+// every row they select, so they answer the same either way.
 //
 // # One transaction per batch
 //
 // InsertBeacons stores the beacons that are new and adds exactly those to
 // the rollups in one transaction, so a duplicate, a retry or the same
 // batch ingested by two replicas at once never counts twice. A sketch
-// cannot be added in SQL, so each rollup row that exists is read, merged
-// in Go and written back, under a lock: on SQLite the write lock of the
-// IMMEDIATE transaction sqldb begins; on PostgreSQL the row's own lock
-// (SELECT ... FOR UPDATE), with the sums added in SQL.
+// cannot be added in SQL. On SQLite each rollup row that exists is read,
+// merged in Go and written back, under the write lock of the IMMEDIATE
+// transaction sqldb begins. On PostgreSQL a batch appends rows of its own
+// instead, with its figures for each cell it adds to, and lists the
+// buckets it added to in rollup_pending: no rollup row is locked, read or
+// rewritten on the ingest path (migration 0007).
 //
 // # PostgreSQL
 //
@@ -33,22 +38,35 @@
 // (org_id, session_id, sequence) with its event day; DropRawBefore
 // deletes the keys of the days it drops.
 //
-// A batch takes four round trips when nothing races (see insertBatch):
+// A batch takes three round trips when nothing races (see insertBatch):
 // BEGIN; one pipeline that inserts the new keys and, in the same
-// statement, the raw rows of exactly those (arrays through unnest), and
-// locks the existing rollup rows of the batch's cells at every level; one
-// pipeline that inserts the rollup rows no cell had and updates the
-// locked ones (sums added in SQL, histograms and sketches merged in Go);
-// COMMIT. No lock is wider than the rows a batch touches, so batches of
-// one organization run in parallel; concurrent writers take keys and
-// rows in one order. A batch that lost a race (a key another transaction
-// committed between its check and its insert, or a deadlock) is tried
-// again whole, and then sees the winner's rows. Before beacon_keys the
-// uniqueness was a NOT EXISTS over every partition under a per-organization
-// advisory lock, one batch of an organization at a time:
-// BenchmarkInsertBeacons went from 15,000–16,800 to 25,700–30,100
-// beacons/s, and two writers now reach 43,000 (bench/analytics.sh). This
-// path uses pgx directly, under database/sql's connection.
+// statement, the raw rows of exactly those (arrays through unnest), then
+// upserts the session hours and appends the rollup rows and the pending
+// buckets, on the bet that the whole batch is new; COMMIT. A batch holding
+// beacons stored before is rolled back and done in two steps: the keys
+// and raw rows, then the rest for the beacons actually stored. No lock is
+// wider than the keys and session hours a batch writes, so batches of one
+// organization run in parallel; concurrent writers take them in one
+// order. A batch that lost a race (a key another transaction committed
+// between its check and its insert, or a deadlock) is tried again whole,
+// and then sees the winner's rows. Before beacon_keys the uniqueness was a
+// NOT EXISTS over every partition under a per-organization advisory lock,
+// one batch of an organization at a time: BenchmarkInsertBeacons went from
+// 15,000–16,800 to 25,700–30,100 beacons/s. This path uses pgx directly,
+// under database/sql's connection.
+//
+// CompactRollups merges the appended rows: for each pending bucket, the
+// rows of the cells held in more than one row are deleted and their merge
+// inserted, in one transaction, so a reader sees the rows or their merge,
+// never both or neither; a row is merged by the one transaction whose
+// DELETE took it, so replicas merging at once never count it twice.
+// InsertBeacons runs it after every DefaultCompactEvery batches of the
+// Store (SetCompactEvery), one merge at a time per Store, and `portico
+// analytics` every minute besides, for a store whose ingest went quiet;
+// until then, queries read a few more rows. Appending instead of rewriting the hot
+// rows (the hours, days and projections every batch touches) took the
+// CPU of an ingested beacon, the writer's and PostgreSQL's together, from
+// 49–53 µs to 36–38 µs, merges included (docs/performance.md).
 //
 // # SQLite
 //
@@ -68,6 +86,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
@@ -101,6 +120,11 @@ type Store struct {
 	// SQLite's busy handler and, under load (the race detector's, in the
 	// accuracy test), fail with SQLITE_BUSY after the busy timeout.
 	sqliteWrite sync.Mutex
+
+	// PostgreSQL: the merge of appended rollup rows (compact.go).
+	compactEvery int64        // batches between two merges
+	batches      atomic.Int64 // batches inserted
+	compacting   sync.Mutex   // held by this Store's merge
 }
 
 // Open applies the store's migrations to db and returns a Store over it;
@@ -110,7 +134,7 @@ func Open(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	if err := sqldb.Migrate(ctx, db, Migrations()); err != nil {
 		return nil, fmt.Errorf("open analytics store: %w", err)
 	}
-	s := &Store{db: db, partitions: map[int64]bool{}}
+	s := &Store{db: db, partitions: map[int64]bool{}, compactEvery: DefaultCompactEvery}
 	if err := s.backfillProjections(ctx); err != nil {
 		return nil, fmt.Errorf("open analytics store: %w", err)
 	}
@@ -131,7 +155,11 @@ func (s *Store) InsertBeacons(ctx context.Context, beacons []analytics.Ingested)
 		return nil, nil
 	}
 	if s.db.Dialect() == sqldb.Postgres {
-		return s.insertPostgres(ctx, beacons)
+		stored, err := s.insertPostgres(ctx, beacons)
+		if err == nil {
+			s.maybeCompact(ctx)
+		}
+		return stored, err
 	}
 	s.sqliteWrite.Lock()
 	defer s.sqliteWrite.Unlock()
@@ -254,21 +282,25 @@ func decodeSketch(b []byte) (*hyperloglog.Sketch, error) {
 }
 
 // mergeStored merges a stored rollup row's histogram and sketches into r.
+// The sketches of r, a batch's few sessions, are merged into the decoded
+// stored ones, which then replace them: a merge goes over the entries of
+// the sketch merged in, and the stored sketch is the larger one.
 func mergeStored(r *analytics.Rollup, hist, sessions, errSessions []byte) error {
 	if err := decodeHist(hist, &r.Startup); err != nil {
 		return err
 	}
 	for _, m := range []struct {
-		dst *hyperloglog.Sketch
+		dst **hyperloglog.Sketch
 		src []byte
-	}{{r.Sessions, sessions}, {r.ErrorSessions, errSessions}} {
+	}{{&r.Sessions, sessions}, {&r.ErrorSessions, errSessions}} {
 		sk, err := decodeSketch(m.src)
 		if err != nil {
 			return err
 		}
-		if err := m.dst.Merge(sk); err != nil {
+		if err := sk.Merge(*m.dst); err != nil {
 			return fmt.Errorf("merge sketch: %w", err)
 		}
+		*m.dst = sk
 	}
 	return nil
 }

@@ -43,8 +43,8 @@ RETURNING org_id, session_id, sequence`
 
 // raceRetries is how many times a batch is tried when it raced another
 // transaction: a unique violation on a key the other committed first
-// (see insertNew), or a deadlock, which needs a rollup row created by a
-// third batch between two steps of a second one. Each retry sees what
+// (see insertNew), or a deadlock (the session hours of batches that
+// share sessions). Each retry sees what
 // the winner committed, so one retry per concurrent writer of the same
 // beacons is enough.
 const raceRetries = 8
@@ -79,12 +79,18 @@ func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested
 	var stored []analytics.Ingested
 	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
+		careful := false
 		for try := 1; ; try++ {
 			err := pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
 				var err error
-				stored, err = insertBatch(ctx, tx, sorted)
+				stored, err = insertBatch(ctx, tx, sorted, careful)
 				return err
 			})
+			if errors.Is(err, errStoredBefore) && !careful {
+				careful = true // rolled back whole: nothing was counted
+				try--
+				continue
+			}
 			if try < raceRetries && retryable(err) {
 				continue
 			}
@@ -105,24 +111,28 @@ func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested
 	return onlyKeys(beacons, keys), nil
 }
 
+// errStoredBefore aborts an optimistic batch (insertBatch) that holds
+// beacons stored before: its rollup rows were queued with them.
+var errStoredBefore = errors.New("the batch holds beacons stored before")
+
 // insertBatch stores the beacons (sorted by key, each key once) that are
-// new and adds them to the rollups of every level, in four round trips
-// when nothing races: the keys, raw rows and the lock of every rollup row
-// the batch touches go in one pipeline, on the bet that the whole batch is
-// new; the new rollup rows and the updates of the others in a second.
-// Sums are added in SQL; histograms and sketches are merged in Go with
-// the rows' locked values. A batch with duplicates reads its rows again
-// for the beacons actually stored (the rows stay locked, so this waits
-// for nothing). A rollup row another transaction created between the lock
-// and the insert is locked and merged in a third step.
-func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) ([]analytics.Ingested, error) {
-	writes, err := rollupWrites(beacons)
-	if err != nil {
-		return nil, err
-	}
+// new and, in the same transaction, appends what they add to every
+// rollup table as rows of their own (see migration 0007): no rollup row
+// is locked, read or rewritten, and a cell's rows are merged later by
+// CompactRollups. The keys and raw rows, the session hours, the rollup
+// rows and the pending buckets go in one pipeline, on the bet that the
+// whole batch is new: three round trips with BEGIN and COMMIT. A batch
+// holding beacons stored before is rolled back (errStoredBefore) and done
+// carefully: the keys and raw rows first, then the rest for the beacons
+// actually stored.
+func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested, careful bool) ([]analytics.Ingested, error) {
 	batch := &pgx.Batch{}
 	batch.Queue(insertNew, rawArrays(beacons)...)
-	queueLocks(batch, writes, nil)
+	if !careful {
+		if err := queueRollups(batch, beacons); err != nil {
+			return nil, err
+		}
+	}
 	res := tx.SendBatch(ctx, batch)
 	rows, err := res.Query()
 	if err != nil {
@@ -138,8 +148,15 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) (
 		res.Close()
 		return nil, fmt.Errorf("insert beacons: %w", err)
 	}
-	if err := mergeLocked(res, writes, nil); err != nil {
-		return nil, err
+	if !careful && len(keys) < len(beacons) {
+		res.Close()
+		return nil, errStoredBefore
+	}
+	if err := res.Close(); err != nil {
+		return nil, fmt.Errorf("write rollups: %w", err)
+	}
+	if !careful {
+		return beacons, nil
 	}
 	stored := beacons
 	if len(keys) < len(beacons) {
@@ -147,98 +164,47 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) (
 		if len(stored) == 0 {
 			return nil, nil
 		}
-		if writes, err = rollupWrites(stored); err != nil {
-			return nil, err
-		}
-		if err := lockAndMerge(ctx, tx, writes, nil); err != nil {
-			return nil, err
-		}
 	}
-
 	batch = &pgx.Batch{}
-	batch.Queue(upsertSessionHoursPG, sessionHourArrays(sessionHoursOf(stored))...)
-	fresh := make([][]int, len(writes))
-	for li, w := range writes {
-		var held []int
-		for i := range w.rollups {
-			if w.held[i] {
-				held = append(held, i)
-			} else {
-				fresh[li] = append(fresh[li], i)
-			}
-		}
-		if len(fresh[li]) > 0 {
-			args, err := rollupRowArgs(w.rollups, fresh[li], w.proj)
-			if err != nil {
-				return nil, err
-			}
-			batch.Queue(statements[w.table].insert, args...)
-		}
-		if len(held) > 0 {
-			args, err := rollupRowArgs(w.rollups, held, w.proj)
-			if err != nil {
-				return nil, err
-			}
-			batch.Queue(statements[w.table].update, args...)
-		}
-	}
-	res = tx.SendBatch(ctx, batch)
-	if _, err := res.Exec(); err != nil {
-		res.Close()
-		return nil, fmt.Errorf("upsert session hours: %w", err)
-	}
-	lost := make([][]int, len(writes))
-	for li, w := range writes {
-		if len(fresh[li]) > 0 {
-			created, err := scanKeys(res, w)
-			if err != nil {
-				res.Close()
-				return nil, fmt.Errorf("insert %s: %w", w.table, err)
-			}
-			for _, i := range fresh[li] {
-				if !created[i] {
-					lost[li] = append(lost[li], i)
-				}
-			}
-		}
-		if len(fresh[li]) < len(w.rollups) {
-			if _, err := res.Exec(); err != nil {
-				res.Close()
-				return nil, fmt.Errorf("update %s: %w", w.table, err)
-			}
-		}
-	}
-	if err := res.Close(); err != nil {
-		return nil, fmt.Errorf("write rollups: %w", err)
-	}
-	if !slices.ContainsFunc(lost, func(is []int) bool { return len(is) > 0 }) {
-		return stored, nil
-	}
-	// Another transaction created these rows after the lock: they are
-	// committed now (the insert waited for it), so lock, merge and update
-	// them like the others.
-	if err := lockAndMerge(ctx, tx, writes, lost); err != nil {
+	if err := queueRollups(batch, stored); err != nil {
 		return nil, err
 	}
-	batch = &pgx.Batch{}
-	for li, w := range writes {
-		for _, i := range lost[li] {
-			if !w.held[i] {
-				return nil, fmt.Errorf("upsert %s: a rollup row was neither created nor found", w.table)
-			}
-		}
-		if len(lost[li]) > 0 {
-			args, err := rollupRowArgs(w.rollups, lost[li], w.proj)
-			if err != nil {
-				return nil, err
-			}
-			batch.Queue(statements[w.table].update, args...)
-		}
-	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("update rollups: %w", err)
+		return nil, fmt.Errorf("write rollups: %w", err)
 	}
 	return stored, nil
+}
+
+// queueRollups queues what beacons add to session_hours and to the rollup
+// tables, and the buckets they add to in rollup_pending.
+func queueRollups(batch *pgx.Batch, beacons []analytics.Ingested) error {
+	batch.Queue(upsertSessionHoursPG, sessionHourArrays(sessionHoursOf(beacons))...)
+	writes, err := rollupWrites(beacons)
+	if err != nil {
+		return err
+	}
+	for _, w := range writes {
+		if len(w.rollups) == 0 {
+			continue
+		}
+		args, err := rollupRowArgs(w.rollups, allOf(len(w.rollups)), w.table.proj)
+		if err != nil {
+			return err
+		}
+		batch.Queue(w.table.appendRows, args...)
+	}
+	tbls, orgs, buckets := pendingOf(writes)
+	batch.Queue(appendPending, tbls, orgs, buckets)
+	return nil
+}
+
+// allOf returns the indexes 0 to n-1.
+func allOf(n int) []int {
+	is := make([]int, n)
+	for i := range is {
+		is[i] = i
+	}
+	return is
 }
 
 // rawArrays returns the 22 parameters of insertNew for beacons.
