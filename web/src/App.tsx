@@ -4,9 +4,12 @@ import { Loading, ProblemAlert } from "./components/ui";
 import { Layout } from "./components/Layout";
 import { SessionProvider, useSession } from "./session";
 import { SignIn } from "./pages/SignIn";
+// Where most visits begin, so in the entry: a lazily loaded screen
+// suspends its first render, and React then holds the screen back for
+// 300 ms after the fallback, however soon its script and data are in.
+import Overview from "./pages/Overview";
 import { safeNext } from "./lib/links";
 
-const Overview = lazy(() => import("./pages/Overview"));
 const Explorer = lazy(() => import("./pages/Explorer"));
 const Integrations = lazy(() => import("./pages/Integrations"));
 const IntegrationDetail = lazy(() => import("./pages/IntegrationDetail"));

@@ -8,4 +8,4 @@ import { startOverviewEarly } from "./pages/overviewData";
 const ignore = () => undefined;
 // Every screen but the public ones begins by asking who is signed in.
 earlyApi.GET("/v1/me").catch(ignore);
-startOverviewEarly(window.location.pathname, window.location.search, Date.now(), () => import("./pages/Overview"));
+startOverviewEarly(window.location.pathname, window.location.search, Date.now());

@@ -46,13 +46,12 @@ export function overviewCalls(client: Client, org: string) {
 export const TRAFFIC_METRICS = ["cdn_bytes", "p2p_bytes"] as const satisfies readonly Metric[];
 
 /**
- * Starts the overview's script and requests when the address is an
- * organization's overview, before the session is known and the page
- * renders; the page then takes their answers. Nothing happens for any
- * other address. Signed out, the requests are refused and their answers
- * left to expire.
+ * Starts the overview's requests when the address is an organization's
+ * overview, before the session is known and the page renders; the page
+ * then takes their answers. Nothing happens for any other address. Signed
+ * out, the requests are refused and their answers left to expire.
  */
-export function startOverviewEarly(pathname: string, search: string, now: number, load: () => Promise<unknown>): boolean {
+export function startOverviewEarly(pathname: string, search: string, now: number): boolean {
   const m = /^\/orgs\/([^/]+)\/?$/.exec(pathname);
   if (!m) return false;
   let org: string;
@@ -66,7 +65,6 @@ export function startOverviewEarly(pathname: string, search: string, now: number
   const periods = comparisonPeriods(timeframe, now);
   const calls = overviewCalls(earlyApi, org);
   const ignore = () => undefined;
-  load().catch(ignore);
   calls.overview(timeframe).catch(ignore);
   for (const metric of OVERVIEW_METRICS) {
     calls.overall(metric, periods.current).catch(ignore);
