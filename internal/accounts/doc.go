@@ -11,9 +11,10 @@
 // interfaces it defines: IdentityProvisioner creates the identity of a
 // person who accepts an invitation without an account (package authclient
 // implements it over HTTP), and the membership hook (WithMembershipHook)
-// tells whoever wires the service of every committed membership change,
-// so that the auth service can stop honouring a removed or demoted
-// member's tokens.
+// tells whoever wires the service of every committed membership change.
+// The auth service does not need it: it reads memberships from this
+// service on every credential exchange, so a removed or demoted member's
+// tokens lose the old role within its cache times.
 //
 // Invitations. A manager invites an address with a role, never above
 // their own (staff invite owners). The token, 256 bits from crypto/rand,
@@ -29,5 +30,5 @@
 // from verified internal-token claims; accountsstore is the SQL store (with
 // the conformance suite in accountstest) and accountshttp the HTTP API.
 // BootstrapStaff makes the staff organization and its first owner at
-// start. The subcommand that wires them is planned.
+// start; `portico accounts` and `portico all` wire them.
 package accounts

@@ -81,8 +81,11 @@ func (c MembershipChange) Demoted() bool { return c.From != "" && rank(c.To) < r
 // accepted), a role change, a removal. f runs on the request's goroutine
 // with its context, after the change is stored, and must return quickly;
 // it cannot undo the change, so it reports its own failures (to a log, a
-// retry queue). The auth service is told of removals and demotions this
-// way (see MembershipChange.Demoted).
+// retry queue). Nothing in Portico needs it today: the auth service reads
+// an identity's memberships on every credential exchange, so removals
+// and demotions reach tokens within its cache times (docs/operations.md,
+// "Membership changes"); the hook is for a process that embeds the
+// service and must act at once (see MembershipChange.Demoted).
 func WithMembershipHook(f func(ctx context.Context, c MembershipChange)) Option {
 	return func(s *Service) { s.onChange = f }
 }
