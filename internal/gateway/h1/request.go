@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // wbufPool holds the buffers a request's line and header fields are
@@ -30,19 +32,12 @@ var (
 // header: names are tokens, values hold no control characters but HTAB.
 func validHeader(h http.Header) error {
 	for k, vv := range h {
-		if k == "" {
+		if !httpguts.ValidHeaderFieldName(k) {
 			return errHeaderName
 		}
-		for i := range len(k) {
-			if !isTokenByte(k[i]) {
-				return errHeaderName
-			}
-		}
 		for _, v := range vv {
-			for i := range len(v) {
-				if !isFieldByte(v[i]) {
-					return errHeaderValue
-				}
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return errHeaderValue
 			}
 		}
 	}
