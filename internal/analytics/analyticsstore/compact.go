@@ -205,11 +205,11 @@ func compactBucket(ctx context.Context, tx pgx.Tx, t *pgTable, org string, bucke
 	if len(merged) == 0 {
 		return nil
 	}
-	ins, err := rollupRowArgs(merged, allOf(len(merged)), t.proj)
+	ins, err := rollupCopy(merged, t.proj)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, t.appendRows, ins...)
+	_, err = tx.Conn().PgConn().CopyFrom(ctx, ins, t.copyRows)
 	return err
 }
 

@@ -1,6 +1,9 @@
 package analyticsstore
 
 import (
+	"io"
+
+	"github.com/axiomhq/hyperloglog"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +75,9 @@ type pgTable struct {
 	// appendRows inserts rows from arrays ($1... in keyColumns, then
 	// rollupSumColumns, then the histogram and the two sketches).
 	appendRows string
+	// copyRows is appendRows as a binary COPY, whose rows rollupCopy
+	// writes.
+	copyRows string
 	// split lists the rows of one organization's bucket ($1, $2; $3 the
 	// projections, for a projection table) whose cell is held in more
 	// than one row.
@@ -98,6 +104,7 @@ var pgTables = func() []*pgTable {
 			id: int16(len(out) + 1), name: name, proj: proj,
 			appendRows: `INSERT INTO ` + name + ` (` + strings.Join(all, ", ") + `)
 SELECT * FROM ` + unnestOf(all, "u"),
+			copyRows: `COPY ` + name + ` (` + strings.Join(all, ", ") + `) FROM STDIN BINARY`,
 			split: `SELECT ctid::text FROM (SELECT ctid, count(*) OVER (PARTITION BY ` + keyList + `) AS n
 	FROM ` + name + ` WHERE ` + in + `) c WHERE n > 1`,
 			take: `DELETE FROM ` + name + ` WHERE ctid = ANY ($1::text[]::tid[]) RETURNING ` + strings.Join(all, ", "),
@@ -237,6 +244,37 @@ func rollupRowArgs(rollups []analytics.Rollup, is []int, proj bool) ([]any, erro
 		args = append(args, c)
 	}
 	return append(args, hists, sk, esk), nil
+}
+
+// rollupCopy returns rollups as the rows of a table's copyRows, in the
+// columns of appendRows.
+func rollupCopy(rollups []analytics.Rollup, proj bool) (io.Reader, error) {
+	fields := len(keyColumns(proj)) + len(rollupSumColumns) + 3
+	c := newCopyData(len(rollups) * 200)
+	for i := range rollups {
+		r, k := &rollups[i], &rollups[i].Key
+		c.row(fields)
+		c.text(k.OrgID)
+		if proj {
+			c.int16(int16(k.Projection))
+		}
+		c.int64(toDB(k.Bucket))
+		for _, v := range [...]string{k.IntegrationID, k.ContentID, string(k.StreamType), string(k.Platform), k.Country, k.ISP} {
+			c.text(v)
+		}
+		for _, v := range sumsOf(&r.Sums) {
+			c.int64(v)
+		}
+		c.bytes(encodeHist(&r.Startup))
+		for _, sk := range [...]*hyperloglog.Sketch{r.Sessions, r.ErrorSessions} {
+			b, err := encodeSketch(sk)
+			if err != nil {
+				return nil, err
+			}
+			c.bytes(b)
+		}
+	}
+	return c.end(), nil
 }
 
 // rowKey is a RollupKey usable as a map key whatever the representation

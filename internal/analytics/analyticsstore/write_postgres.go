@@ -1,10 +1,13 @@
 package analyticsstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -119,24 +122,16 @@ var errStoredBefore = errors.New("the batch holds beacons stored before")
 // new and, in the same transaction, appends what they add to every
 // rollup table as rows of their own (see migration 0007): no rollup row
 // is locked, read or rewritten, and a cell's rows are merged later by
-// CompactRollups. The keys and raw rows, the session hours, the rollup
-// rows and the pending buckets go in one pipeline, on the bet that the
-// whole batch is new: three round trips with BEGIN and COMMIT. A batch
-// holding beacons stored before is rolled back (errStoredBefore) and done
-// carefully: the keys and raw rows first, then the rest for the beacons
-// actually stored.
+// CompactRollups. The first try bets that the whole batch is new
+// (insertAllNew). A batch holding beacons stored before is rolled back
+// (errStoredBefore) and done carefully: insertNew stores the keys and raw
+// rows of the new beacons only, then the rollups are written for those.
 func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested, careful bool) ([]analytics.Ingested, error) {
-	batch := &pgx.Batch{}
-	batch.Queue(insertNew, rawArrays(beacons)...)
 	if !careful {
-		if err := queueRollups(batch, beacons); err != nil {
-			return nil, err
-		}
+		return beacons, insertAllNew(ctx, tx, beacons)
 	}
-	res := tx.SendBatch(ctx, batch)
-	rows, err := res.Query()
+	rows, err := tx.Query(ctx, insertNew, rawArrays(beacons)...)
 	if err != nil {
-		res.Close()
 		return nil, fmt.Errorf("insert beacons: %w", err)
 	}
 	keys := make(map[beaconKey]bool, len(beacons))
@@ -145,18 +140,7 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested, c
 		keys[k] = true
 		return nil
 	}); err != nil {
-		res.Close()
 		return nil, fmt.Errorf("insert beacons: %w", err)
-	}
-	if !careful && len(keys) < len(beacons) {
-		res.Close()
-		return nil, errStoredBefore
-	}
-	if err := res.Close(); err != nil {
-		return nil, fmt.Errorf("write rollups: %w", err)
-	}
-	if !careful {
-		return beacons, nil
 	}
 	stored := beacons
 	if len(keys) < len(beacons) {
@@ -165,20 +149,34 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested, c
 			return nil, nil
 		}
 	}
-	batch = &pgx.Batch{}
-	if err := queueRollups(batch, stored); err != nil {
-		return nil, err
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("write rollups: %w", err)
-	}
-	return stored, nil
+	return stored, writeRollups(ctx, tx, stored)
 }
 
-// queueRollups queues what beacons add to session_hours and to the rollup
-// tables, and the buckets they add to in rollup_pending.
-func queueRollups(batch *pgx.Batch, beacons []analytics.Ingested) error {
-	batch.Queue(upsertSessionHoursPG, sessionHourArrays(sessionHoursOf(beacons))...)
+// insertAllNew stores beacons that are all new, with COPY: their keys,
+// then their raw rows, then what they add to the rollups (writeRollups).
+// A key stored before fails the key COPY with a unique
+// violation on beacon_keys, returned as errStoredBefore; so does a key a
+// concurrent transaction committed first, after waiting for it. Either
+// way the caller rolls back and does the batch carefully, which sees
+// that key.
+func insertAllNew(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) error {
+	pc := tx.Conn().PgConn()
+	if _, err := pc.CopyFrom(ctx, keyRows(beacons), copyKeys); err != nil {
+		if e, ok := errors.AsType[*pgconn.PgError](err); ok && e.Code == "23505" && e.TableName == "beacon_keys" {
+			return errStoredBefore
+		}
+		return fmt.Errorf("insert beacon keys: %w", err)
+	}
+	if _, err := pc.CopyFrom(ctx, rawRows(beacons), copyRaw); err != nil {
+		return fmt.Errorf("insert beacons: %w", err)
+	}
+	return writeRollups(ctx, tx, beacons)
+}
+
+// writeRollups appends what beacons add to each rollup table, with COPY,
+// then adds them to session_hours and lists the buckets appended to in
+// rollup_pending.
+func writeRollups(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) error {
 	writes, err := rollupWrites(beacons)
 	if err != nil {
 		return err
@@ -187,15 +185,115 @@ func queueRollups(batch *pgx.Batch, beacons []analytics.Ingested) error {
 		if len(w.rollups) == 0 {
 			continue
 		}
-		args, err := rollupRowArgs(w.rollups, allOf(len(w.rollups)), w.table.proj)
+		rows, err := rollupCopy(w.rollups, w.table.proj)
 		if err != nil {
 			return err
 		}
-		batch.Queue(w.table.appendRows, args...)
+		if _, err := tx.Conn().PgConn().CopyFrom(ctx, rows, w.table.copyRows); err != nil {
+			return fmt.Errorf("write rollups: %w", err)
+		}
 	}
+	batch := &pgx.Batch{}
+	batch.Queue(upsertSessionHoursPG, sessionHourArrays(sessionHoursOf(beacons))...)
 	tbls, orgs, buckets := pendingOf(writes)
 	batch.Queue(appendPending, tbls, orgs, buckets)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("write rollups: %w", err)
+	}
 	return nil
+}
+
+// The COPY statements of insertAllNew, whose rows keyRows and rawRows
+// write in PostgreSQL's binary COPY format.
+var (
+	copyKeys = "COPY beacon_keys (org_id, session_id, sequence, day) FROM STDIN BINARY"
+	copyRaw  = "COPY beacons (" + strings.Join(rawColumns, ", ") + ") FROM STDIN BINARY"
+)
+
+// keyRows returns the beacon_keys rows of beacons as a binary COPY.
+func keyRows(beacons []analytics.Ingested) io.Reader {
+	c := newCopyData(len(beacons) * 64)
+	for i := range beacons {
+		b := &beacons[i]
+		c.row(4)
+		c.text(b.OrgID)
+		c.text(b.SessionID)
+		c.int64(b.Sequence)
+		c.int32(int32(dayNumber(b.Time)))
+	}
+	return c.end()
+}
+
+// rawRows returns the raw rows of beacons, in rawColumns order, as a
+// binary COPY.
+func rawRows(beacons []analytics.Ingested) io.Reader {
+	c := newCopyData(len(beacons) * 256)
+	for i := range beacons {
+		b := &beacons[i]
+		c.row(len(rawColumns))
+		c.text(b.OrgID)
+		c.text(b.SessionID)
+		c.int64(b.Sequence)
+		c.int64(toDB(b.Time))
+		for _, v := range [...]string{b.IntegrationID, b.ContentID, string(b.StreamType), string(b.Platform),
+			b.Country, b.ISP, b.Player, b.SDKVersion, string(b.Network)} {
+			c.text(v)
+		}
+		for _, v := range [...]int64{b.CDNBytes, b.P2PBytes, b.UploadBytes, b.PlayedMS, b.BufferedMS, b.StartupMS} {
+			c.int64(v)
+		}
+		c.text(b.ErrorCode)
+		c.int64(toDB(b.ReceivedAt))
+	}
+	return c.end()
+}
+
+// copyData is the body of a COPY ... FROM STDIN BINARY: a header, then
+// per row its number of fields and each field as a length and bytes (text
+// as is, integers big-endian), then a trailer. pgx's CopyFrom writes the
+// same format, but it describes the table first and encodes each value
+// through its type map; this writes the few types these tables have
+// directly.
+type copyData struct{ buf []byte }
+
+func newCopyData(size int) *copyData {
+	c := &copyData{buf: make([]byte, 0, size)}
+	c.buf = append(c.buf, "PGCOPY\n\xff\r\n\x00"...)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // flags
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // no header extension
+	return c
+}
+
+func (c *copyData) row(fields int) { c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(fields)) }
+
+func (c *copyData) text(v string) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(v)))
+	c.buf = append(c.buf, v...)
+}
+
+func (c *copyData) int64(v int64) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 8)
+	c.buf = binary.BigEndian.AppendUint64(c.buf, uint64(v))
+}
+
+func (c *copyData) int16(v int16) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 2)
+	c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(v))
+}
+
+func (c *copyData) bytes(v []byte) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(v)))
+	c.buf = append(c.buf, v...)
+}
+
+func (c *copyData) int32(v int32) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 4)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(v))
+}
+
+func (c *copyData) end() io.Reader {
+	c.buf = binary.BigEndian.AppendUint16(c.buf, 0xffff) // trailer: -1
+	return bytes.NewReader(c.buf)
 }
 
 // allOf returns the indexes 0 to n-1.
