@@ -205,12 +205,7 @@ func compactBucket(ctx context.Context, tx pgx.Tx, t *pgTable, org string, bucke
 	if len(merged) == 0 {
 		return nil
 	}
-	ins, err := rollupCopy(merged, t.proj)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Conn().PgConn().CopyFrom(ctx, ins, t.copyRows)
-	return err
+	return copyIn(ctx, tx, t.copyRows, func(c *copyData) error { return rollupCopy(c, merged, t.proj) })
 }
 
 // mergedCell is the merge of a cell's rows.

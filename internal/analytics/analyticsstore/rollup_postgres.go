@@ -1,8 +1,6 @@
 package analyticsstore
 
 import (
-	"io"
-
 	"github.com/axiomhq/hyperloglog"
 	"slices"
 	"strconv"
@@ -246,11 +244,10 @@ func rollupRowArgs(rollups []analytics.Rollup, is []int, proj bool) ([]any, erro
 	return append(args, hists, sk, esk), nil
 }
 
-// rollupCopy returns rollups as the rows of a table's copyRows, in the
+// rollupCopy writes rollups as the rows of a table's copyRows, in the
 // columns of appendRows.
-func rollupCopy(rollups []analytics.Rollup, proj bool) (io.Reader, error) {
+func rollupCopy(c *copyData, rollups []analytics.Rollup, proj bool) error {
 	fields := len(keyColumns(proj)) + len(rollupSumColumns) + 3
-	c := newCopyData(len(rollups) * 200)
 	for i := range rollups {
 		r, k := &rollups[i], &rollups[i].Key
 		c.row(fields)
@@ -269,12 +266,12 @@ func rollupCopy(rollups []analytics.Rollup, proj bool) (io.Reader, error) {
 		for _, sk := range [...]*hyperloglog.Sketch{r.Sessions, r.ErrorSessions} {
 			b, err := encodeSketch(sk)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			c.bytes(b)
 		}
 	}
-	return c.end(), nil
+	return nil
 }
 
 // rowKey is a RollupKey usable as a map key whatever the representation

@@ -174,16 +174,25 @@ type beaconKey struct {
 
 func keyOf(b *analytics.Ingested) beaconKey { return beaconKey{b.OrgID, b.SessionID, b.Sequence} }
 
-// firstOfEach returns the beacons with the first of each key only.
+// firstOfEach returns the beacons with the first of each key only: bs
+// itself when no key is there twice.
 func firstOfEach(bs []analytics.Ingested) []analytics.Ingested {
 	seen := make(map[beaconKey]bool, len(bs))
-	out := make([]analytics.Ingested, 0, len(bs))
+	var out []analytics.Ingested
 	for i := range bs {
 		k := keyOf(&bs[i])
-		if !seen[k] {
+		switch {
+		case !seen[k]:
 			seen[k] = true
-			out = append(out, bs[i])
+			if out != nil {
+				out = append(out, bs[i])
+			}
+		case out == nil:
+			out = append(make([]analytics.Ingested, 0, len(bs)), bs[:i]...)
 		}
+	}
+	if out == nil {
+		return bs
 	}
 	return out
 }
