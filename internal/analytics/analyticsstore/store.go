@@ -38,20 +38,23 @@
 // (org_id, session_id, sequence) with its event day; DropRawBefore
 // deletes the keys of the days it drops.
 //
-// A batch takes three round trips when nothing races (see insertBatch):
-// BEGIN; one pipeline that inserts the new keys and, in the same
-// statement, the raw rows of exactly those (arrays through unnest), then
-// upserts the session hours and appends the rollup rows and the pending
-// buckets, on the bet that the whole batch is new; COMMIT. A batch holding
-// beacons stored before is rolled back and done in two steps: the keys
-// and raw rows, then the rest for the beacons actually stored. No lock is
-// wider than the keys and session hours a batch writes, so batches of one
-// organization run in parallel; concurrent writers take them in one
-// order. A batch that lost a race (a key another transaction committed
-// between its check and its insert, or a deadlock) is tried again whole,
-// and then sees the winner's rows. Before beacon_keys the uniqueness was a
-// NOT EXISTS over every partition under a per-organization advisory lock,
-// one batch of an organization at a time: BenchmarkInsertBeacons went from
+// A batch's first try bets that all of it is new (see insertBatch): in
+// one transaction, its keys go into beacon_keys by COPY, plainly, so a key
+// stored before fails that COPY with a unique violation; then the raw
+// rows and the appended rollup rows by COPY, and one pipeline upserts the
+// session hours and lists the pending buckets. The COPY data is written
+// in PostgreSQL's binary format by this package. A batch holding beacons
+// stored before is rolled back and done carefully: one statement inserts
+// the keys that are new and, in the same statement, the raw rows of
+// exactly those (arrays through unnest), then the rest is written for the
+// beacons actually stored. No lock is wider than the keys and session
+// hours a batch writes, so batches of one organization run in parallel;
+// concurrent writers take them in one order (the batch is sorted by key).
+// A batch that lost a race (a key another transaction committed between
+// its check and its insert, or a deadlock) is tried again whole, and then
+// sees the winner's rows. Before beacon_keys the uniqueness was a NOT
+// EXISTS over every partition under a per-organization advisory lock, one
+// batch of an organization at a time: BenchmarkInsertBeacons went from
 // 15,000–16,800 to 25,700–30,100 beacons/s. This path uses pgx directly,
 // under database/sql's connection.
 //
