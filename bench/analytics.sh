@@ -11,13 +11,18 @@
 #                   else postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable);
 #                   its host must be 127.0.0.1 or localhost
 #   INGEST_BEACONS=200000   beacons per ingest run
-#   BATCH=1000              beacons per InsertBeacons call
+#   BATCH=1000              beacons per InsertBeacons call: whole sessions; under
+#                           100, chunks of one session's beacons, 500 sessions in
+#                           turn, as players send them
+#   GROUP=0                 group concurrent batches into inserts of at most this
+#                           many beacons, as the service does (--group-beacons);
+#                           0: each batch alone
 #   WORKERS="1 2 4"         goroutines inserting at once, one run each ("": no ingest runs)
 #   LOAD_BEACONS=10000000   beacons loaded for the queries (0: skip queries)
 #   LOAD_DAYS=30            days those beacons span, ending now
 #   LOAD_WORKERS=2          goroutines loading them
-#   COMPACT_EVERY=0         batches between two merges of the rollup rows they
-#                           appended (0: the store's default)
+#   COMPACT_EVERY=0         beacons stored between two merges of the rollup rows
+#                           their batches appended (0: the store's default)
 #   ROUNDS=20               measured runs of each query shape
 #   TIME_LIMIT=3600         seconds the whole run may take before it is stopped
 #   KEEP_SCHEMA=0           1 keeps the schema (and prints its name) for a rerun
@@ -35,6 +40,7 @@ LOAD_BEACONS=${LOAD_BEACONS:-10000000}
 LOAD_DAYS=${LOAD_DAYS:-30}
 LOAD_WORKERS=${LOAD_WORKERS:-2}
 COMPACT_EVERY=${COMPACT_EVERY:-0}
+GROUP=${GROUP:-0}
 ROUNDS=${ROUNDS:-20}
 TIME_LIMIT=${TIME_LIMIT:-3600}
 KEEP_SCHEMA=${KEEP_SCHEMA:-0}
@@ -132,7 +138,7 @@ if [[ -n ${WORKERS// /} ]]; then
 	echo "# ingest: $INGEST_BEACONS beacons of the last hour per run, straight into the store"
 	new_schema
 	for k in $WORKERS; do
-		bench ingest -dsn "$(with_schema "$schema")" -beacons "$INGEST_BEACONS" -batch "$BATCH" -workers "$k" -compact-every "$COMPACT_EVERY"
+		bench ingest -dsn "$(with_schema "$schema")" -beacons "$INGEST_BEACONS" -batch "$BATCH" -workers "$k" -compact-every "$COMPACT_EVERY" -group "$GROUP"
 	done
 fi
 

@@ -14,10 +14,15 @@ import (
 	"github.com/portico-gw/portico/internal/analytics"
 )
 
-// compactEvery is how many batches the store inserts between two merges
-// of the rollup rows they appended (analyticsstore.SetCompactEvery; 0:
+// compactEvery is how many beacons the store stores between two merges
+// of the rollup rows their batches appended (analyticsstore.SetCompactEvery; 0:
 // its default).
 var compactEvery int
+
+// groupBeacons, when not zero, sends the batches through an
+// analytics.GroupCommit of that many beacons at most, as the service
+// does (--group-beacons).
+var groupBeacons int
 
 type ingestOptions struct {
 	beacons, batch, workers int
@@ -40,8 +45,12 @@ func ingest(ctx context.Context, dsn string, o ingestOptions, stdout io.Writer) 
 		return err
 	}
 	per := func(d time.Duration) float64 { return d.Seconds() * 1e6 / float64(max(r.stored, 1)) }
-	fmt.Fprintf(stdout, "ingest  beacons=%d stored=%d batch=%d workers=%d  %.0f beacons/s  %.2fs  process CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU %.2fs (%.1f µs/beacon)  machine busy %.0f%%\n",
-		r.sent, r.stored, o.batch, o.workers, float64(r.stored)/r.wall.Seconds(), r.wall.Seconds(),
+	grouped := ""
+	if groupBeacons > 0 {
+		grouped = fmt.Sprintf(" group=%d", groupBeacons)
+	}
+	fmt.Fprintf(stdout, "ingest  beacons=%d stored=%d batch=%d%s workers=%d  %.0f beacons/s  %.2fs  process CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU %.2fs (%.1f µs/beacon)  machine busy %.0f%%\n",
+		r.sent, r.stored, o.batch, grouped, o.workers, float64(r.stored)/r.wall.Seconds(), r.wall.Seconds(),
 		r.cpu.Seconds(), per(r.cpu), r.pgCPU.Seconds(), per(r.pgCPU), r.busy*100)
 	return nil
 }
@@ -82,6 +91,10 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 	}
 	defer db.Close()
 	store.SetCompactEvery(compactEvery)
+	var ins analytics.Store = store
+	if groupBeacons > 0 {
+		ins = analytics.NewGroupCommit(store, analytics.GroupOptions{MaxBeacons: groupBeacons})
+	}
 	if err := store.PrepareRaw(ctx, t.from, t.to); err != nil {
 		return insertResult{}, err
 	}
@@ -106,7 +119,7 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 	for range workers {
 		wg.Go(func() {
 			for bs := range ch {
-				got, err := store.InsertBeacons(ctx, bs)
+				got, err := ins.InsertBeacons(ctx, bs)
 				mu.Lock()
 				sent += len(bs)
 				stored += len(got)

@@ -52,7 +52,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&o.beacons, "beacons", 500_000, "beacons to insert")
 		fs.IntVar(&o.batch, "batch", 1000, "beacons per InsertBeacons call")
 		fs.IntVar(&o.workers, "workers", 2, "goroutines inserting at once")
-		fs.IntVar(&compactEvery, "compact-every", 0, "batches between two merges of appended rollup rows (0: the store's default)")
+		fs.IntVar(&compactEvery, "compact-every", 0, "beacons stored between two merges of appended rollup rows (0: the store's default)")
+		fs.IntVar(&groupBeacons, "group", 0, "group concurrent batches into inserts of at most `n` beacons, as the service does (0: each batch alone)")
 		profile := fs.String("cpuprofile", "", "write a CPU profile of the run to `file`")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -76,7 +77,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&o.batch, "batch", 1000, "beacons per InsertBeacons call")
 		fs.IntVar(&o.workers, "workers", 2, "goroutines inserting at once")
 		fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated traffic")
-		fs.IntVar(&compactEvery, "compact-every", 0, "batches between two merges of appended rollup rows (0: the store's default)")
+		fs.IntVar(&compactEvery, "compact-every", 0, "beacons stored between two merges of appended rollup rows (0: the store's default)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}

@@ -100,9 +100,21 @@ func (t *traffic) session(out []analytics.Ingested) ([]analytics.Ingested, bool)
 	return out, true
 }
 
-// batches sends batches of about size beacons (whole sessions) on ch until
-// the traffic ends or done closes, then closes ch.
+// playerBatch is the largest batch size sent as players send beacons
+// (playerBatches); larger batches hold whole sessions.
+const playerBatch = 100
+
+// players is how many sessions playerBatches interleaves.
+const players = 500
+
+// batches sends batches on ch until the traffic ends or done closes, then
+// closes ch: of about size beacons (whole sessions), or under
+// playerBatch, as players send them (playerBatches).
 func (t *traffic) batches(size int, ch chan<- []analytics.Ingested, done <-chan struct{}) {
+	if size < playerBatch {
+		t.playerBatches(size, ch, done)
+		return
+	}
 	defer close(ch)
 	var cur []analytics.Ingested
 	for {
@@ -119,5 +131,35 @@ func (t *traffic) batches(size int, ch chan<- []analytics.Ingested, done <-chan 
 		if !more {
 			return
 		}
+	}
+}
+
+// playerBatches sends batches of at most size beacons of one session
+// each, as players send them: a chunk of each of players sessions in
+// turn, a new session taking the place of one that ended.
+func (t *traffic) playerBatches(size int, ch chan<- []analytics.Ingested, done <-chan struct{}) {
+	defer close(ch)
+	var active [][]analytics.Ingested
+	more := true
+	for more || len(active) > 0 {
+		for more && len(active) < players {
+			var s []analytics.Ingested
+			if s, more = t.session(nil); len(s) > 0 {
+				active = append(active, s)
+			}
+		}
+		next := active[:0]
+		for _, s := range active {
+			n := min(size, len(s))
+			select {
+			case ch <- s[:n:n]:
+			case <-done:
+				return
+			}
+			if len(s) > n {
+				next = append(next, s[n:])
+			}
+		}
+		active = next
 	}
 }

@@ -506,8 +506,8 @@ func startAllAnalytics(ctx context.Context, ln net.Listener, o allOptions) (*sta
 		accountsURL: o.urls["accounts"], accountsClient: workloadClient(o.workload.Source(workload.Analytics, workload.Accounts)),
 		capRefresh:   analytics.DefaultCapRefresh,
 		rawRetention: analytics.DefaultRawRetention, lateWindow: analytics.DefaultLateWindow,
-		minuteRetention: analytics.DefaultMinuteRetention,
-		countryHeader:   analyticshttp.DefaultCountryHeader, ispHeader: analyticshttp.DefaultISPHeader,
+		minuteRetention: analytics.DefaultMinuteRetention, groupBeacons: analytics.DefaultGroupBeacons, groupWriters: analytics.DefaultGroupWriters,
+		countryHeader: analyticshttp.DefaultCountryHeader, ispHeader: analyticshttp.DefaultISPHeader,
 		onService: func(svc *analytics.Service) { o.shared.demo.analytics = svc },
 	}))
 	if err != nil {

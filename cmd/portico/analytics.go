@@ -75,7 +75,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	f := serviceFlags{name: "analytics", defaultListen: "127.0.0.1:8084", defaultAdmin: "127.0.0.1:9094", dbFile: analyticsDBFile}
 	f.define(fs, getenv)
 	var configsURL, configsTokenFile, accountsURL, accountsTokenFile, capRefresh, retention, minuteRetention, late, countryHeader, ispHeader,
-		natsURL, natsWriters, natsStream string
+		natsURL, natsWriters, natsStream, groupBeacons, groupWriters string
 	stringFlag(fs, getenv, &configsURL, "configs-url", "PORTICO_CONFIGS_URL", "", "base `URL` of the configs service, which resolves delivery keys (required)")
 	stringFlag(fs, getenv, &configsTokenFile, "configs-token-file", "PORTICO_ANALYTICS_CONFIGS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the configs service (audience portico-configs), re-read when it changes (required)")
 	stringFlag(fs, getenv, &accountsURL, "accounts-url", "PORTICO_ACCOUNTS_URL", "", "base `URL` of the accounts service, asked for each organization's plan viewer cap; unset, no cap applies")
@@ -89,6 +89,8 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	stringFlag(fs, getenv, &natsURL, "nats-url", "PORTICO_ANALYTICS_NATS_URL", "", "NATS `URL` (JetStream): accepted beacons are published to a stream and written by --nats-writers consumers, here or in other replicas; unset, they are written to the database directly")
 	stringFlag(fs, getenv, &natsStream, "nats-stream", "PORTICO_ANALYTICS_NATS_STREAM", analyticsnats.DefaultStream, "with --nats-url, the JetStream stream `name` (letters, digits, '-', '_'); deployments sharing a NATS server need one each")
 	stringFlag(fs, getenv, &natsWriters, "nats-writers", "PORTICO_ANALYTICS_NATS_WRITERS", "1", "with --nats-url, how many stream consumers this replica runs (`n`; 0: it only publishes)")
+	stringFlag(fs, getenv, &groupBeacons, "group-beacons", "PORTICO_ANALYTICS_GROUP_BEACONS", strconv.Itoa(analytics.DefaultGroupBeacons), "the most beacons written in one transaction when requests arrive together: batches arriving while one is written go in the next (`n`; 0: each batch in its own)")
+	stringFlag(fs, getenv, &groupWriters, "group-writers", "PORTICO_ANALYTICS_GROUP_WRITERS", strconv.Itoa(analytics.DefaultGroupWriters), "with --group-beacons, how many transactions of grouped batches run at once (`n`)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -108,6 +110,12 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	o := analyticsOptions{configsURL: configsURL, countryHeader: countryHeader, ispHeader: ispHeader, natsURL: natsURL}
 	if o.natsWriters, err = strconv.Atoi(natsWriters); err != nil || o.natsWriters < 0 || o.natsWriters > 64 {
 		return fail(fmt.Errorf("--nats-writers: %q is not a number from 0 to 64", natsWriters))
+	}
+	if o.groupBeacons, err = strconv.Atoi(groupBeacons); err != nil || o.groupBeacons < 0 || o.groupBeacons > 100_000 {
+		return fail(fmt.Errorf("--group-beacons: %q is not a number from 0 to 100000", groupBeacons))
+	}
+	if o.groupWriters, err = strconv.Atoi(groupWriters); err != nil || o.groupWriters < 1 || o.groupWriters > 64 {
+		return fail(fmt.Errorf("--group-writers: %q is not a number from 1 to 64", groupWriters))
 	}
 	if o.natsStream = natsStream; !validStreamName(natsStream) {
 		return fail(fmt.Errorf("--nats-stream: %q is not 1 to 64 letters, digits, '-' or '_'", natsStream))
@@ -156,6 +164,10 @@ type analyticsOptions struct {
 	// natsWriters consumers run in this process.
 	natsURL, natsStream string
 	natsWriters         int
+	// groupBeacons, when not zero, groups the batches written directly
+	// (without natsURL) into transactions of up to that many beacons,
+	// groupWriters of them at once.
+	groupBeacons, groupWriters int
 	// onService, when set, is given the service (portico all --demo).
 	onService func(*analytics.Service)
 }
@@ -187,13 +199,16 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 		}
 		var ingestStore analytics.Store = store
 		var background []func(context.Context)
-		if o.natsURL != "" {
+		switch {
+		case o.natsURL != "":
 			pub, writers, err := analyticsStream(ctx, o, store, d)
 			if err != nil {
 				return serviceParts{}, err
 			}
 			ingestStore = analyticsnats.NewPublishingStore(pub, store)
 			background = writers
+		case o.groupBeacons > 0:
+			ingestStore = analytics.NewGroupCommit(store, analytics.GroupOptions{MaxBeacons: o.groupBeacons, Writers: o.groupWriters})
 		}
 		refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_analytics_beacons_refused_total",
 			Help: "Beacons refused at ingest, by reason (api/analytics.yaml): a whole batch's counts each of its beacons."},

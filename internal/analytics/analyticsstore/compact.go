@@ -17,17 +17,19 @@ import (
 
 // Defaults of the merge of appended rollup rows (PostgreSQL).
 const (
-	// DefaultCompactEvery is how many batches a Store inserts between two
-	// merges of the rollup rows they appended.
-	DefaultCompactEvery = 32
+	// DefaultCompactEvery is how many beacons a Store stores between two
+	// merges of the rollup rows their batches appended: 32 batches of
+	// 1,000. Counted in beacons, not batches, so that many small batches
+	// do not merge far more often than a few large ones.
+	DefaultCompactEvery = 32_000
 	// compactPendingChunk is how many rollup_pending rows one merge
 	// transaction takes.
 	compactPendingChunk = 2000
 )
 
 // SetCompactEvery makes InsertBeacons merge the appended rollup rows
-// after every n batches this Store inserts (DefaultCompactEvery when n is
-// not positive). More means fewer, larger merges, and more rows for
+// each time the beacons this Store has stored pass a multiple of n
+// (DefaultCompactEvery when n is not positive). More means fewer, larger merges, and more rows for
 // queries to read meanwhile. Call it before the Store is used.
 func (s *Store) SetCompactEvery(n int) {
 	if n <= 0 {
@@ -36,12 +38,14 @@ func (s *Store) SetCompactEvery(n int) {
 	s.compactEvery = int64(n)
 }
 
-// maybeCompact merges the appended rollup rows once every compactEvery
-// batches, unless a merge of this Store runs already. A failed merge is
-// left for the next one: the rows it would have merged read the same
-// meanwhile, and the batch that triggered it is committed.
-func (s *Store) maybeCompact(ctx context.Context) {
-	if s.batches.Add(1)%s.compactEvery != 0 || !s.compacting.TryLock() {
+// maybeCompact merges the appended rollup rows when the stored beacons,
+// n more now, pass a multiple of compactEvery, unless a merge of this
+// Store runs already. A failed merge is left for the next one: the rows
+// it would have merged read the same meanwhile, and the batch that
+// triggered it is committed.
+func (s *Store) maybeCompact(ctx context.Context, n int) {
+	total := s.stored.Add(int64(n))
+	if total/s.compactEvery == (total-int64(n))/s.compactEvery || !s.compacting.TryLock() {
 		return
 	}
 	defer s.compacting.Unlock()

@@ -63,8 +63,8 @@
 // inserted, in one transaction, so a reader sees the rows or their merge,
 // never both or neither; a row is merged by the one transaction whose
 // DELETE took it, so replicas merging at once never count it twice.
-// InsertBeacons runs it after every DefaultCompactEvery batches of the
-// Store (SetCompactEvery), one merge at a time per Store, and `portico
+// InsertBeacons runs it after every DefaultCompactEvery beacons the
+// Store stores (SetCompactEvery), one merge at a time per Store, and `portico
 // analytics` every minute besides, for a store whose ingest went quiet;
 // until then, queries read a few more rows. Appending instead of rewriting the hot
 // rows (the hours, days and projections every batch touches) took the
@@ -125,8 +125,8 @@ type Store struct {
 	sqliteWrite sync.Mutex
 
 	// PostgreSQL: the merge of appended rollup rows (compact.go).
-	compactEvery int64        // batches between two merges
-	batches      atomic.Int64 // batches inserted
+	compactEvery int64        // beacons stored between two merges
+	stored       atomic.Int64 // beacons stored
 	compacting   sync.Mutex   // held by this Store's merge
 }
 
@@ -160,7 +160,7 @@ func (s *Store) InsertBeacons(ctx context.Context, beacons []analytics.Ingested)
 	if s.db.Dialect() == sqldb.Postgres {
 		stored, err := s.insertPostgres(ctx, beacons)
 		if err == nil {
-			s.maybeCompact(ctx)
+			s.maybeCompact(ctx, len(stored))
 		}
 		return stored, err
 	}

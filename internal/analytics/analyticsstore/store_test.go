@@ -31,6 +31,19 @@ func TestStoreConformance(t *testing.T) {
 	}
 }
 
+// TestGroupCommitConformance runs the suite through analytics.GroupCommit
+// over each store: the suite's concurrent batches are grouped.
+func TestGroupCommitConformance(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Require(t)
+			analyticstest.RunStoreSuite(t, func(t *testing.T) analytics.Store {
+				return analytics.NewGroupCommit(openStore(t, b), analytics.GroupOptions{})
+			})
+		})
+	}
+}
+
 // TestAccuracy is the accuracy property test on every backend: see
 // analyticstest.RunAccuracy. Its seed is analyticstest.DefaultSeed, or
 // PORTICO_ANALYTICS_SEED's value.

@@ -1,0 +1,246 @@
+package analytics_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/internal/analytics"
+	"github.com/portico-gw/portico/internal/analytics/analyticsstore"
+	"github.com/portico-gw/portico/internal/platform/sqldb/sqldbtest"
+)
+
+// gatedStore records the size of each InsertBeacons call of the store it
+// wraps, holds the first one until release closes, and fails any call
+// whose beacons include the session "poison" (as a store refusing a
+// batch would).
+type gatedStore struct {
+	analytics.Store
+	started chan struct{} // closed when the first call has begun
+	release chan struct{}
+
+	mu    sync.Mutex
+	sizes []int
+}
+
+var errPoison = errors.New("the store refused the batch")
+
+func (s *gatedStore) InsertBeacons(ctx context.Context, bs []analytics.Ingested) ([]analytics.Ingested, error) {
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(bs))
+	first := len(s.sizes) == 1
+	s.mu.Unlock()
+	if first {
+		close(s.started)
+		<-s.release
+	}
+	for i := range bs {
+		if bs[i].SessionID == "poison" {
+			return nil, errPoison
+		}
+	}
+	return s.Store.InsertBeacons(ctx, bs)
+}
+
+func (s *gatedStore) calls() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sizes)
+}
+
+// groupFixture is a GroupCommit of one writer and at most max beacons
+// over a real store behind a gatedStore, whose first insert (of one beacon, session "a") is
+// running and held when it returns.
+type groupFixture struct {
+	t     *testing.T
+	gate  *gatedStore
+	g     *analytics.GroupCommit
+	first chan error
+}
+
+func newGroupFixture(t *testing.T, be sqldbtest.Backend, max int) *groupFixture {
+	store, err := analyticsstore.Open(t.Context(), be.Open(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &groupFixture{t: t, gate: &gatedStore{Store: store, started: make(chan struct{}), release: make(chan struct{})},
+		first: make(chan error, 1)}
+	f.g = analytics.NewGroupCommit(f.gate, analytics.GroupOptions{MaxBeacons: max, Writers: 1})
+	go func() {
+		_, err := f.g.InsertBeacons(t.Context(), groupBeacons("a", 1))
+		f.first <- err
+	}()
+	<-f.gate.started
+	return f
+}
+
+// queue starts an insert of bs and waits until it is queued; its answer
+// arrives on the returned channel.
+func (f *groupFixture) queue(ctx context.Context, bs []analytics.Ingested) <-chan groupAnswer {
+	f.t.Helper()
+	before := f.g.Queued()
+	ch := make(chan groupAnswer, 1)
+	go func() {
+		stored, err := f.g.InsertBeacons(ctx, bs)
+		ch <- groupAnswer{stored, err}
+	}()
+	for f.g.Queued() == before {
+		time.Sleep(time.Millisecond)
+	}
+	return ch
+}
+
+type groupAnswer struct {
+	stored []analytics.Ingested
+	err    error
+}
+
+var groupT0 = time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+
+// groupBeacons returns n beacons of session, sequences 1 to n.
+func groupBeacons(session string, n int) []analytics.Ingested {
+	out := make([]analytics.Ingested, n)
+	for i := range out {
+		out[i] = analytics.Ingested{OrgID: "org_g", IntegrationID: "int_g", ReceivedAt: groupT0,
+			Beacon: analytics.Beacon{SessionID: session, Sequence: int64(i + 1), Time: groupT0.Add(time.Duration(i) * time.Second),
+				ContentID: "c", StreamType: analytics.StreamVOD, Platform: analytics.PlatformWeb,
+				Network: analytics.NetworkWiFi, PlayedMS: 1000, StartupMS: -1}}
+	}
+	return out
+}
+
+func storedKeys(bs []analytics.Ingested) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, fmt.Sprintf("%s/%d", b.SessionID, b.Sequence))
+	}
+	return out
+}
+
+func groupBeaconTotal(t *testing.T, s analytics.Store) int64 {
+	t.Helper()
+	rows, err := s.Sums(t.Context(), analytics.RollupQuery{OrgID: "org_g", Level: analytics.LevelHour,
+		Ranges: []analytics.Range{{From: groupT0.Add(-time.Hour), To: groupT0.Add(2 * time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, r := range rows {
+		n += r.Sums.Beacons
+	}
+	return n
+}
+
+// TestGroupCommit: batches that arrive during an insert go together in
+// the next one, each caller learns which of its own beacons were stored,
+// and a key two batches share is stored once, from the earlier batch.
+func TestGroupCommit(t *testing.T) {
+	for _, be := range sqldbtest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			be.Require(t)
+			f := newGroupFixture(t, be, 0)
+			b := f.queue(t.Context(), groupBeacons("b", 3))
+			c := f.queue(t.Context(), append(groupBeacons("c", 2), groupBeacons("b", 2)[1])) // b/2 again
+			d := f.queue(t.Context(), groupBeacons("d", 1))
+			close(f.gate.release)
+			if err := <-f.first; err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]string{"b": {"b/1", "b/2", "b/3"}, "c": {"c/1", "c/2"}, "d": {"d/1"}}
+			for name, ch := range map[string]<-chan groupAnswer{"b": b, "c": c, "d": d} {
+				a := <-ch
+				if a.err != nil {
+					t.Fatalf("%s: %v", name, a.err)
+				}
+				if got := storedKeys(a.stored); !slices.Equal(got, want[name]) {
+					t.Errorf("%s stored %v, want %v", name, got, want[name])
+				}
+			}
+			if got := f.gate.calls(); !slices.Equal(got, []int{1, 7}) {
+				t.Errorf("store calls of %v beacons, want [1 7]: the three queued batches in one", got)
+			}
+			if n := groupBeaconTotal(t, f.gate.Store); n != 7 {
+				t.Errorf("hour rollups count %d beacons, want 7", n)
+			}
+		})
+	}
+}
+
+// TestGroupCommitLimits: a group holds at most max beacons, and a batch
+// larger than that goes alone.
+func TestGroupCommitLimits(t *testing.T) {
+	be := sqldbtest.Backends(t)[0]
+	be.Require(t)
+	f := newGroupFixture(t, be, 5)
+	var answers []<-chan groupAnswer
+	for i, n := range []int{3, 3, 2, 7, 1} {
+		answers = append(answers, f.queue(t.Context(), groupBeacons(fmt.Sprintf("s%d", i), n)))
+	}
+	close(f.gate.release)
+	for _, ch := range answers {
+		if a := <-ch; a.err != nil {
+			t.Fatal(a.err)
+		}
+	}
+	if got := f.gate.calls(); !slices.Equal(got, []int{1, 3, 5, 7, 1}) {
+		t.Errorf("store calls of %v beacons, want [1 3 5 7 1]", got)
+	}
+}
+
+// TestGroupCommitIsolatesFailure: when a group's insert fails, each batch
+// is inserted alone, so only the refused batch's caller sees the error.
+func TestGroupCommitIsolatesFailure(t *testing.T) {
+	be := sqldbtest.Backends(t)[0]
+	be.Require(t)
+	f := newGroupFixture(t, be, 0)
+	b := f.queue(t.Context(), groupBeacons("b", 2))
+	p := f.queue(t.Context(), groupBeacons("poison", 1))
+	c := f.queue(t.Context(), groupBeacons("c", 2))
+	close(f.gate.release)
+	if a := <-p; !errors.Is(a.err, errPoison) {
+		t.Errorf("poisoned batch: %v, want its own failure", a.err)
+	}
+	for name, ch := range map[string]<-chan groupAnswer{"b": b, "c": c} {
+		if a := <-ch; a.err != nil || len(a.stored) != 2 {
+			t.Errorf("%s: stored %d, %v; want both beacons", name, len(a.stored), a.err)
+		}
+	}
+	if got := f.gate.calls(); !slices.Equal(got, []int{1, 5, 2, 1, 2}) {
+		t.Errorf("store calls of %v beacons, want [1 5 2 1 2]: the group, then each batch", got)
+	}
+	if n := groupBeaconTotal(t, f.gate.Store); n != 5 {
+		t.Errorf("hour rollups count %d beacons, want 5", n)
+	}
+}
+
+// TestGroupCommitCanceledWhileWaiting: a caller that gives up while its
+// batch waits gets its context's error, and nothing of its batch is
+// stored.
+func TestGroupCommitCanceledWhileWaiting(t *testing.T) {
+	be := sqldbtest.Backends(t)[0]
+	be.Require(t)
+	f := newGroupFixture(t, be, 0)
+	ctx, cancel := context.WithCancel(t.Context())
+	gone := f.queue(ctx, groupBeacons("gone", 3))
+	cancel()
+	if a := <-gone; !errors.Is(a.err, context.Canceled) {
+		t.Errorf("canceled caller: %v, want context.Canceled", a.err)
+	}
+	if n := f.g.Queued(); n != 0 {
+		t.Errorf("%d batches still queued after the cancel", n)
+	}
+	close(f.gate.release)
+	if err := <-f.first; err != nil {
+		t.Fatal(err)
+	}
+	if got := f.gate.calls(); !slices.Equal(got, []int{1}) {
+		t.Errorf("store calls of %v beacons, want [1]", got)
+	}
+	if n := groupBeaconTotal(t, f.gate.Store); n != 1 {
+		t.Errorf("hour rollups count %d beacons, want 1", n)
+	}
+}
