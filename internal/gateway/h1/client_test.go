@@ -164,6 +164,37 @@ func TestClientRequestBodies(t *testing.T) {
 	}
 }
 
+// A request without a body is written and its response awaited in one
+// pass through the poller (writeWait); one larger than the socket's
+// buffers can take at once is finished the ordinary way, and its response
+// read as usual.
+func TestClientRequestLargerThanSocketBuffers(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Length", strconv.Itoa(len(r.Header.Get("X-Big"))))
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.MaxHeaderBytes = 64 << 20
+	srv.Start()
+	defer srv.Close()
+	c, dials := countingClient(Options{ResponseHeaderTimeout: time.Minute})
+	for _, size := range []int{10, 8 << 20, 10} {
+		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+		req.Header.Set("X-Big", strings.Repeat("b", size))
+		resp, err := c.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%d bytes of header: %v", size, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != "ok" || resp.Header.Get("X-Length") != strconv.Itoa(size) {
+			t.Fatalf("%d bytes of header: got %q, %v, upstream saw %s bytes", size, body, err, resp.Header.Get("X-Length"))
+		}
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("got %d dials, want 1", n)
+	}
+}
+
 // Each misbehaving upstream gives a request an error, and its connection
 // is not reused: the next request dials again.
 func TestClientMisbehavingUpstreams(t *testing.T) {

@@ -25,6 +25,10 @@ type conn struct {
 	deadline time.Time
 	gone     bool
 	idle     idleCheck
+	ww       writeWait
+	// abort ends a blocked read or write: the request's context calls it
+	// when it ends. Made once per connection, not per exchange.
+	abort func()
 }
 
 func (cn *conn) close() {
@@ -62,12 +66,13 @@ var longAgo = time.Unix(1, 0)
 // context ends it through a deadline in the past, set by context.AfterFunc:
 // no goroutine waits on the context meanwhile.
 func (cn *conn) exchange(ctx context.Context, req *http.Request) (*http.Response, error) {
-	stop := context.AfterFunc(ctx, func() { cn.nc.SetDeadline(longAgo) })
-	if err := cn.writeRequest(req); err != nil {
+	stop := context.AfterFunc(ctx, cn.abort)
+	awaited, err := cn.writeRequest(ctx, req)
+	if err != nil {
 		stop()
 		return nil, cn.ctxErr(ctx, err)
 	}
-	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 {
+	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 && !awaited {
 		if err := cn.deadlineWithin(ctx, time.Now().Add(t)); err != nil {
 			stop()
 			return nil, err

@@ -13,7 +13,9 @@
 // its response body was read to the end with nothing left over; anything
 // else closes it. Taken from the pool, a connection is checked with one
 // non-blocking peek, which finds what a read loop would have: the
-// upstream's close, or bytes it sent unasked.
+// upstream's close, or bytes it sent unasked. A request whole in memory is
+// written from inside the poller's wait for the response (see writeWait),
+// which spares the read that would find nothing yet.
 //
 // The reader ([Reader]) is strict, as RFC 9112 asks of a recipient that
 // forwards what it reads: CRLF line endings, no obs-fold, no whitespace

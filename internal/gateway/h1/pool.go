@@ -58,7 +58,9 @@ func (h *hostPool) dial(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	cn := &conn{nc: nc, h: h, r: NewReader(nc, h.opts.Limits)}
+	cn.abort = func() { nc.SetDeadline(longAgo) }
 	cn.idle.init(nc)
+	cn.ww.init(nc)
 	return cn, nil
 }
 

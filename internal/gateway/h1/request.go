@@ -2,12 +2,14 @@ package h1
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -55,8 +57,10 @@ func validTarget(s string) bool {
 	return true
 }
 
-// writeRequest writes req's line, header fields and body to cn.
-func (cn *conn) writeRequest(req *http.Request) error {
+// writeRequest writes req's line, header fields and body to cn. It
+// reports whether it has also waited for the response (see writeWhole),
+// with the response header's deadline set.
+func (cn *conn) writeRequest(ctx context.Context, req *http.Request) (awaited bool, err error) {
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
@@ -69,7 +73,7 @@ func (cn *conn) writeRequest(req *http.Request) error {
 		}
 	}
 	if !validTarget(host) || !validTarget(target) || !validTarget(req.URL.RawQuery) {
-		return errTarget
+		return false, errTarget
 	}
 	method := req.Method
 	if method == "" {
@@ -146,21 +150,53 @@ func (cn *conn) writeRequest(req *http.Request) error {
 		// upstream sees the request even when the client's body is slow.
 		n, err := io.ReadFull(req.Body, w[len(w):len(w)+int(length)])
 		if err != nil {
-			return bodyErr(err)
+			return false, bodyErr(err)
 		}
 		w = w[:len(w)+n]
 		*wp = w
-		return cn.write(w)
+		return cn.writeWhole(ctx, w)
 	}
-	if err := cn.write(w); err != nil || !hasBody {
-		return err
+	if !hasBody {
+		return cn.writeWhole(ctx, w)
+	}
+	if err := cn.write(w); err != nil {
+		return false, err
 	}
 	cp := copyPool.Get().(*[]byte)
 	defer copyPool.Put(cp)
 	if length > 0 {
-		return cn.copyBody(req.Body, length, *cp)
+		return false, cn.copyBody(req.Body, length, *cp)
 	}
-	return cn.copyChunked(req.Body, *cp)
+	return false, cn.copyChunked(req.Body, *cp)
+}
+
+// writeWhole writes b, a whole request, and when the connection allows it
+// waits for the response in the same pass through the poller (see
+// writeWait), under the response header's deadline; it reports whether it
+// waited. Otherwise, or when the socket took only part of b, the rest is
+// written the ordinary way, with no deadline but the context's.
+func (cn *conn) writeWhole(ctx context.Context, b []byte) (bool, error) {
+	if !cn.ww.usable() {
+		return false, cn.write(b)
+	}
+	var deadline time.Time
+	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 {
+		deadline = time.Now().Add(t)
+	}
+	if err := cn.deadlineWithin(ctx, deadline); err != nil {
+		return false, err
+	}
+	n, err := cn.ww.do(b)
+	if err != nil {
+		return false, &writeError{err}
+	}
+	if n == len(b) {
+		return true, nil
+	}
+	if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
+		return false, err
+	}
+	return false, cn.write(b[n:])
 }
 
 // inMemory reports whether body is one of the readers whose Read never
