@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,7 +18,14 @@ import (
 // client side is a recorder, so only the upstream leg crosses a socket.
 // The same on a route that requires a member of an organization is
 // BenchmarkProxyAuthenticated in internal/e2e.
-func BenchmarkProxy(b *testing.B) {
+func BenchmarkProxy(b *testing.B) { benchmarkProxy(b, false) }
+
+// BenchmarkProxyFastPath is BenchmarkProxy with the service on the fast
+// path: the forwarder and the h1 client instead of httputil.ReverseProxy
+// and net/http's Transport.
+func BenchmarkProxyFastPath(b *testing.B) { benchmarkProxy(b, true) }
+
+func benchmarkProxy(b *testing.B, fast bool) {
 	body := strings.Repeat("x", 1024)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -33,7 +41,9 @@ func BenchmarkProxy(b *testing.B) {
 	cfg := mustConfig(b, `
 version: 1
 services:
-  a: {targets: ["${A}"]}
+  a:
+    targets: ["${A}"]
+    fast_path: `+strconv.FormatBool(fast)+`
 routes:
 `+routes.String(), map[string]string{"A": up.URL})
 	gw, err := New(cfg, Options{

@@ -38,8 +38,10 @@ type route struct {
 	// clientCert, when set, admits only verified client certificates.
 	clientCert *certPolicy
 	// rate, when set, are the rate limits that apply to the route.
-	rate  *routeRate
-	proxy *httputil.ReverseProxy
+	rate *routeRate
+	// proxy proxies the route's requests; nil unless the route has a
+	// service.
+	proxy *routeProxy
 	m     *routeMetrics
 }
 
@@ -86,48 +88,59 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 	if rc.Retry != nil && *rc.Retry != svc.up.MaxAttempts() {
 		rt.attempts = *rc.Retry // only an override costs a context value per request
 	}
-	rt.proxy = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			in, out := pr.In, pr.Out
-			peer := peerAddr(in)
-			setForwarded(in, out.Header, peer, trusted.contains(peer))
-			if rt.stripQuery {
-				out.URL.RawQuery = ""
-			}
-			rt.reqRules.apply(out.Header)
-			if g.tracing {
-				g.propagator.Inject(out.Context(), headerCarrier(out.Header))
-			}
+	rt.proxy = &routeProxy{
+		ReverseProxy: httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				in, out := pr.In, pr.Out
+				peer := peerAddr(in)
+				setForwarded(in, out.Header, peer, trusted.contains(peer))
+				if rt.stripQuery {
+					out.URL.RawQuery = ""
+				}
+				rt.reqRules.apply(out.Header)
+				if g.tracing {
+					g.propagator.Inject(out.Context(), headerCarrier(out.Header))
+				}
+			},
+			Transport:      svc.transport,
+			FlushInterval:  0, // event streams and unknown-length bodies flush at once
+			ErrorLog:       slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+			BufferPool:     g.buffers,
+			ModifyResponse: rt.modifyResponse,
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				g.proxyError(rt, w, r, err)
+			},
 		},
-		Transport:     svc.transport,
-		FlushInterval: 0, // event streams and unknown-length bodies flush at once
-		ErrorLog:      slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
-		BufferPool:    g.buffers,
-		ModifyResponse: func(resp *http.Response) error {
-			stripIdentityHeaders(resp.Header)
-			delete(resp.Header, "X-Request-Id") // the gateway's own is already set
-			if rt.cors != nil {
-				stripUpstreamCORS(resp.Header)
-			}
-			if rt.hsts != "" {
-				// The route's policy, already set when the request came
-				// over TLS, is the only one: over cleartext none is sent.
-				delete(resp.Header, "Strict-Transport-Security")
-			}
-			if rt.rate != nil {
-				// The gateway's limits are the route's; a service's own
-				// fields would mix policies the client cannot tell apart.
-				delete(resp.Header, "Ratelimit")
-				delete(resp.Header, "Ratelimit-Policy")
-			}
-			rt.respRules.apply(resp.Header)
-			return nil
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			g.proxyError(rt, w, r, err)
-		},
+		g:       g,
+		rt:      rt,
+		trusted: trusted,
+		fast:    svc.transport.usesFastPath(),
 	}
 	return rt, nil
+}
+
+// modifyResponse is the proxy's ModifyResponse hook: it removes what a
+// service must not tell the client, then applies the route's response
+// rules.
+func (rt *route) modifyResponse(resp *http.Response) error {
+	stripIdentityHeaders(resp.Header)
+	delete(resp.Header, "X-Request-Id") // the gateway's own is already set
+	if rt.cors != nil {
+		stripUpstreamCORS(resp.Header)
+	}
+	if rt.hsts != "" {
+		// The route's policy, already set when the request came
+		// over TLS, is the only one: over cleartext none is sent.
+		delete(resp.Header, "Strict-Transport-Security")
+	}
+	if rt.rate != nil {
+		// The gateway's limits are the route's; a service's own
+		// fields would mix policies the client cannot tell apart.
+		delete(resp.Header, "Ratelimit")
+		delete(resp.Header, "Ratelimit-Policy")
+	}
+	rt.respRules.apply(resp.Header)
+	return nil
 }
 
 // proxyError answers a failed upstream exchange with a problem document:
