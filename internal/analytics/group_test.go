@@ -121,6 +121,18 @@ func storedKeys(bs []analytics.Ingested) []string {
 	return out
 }
 
+// check reports a difference between the sizes of the store's calls and
+// calls, and between the beacons its hour rollups count and beacons.
+func (f *groupFixture) check(calls []int, beacons int64) {
+	f.t.Helper()
+	if got := f.gate.calls(); !slices.Equal(got, calls) {
+		f.t.Errorf("store calls of %v beacons, want %v", got, calls)
+	}
+	if n := groupBeaconTotal(f.t, f.gate.Store); n != beacons {
+		f.t.Errorf("hour rollups count %d beacons, want %d", n, beacons)
+	}
+}
+
 func groupBeaconTotal(t *testing.T, s analytics.Store) int64 {
 	t.Helper()
 	rows, err := s.Sums(t.Context(), analytics.RollupQuery{OrgID: "org_g", Level: analytics.LevelHour,
@@ -160,12 +172,7 @@ func TestGroupCommit(t *testing.T) {
 					t.Errorf("%s stored %v, want %v", name, got, want[name])
 				}
 			}
-			if got := f.gate.calls(); !slices.Equal(got, []int{1, 7}) {
-				t.Errorf("store calls of %v beacons, want [1 7]: the three queued batches in one", got)
-			}
-			if n := groupBeaconTotal(t, f.gate.Store); n != 7 {
-				t.Errorf("hour rollups count %d beacons, want 7", n)
-			}
+			f.check([]int{1, 7}, 7) // the three queued batches in one call
 		})
 	}
 }
@@ -186,9 +193,7 @@ func TestGroupCommitLimits(t *testing.T) {
 			t.Fatal(a.err)
 		}
 	}
-	if got := f.gate.calls(); !slices.Equal(got, []int{1, 3, 5, 7, 1}) {
-		t.Errorf("store calls of %v beacons, want [1 3 5 7 1]", got)
-	}
+	f.check([]int{1, 3, 5, 7, 1}, 17)
 }
 
 // TestGroupCommitIsolatesFailure: when a group's insert fails, each batch
@@ -209,12 +214,7 @@ func TestGroupCommitIsolatesFailure(t *testing.T) {
 			t.Errorf("%s: stored %d, %v; want both beacons", name, len(a.stored), a.err)
 		}
 	}
-	if got := f.gate.calls(); !slices.Equal(got, []int{1, 5, 2, 1, 2}) {
-		t.Errorf("store calls of %v beacons, want [1 5 2 1 2]: the group, then each batch", got)
-	}
-	if n := groupBeaconTotal(t, f.gate.Store); n != 5 {
-		t.Errorf("hour rollups count %d beacons, want 5", n)
-	}
+	f.check([]int{1, 5, 2, 1, 2}, 5) // the group, then each batch
 }
 
 // TestGroupCommitCanceledWhileWaiting: a caller that gives up while its
@@ -237,10 +237,5 @@ func TestGroupCommitCanceledWhileWaiting(t *testing.T) {
 	if err := <-f.first; err != nil {
 		t.Fatal(err)
 	}
-	if got := f.gate.calls(); !slices.Equal(got, []int{1}) {
-		t.Errorf("store calls of %v beacons, want [1]", got)
-	}
-	if n := groupBeaconTotal(t, f.gate.Store); n != 1 {
-		t.Errorf("hour rollups count %d beacons, want 1", n)
-	}
+	f.check([]int{1}, 1)
 }

@@ -385,17 +385,8 @@ func isEventStream(ct string) bool {
 	const es = "text/event-stream"
 	base, _, params := strings.Cut(ct, ";")
 	base = strings.TrimSpace(base)
-	if len(base) != len(es) {
+	if !strings.EqualFold(base, es) {
 		return false
-	}
-	for i := range len(es) {
-		c := base[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != es[i] {
-			return false
-		}
 	}
 	if !params {
 		return true
