@@ -24,6 +24,12 @@
 #   COMPACT_EVERY=0         beacons stored between two merges of the rollup rows
 #                           their batches appended (0: the store's default)
 #   ROUNDS=20               measured runs of each query shape
+#   GATEWAY_BEACONS=0       beacons players post through the gateway of `portico all`
+#                           on PostgreSQL (schemas of its own), sent by `portico
+#                           analytics simulate` (a day of traffic, up to 20 beacons
+#                           of one session per request); 0: no such run
+#   GATEWAY_CONCURRENCY=64  requests in flight at once in that run
+#   GATEWAY_PORT=18480      its gateway's port (admin on the next one)
 #   TIME_LIMIT=3600         seconds the whole run may take before it is stopped
 #   KEEP_SCHEMA=0           1 keeps the schema (and prints its name) for a rerun
 #                           of the queries with QUERY_SCHEMA=name LOAD_BEACONS=0
@@ -44,6 +50,9 @@ GROUP=${GROUP:-0}
 ROUNDS=${ROUNDS:-20}
 TIME_LIMIT=${TIME_LIMIT:-3600}
 KEEP_SCHEMA=${KEEP_SCHEMA:-0}
+GATEWAY_BEACONS=${GATEWAY_BEACONS:-0}
+GATEWAY_CONCURRENCY=${GATEWAY_CONCURRENCY:-64}
+GATEWAY_PORT=${GATEWAY_PORT:-18480}
 QUERY_SCHEMA=${QUERY_SCHEMA:-}
 
 die() {
@@ -140,6 +149,68 @@ if [[ -n ${WORKERS// /} ]]; then
 	for k in $WORKERS; do
 		bench ingest -dsn "$(with_schema "$schema")" -beacons "$INGEST_BEACONS" -batch "$BATCH" -workers "$k" -compact-every "$COMPACT_EVERY" -group "$GROUP"
 	done
+fi
+
+# cpu_ticks PID...: the CPU time (clock ticks, user and system) the
+# processes have used so far.
+cpu_ticks() {
+	local p t=0 rest
+	for p in "$@"; do
+		# Fields after the command's closing parenthesis: utime is the 12th.
+		rest=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		set -- $rest
+		t=$((t + ${12} + ${13}))
+	done
+	echo "$t"
+}
+
+if ((GATEWAY_BEACONS > 0)); then
+	echo "# gateway: up to $GATEWAY_BEACONS beacons posted by players through portico all's gateway, on PostgreSQL"
+	(cd "$root" && go build -o "$work/portico" ./cmd/portico && go build -o "$work/sdksetup" ./bench/sdksetup) ||
+		die "build failed"
+	prefix=portico_bench_gw$(date +%s)_$$_
+	for s in auth accounts configs analytics; do
+		schemas+=("$prefix$s")
+	done
+	password="bench admin passphrase"
+	gw=http://127.0.0.1:$GATEWAY_PORT
+	PORTICO_ADMIN_PASSWORD=$password "$work/portico" all --postgres "$DSN" --postgres-schema-prefix "$prefix" \
+		--data-dir "$work/all" --listen "127.0.0.1:$GATEWAY_PORT" --admin-listen "127.0.0.1:$((GATEWAY_PORT + 1))" \
+		>/dev/null 2>"$work/all.log" &
+	all=$!
+	pids+=("$all")
+	for _ in $(seq 120); do
+		curl -fsS -o /dev/null "$gw/.well-known/jwks.json" 2>/dev/null && break
+		kill -0 "$all" 2>/dev/null || break
+		sleep 0.5
+	done
+	curl -fsS -o /dev/null "$gw/.well-known/jwks.json" || {
+		tail -n 20 "$work/all.log" >&2
+		die "portico all did not start"
+	}
+	read -r key _ < <("$work/sdksetup" -gateway "$gw" -log "$work/all.log" -admin-password "$password" \
+		-origin https://www.bench.example) || die "gateway: setup failed"
+	tick=$(getconf CLK_TCK)
+	mapfile -t pg < <(pgrep -x postgres)
+	all0=$(cpu_ticks "$all") pg0=$(cpu_ticks "${pg[@]}")
+	"$work/portico" analytics simulate --gateway "$gw" --key "$key" --origin https://www.bench.example --days 1 \
+		--max-beacons "$GATEWAY_BEACONS" --concurrency "$GATEWAY_CONCURRENCY" >"$work/sim.out" 2>&1 ||
+		{ cat "$work/sim.out" >&2; die "gateway: simulate failed"; }
+	all1=$(cpu_ticks "$all") pg1=$(cpu_ticks "${pg[@]}")
+	awk -v a="$((all1 - all0))" -v p="$((pg1 - pg0))" -v hz="$tick" -v c="$GATEWAY_CONCURRENCY" '
+		/ beacons in / {
+			line = $0
+			for (i = 1; i < NF - 1; i++) if ($(i + 1) == "beacons" && $(i + 2) == "in") { n = $i; break }
+		}
+		END {
+			if (n == 0) { print "gateway: no beacons sent"; exit 1 }
+			printf "gateway concurrency=%d  %s\n", c, line
+			printf "gateway portico all CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU, all its processes, %.2fs (%.1f µs/beacon)\n",
+				a / hz, a / hz * 1e6 / n, p / hz, p / hz * 1e6 / n
+		}' "$work/sim.out" || { cat "$work/sim.out" >&2; die "gateway: no figures"; }
+	kill "$all"
+	wait "$all" 2>/dev/null || true
+	forget "$all"
 fi
 
 if [[ -n $QUERY_SCHEMA ]]; then
