@@ -103,13 +103,7 @@ func (p *routeProxy) forward(w http.ResponseWriter, r *http.Request) {
 	setForwarded(r, h, peer, p.trusted.contains(peer))
 	removeHopByHop(h, true)
 	out.URL.RawQuery = cleanQuery(out.URL.RawQuery)
-	if rt.stripQuery {
-		out.URL.RawQuery = ""
-	}
-	rt.reqRules.apply(h)
-	if g.tracing {
-		g.propagator.Inject(r.Context(), headerCarrier(h))
-	}
+	rt.rewriteRequest(g, out)
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = nil // no value: no User-Agent is sent, not Go's
 	}

@@ -94,13 +94,7 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 				in, out := pr.In, pr.Out
 				peer := peerAddr(in)
 				setForwarded(in, out.Header, peer, trusted.contains(peer))
-				if rt.stripQuery {
-					out.URL.RawQuery = ""
-				}
-				rt.reqRules.apply(out.Header)
-				if g.tracing {
-					g.propagator.Inject(out.Context(), headerCarrier(out.Header))
-				}
+				rt.rewriteRequest(g, out)
 			},
 			Transport:      svc.transport,
 			FlushInterval:  0, // event streams and unknown-length bodies flush at once
@@ -117,6 +111,19 @@ func (g *Gateway) compileRoute(rc *config.Route, svc *service, srv *config.Serve
 		fast:    svc.transport.usesFastPath(),
 	}
 	return rt, nil
+}
+
+// rewriteRequest applies what the route changes in an upstream request
+// once its forwarding fields are set, on both proxy paths: strip_query,
+// the request rules, and trace propagation.
+func (rt *route) rewriteRequest(g *Gateway, out *http.Request) {
+	if rt.stripQuery {
+		out.URL.RawQuery = ""
+	}
+	rt.reqRules.apply(out.Header)
+	if g.tracing {
+		g.propagator.Inject(out.Context(), headerCarrier(out.Header))
+	}
 }
 
 // modifyResponse is the proxy's ModifyResponse hook: it removes what a
