@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,9 +50,10 @@ func ingest(ctx context.Context, dsn string, o ingestOptions, stdout io.Writer) 
 	if groupBeacons > 0 {
 		grouped = fmt.Sprintf(" group=%d", groupBeacons)
 	}
-	fmt.Fprintf(stdout, "ingest  beacons=%d stored=%d batch=%d%s workers=%d  %.0f beacons/s  %.2fs  process CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU %.2fs (%.1f µs/beacon)  machine busy %.0f%%\n",
+	p50, p99, most := r.latencies()
+	fmt.Fprintf(stdout, "ingest  beacons=%d stored=%d batch=%d%s workers=%d  %.0f beacons/s  %.2fs  process CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU %.2fs (%.1f µs/beacon)  machine busy %.0f%%  call p50/p99/max %.1f/%.1f/%.1f ms\n",
 		r.sent, r.stored, o.batch, grouped, o.workers, float64(r.stored)/r.wall.Seconds(), r.wall.Seconds(),
-		r.cpu.Seconds(), per(r.cpu), r.pgCPU.Seconds(), per(r.pgCPU), r.busy*100)
+		r.cpu.Seconds(), per(r.cpu), r.pgCPU.Seconds(), per(r.pgCPU), r.busy*100, p50, p99, most)
 	return nil
 }
 
@@ -78,8 +80,20 @@ func load(ctx context.Context, dsn string, o loadOptions, stdout io.Writer) erro
 type insertResult struct {
 	sent, stored int
 	wall, cpu    time.Duration
-	pgCPU        time.Duration // CPU of the server processes serving the run's connections
-	busy         float64       // share of the machine's CPU time spent busy
+	pgCPU        time.Duration   // CPU of the server processes serving the run's connections
+	busy         float64         // share of the machine's CPU time spent busy
+	took         []time.Duration // of each InsertBeacons call
+}
+
+// latencies returns the median, the 99th percentile and the longest of
+// the InsertBeacons calls, in milliseconds.
+func (r insertResult) latencies() (p50, p99, most float64) {
+	if len(r.took) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(r.took)
+	at := func(q float64) float64 { return ms(r.took[min(int(q*float64(len(r.took))), len(r.took)-1)]) }
+	return at(0.5), at(0.99), ms(r.took[len(r.took)-1])
 }
 
 // insertAll inserts the traffic's batches from workers goroutines,
@@ -100,6 +114,14 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Merges run beside the batches, as in the service: a loop of their
+	// own, told by InsertBeacons when one is due.
+	var merges sync.WaitGroup
+	mergeCtx, stopMerges := context.WithCancel(ctx)
+	defer stopMerges()
+	merges.Go(func() {
+		store.RunCompactions(mergeCtx, time.Minute, func(err error) { fmt.Fprintln(os.Stderr, "analytics bench: merge failed:", err) })
+	})
 	ch := make(chan []analytics.Ingested, 2*workers)
 	go t.batches(batch, ch, ctx.Done())
 
@@ -107,6 +129,7 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 		mu           sync.Mutex
 		sent, stored int
 		firstErr     error
+		took         []time.Duration // of each InsertBeacons call
 	)
 	backends, err := newBackendCPU(ctx, db)
 	if err != nil {
@@ -119,8 +142,11 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 	for range workers {
 		wg.Go(func() {
 			for bs := range ch {
+				t0 := time.Now()
 				got, err := ins.InsertBeacons(ctx, bs)
+				d := time.Since(t0)
 				mu.Lock()
+				took = append(took, d)
 				sent += len(bs)
 				stored += len(got)
 				if err != nil && firstErr == nil {
@@ -151,6 +177,8 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 		}()
 	}
 	wg.Wait()
+	stopMerges()
+	merges.Wait()
 	// The rollup rows the batches appended and no merge took yet are
 	// merged now, inside the measured time: that work is part of ingest.
 	if firstErr == nil {
@@ -160,7 +188,7 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 	}
 	wall := time.Since(start)
 	busy1, idle1 := machineCPU()
-	r := insertResult{sent: sent, stored: stored, wall: wall, cpu: processCPU() - cpu0, pgCPU: backends.used(context.WithoutCancel(ctx))}
+	r := insertResult{sent: sent, stored: stored, wall: wall, cpu: processCPU() - cpu0, pgCPU: backends.used(context.WithoutCancel(ctx)), took: took}
 	if d := (busy1 - busy0) + (idle1 - idle0); d > 0 {
 		r.busy = (busy1 - busy0) / d
 	}

@@ -33,7 +33,8 @@ const analyticsDBFile = "analytics.db"
 const analyticsMaintainEvery = time.Hour
 
 // analyticsCompactEvery is how often the rollup rows batches appended on
-// PostgreSQL are merged besides the merges ingest makes itself, so that a
+// PostgreSQL are merged besides the merges every
+// analyticsstore.DefaultCompactEvery stored beacons call for, so that a
 // store whose ingest went quiet is merged too.
 const analyticsCompactEvery = time.Minute
 
@@ -322,22 +323,12 @@ func streamMetrics(reg prometheus.Registerer) analyticsnats.Metrics {
 // maintainAnalytics prepares raw storage for the days beacons may arrive
 // in (PostgreSQL partitions) and drops what the raw retention no longer
 // keeps, now and every analyticsMaintainEvery, and merges appended rollup
-// rows every analyticsCompactEvery, until ctx ends.
+// rows every analyticsCompactEvery and whenever enough beacons were stored
+// since the last merge (off the ingest requests' path), until ctx ends.
 func maintainAnalytics(ctx context.Context, store *analyticsstore.Store, svc *analytics.Service, logger *slog.Logger) {
-	go func() {
-		t := time.NewTicker(analyticsCompactEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if err := store.CompactRollups(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("merge appended rollup rows", slog.String("error", err.Error()))
-			}
-		}
-	}()
+	go store.RunCompactions(ctx, analyticsCompactEvery, func(err error) {
+		logger.Error("merge appended rollup rows", slog.String("error", err.Error()))
+	})
 	t := time.NewTicker(analyticsMaintainEvery)
 	defer t.Stop()
 	for {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/axiomhq/hyperloglog"
 	"github.com/jackc/pgx/v5"
@@ -39,17 +40,60 @@ func (s *Store) SetCompactEvery(n int) {
 }
 
 // maybeCompact merges the appended rollup rows when the stored beacons,
-// n more now, pass a multiple of compactEvery, unless a merge of this
-// Store runs already. A failed merge is left for the next one: the rows
-// it would have merged read the same meanwhile, and the batch that
-// triggered it is committed.
+// n more now, pass a multiple of compactEvery. While RunCompactions runs,
+// it only tells that loop, so the batch's caller does not wait for the
+// merge; otherwise it merges here, unless a merge of this Store runs
+// already. A failed merge is left for the next one: the rows it would
+// have merged read the same meanwhile, and the batch that triggered it is
+// committed.
 func (s *Store) maybeCompact(ctx context.Context, n int) {
 	total := s.stored.Add(int64(n))
-	if total/s.compactEvery == (total-int64(n))/s.compactEvery || !s.compacting.TryLock() {
+	if total/s.compactEvery == (total-int64(n))/s.compactEvery {
+		return
+	}
+	if s.compactLoops.Load() > 0 {
+		select {
+		case s.compactDue <- struct{}{}:
+		default: // a merge is due already
+		}
+		return
+	}
+	if !s.compacting.TryLock() {
 		return
 	}
 	defer s.compacting.Unlock()
 	_ = s.CompactRollups(ctx)
+}
+
+// RunCompactions merges the appended rollup rows every interval and
+// whenever InsertBeacons has stored compactEvery more beacons, until ctx
+// ends; while it runs, InsertBeacons never merges itself, so no batch's
+// caller waits for a merge. onError, when not nil, gets each failed
+// merge's error (the rows it would have merged read the same meanwhile,
+// and the next merge takes them). On SQLite it only waits for ctx.
+func (s *Store) RunCompactions(ctx context.Context, interval time.Duration, onError func(error)) {
+	if s.db.Dialect() != sqldb.Postgres {
+		<-ctx.Done()
+		return
+	}
+	s.compactLoops.Add(1)
+	defer s.compactLoops.Add(-1)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.compactDue:
+		}
+		s.compacting.Lock()
+		err := s.CompactRollups(ctx)
+		s.compacting.Unlock()
+		if err != nil && ctx.Err() == nil && onError != nil {
+			onError(err)
+		}
+	}
 }
 
 // CompactRollups merges the rollup rows that batches appended (see

@@ -1,6 +1,7 @@
 package analyticsstore_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -212,6 +213,82 @@ func TestCompactRollups(t *testing.T) {
 			// half was stored: every first-half bucket is still there.
 			if len(before) != len(full) {
 				t.Fatalf("%d answers before, %d after", len(before), len(full))
+			}
+		})
+	}
+}
+
+// TestRunCompactions: while a merge loop runs, a batch that passes the
+// merge mark leaves the merge to the loop instead of making its caller
+// wait for it, and the loop merges as soon as it is told, not only at
+// its interval. On SQLite the loop only waits for its end.
+func TestRunCompactions(t *testing.T) {
+	for _, be := range sqldbtest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			be.Require(t)
+			ctx := t.Context()
+			db := be.Open(t)
+			s, err := analyticsstore.Open(ctx, db)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			s.SetCompactEvery(300)
+			at := time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Hour)
+			batches := compactBeacons(rand.New(rand.NewPCG(3, 5)), at, 900, 200)
+			insert := func(bs []analytics.Ingested) {
+				t.Helper()
+				if _, err := s.InsertBeacons(ctx, bs); err != nil {
+					t.Fatalf("insert: %v", err)
+				}
+			}
+			if db.Dialect() != sqldb.Postgres {
+				loopCtx, stop := context.WithCancel(ctx)
+				done := make(chan struct{})
+				go func() { s.RunCompactions(loopCtx, time.Millisecond, nil); close(done) }()
+				insert(batches[0])
+				stop()
+				<-done
+				return
+			}
+
+			// A loop that never merges: the batches passing the mark (300
+			// beacons) ask it to, and merge nothing themselves.
+			asked, stopPretending := analyticsstore.PretendCompactionLoop(s)
+			insert(batches[0])
+			insert(batches[1])
+			if !asked() {
+				t.Fatalf("no merge was asked for after %d beacons; want one past every 300", len(batches[0])+len(batches[1]))
+			}
+			if cells, _ := splitCells(t, db); cells == 0 {
+				t.Fatalf("the batches merged the rollup rows themselves while a merge loop ran")
+			}
+			stopPretending()
+
+			// A real loop, whose interval never comes: the next mark makes
+			// it merge.
+			loopCtx, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			var failed []error
+			go func() {
+				s.RunCompactions(loopCtx, time.Hour, func(err error) { failed = append(failed, err) })
+				close(done)
+			}()
+			insert(batches[2])
+			deadline := time.Now().Add(time.Minute)
+			for {
+				cells, pending := splitCells(t, db)
+				if cells == 0 && pending == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("a minute after passing the mark: %d split cells, %d pending buckets; want none", cells, pending)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			stop()
+			<-done
+			if len(failed) > 0 {
+				t.Fatalf("merges failed: %v", failed)
 			}
 		})
 	}

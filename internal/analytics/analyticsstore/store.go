@@ -63,10 +63,12 @@
 // inserted, in one transaction, so a reader sees the rows or their merge,
 // never both or neither; a row is merged by the one transaction whose
 // DELETE took it, so replicas merging at once never count it twice.
-// InsertBeacons runs it after every DefaultCompactEvery beacons the
-// Store stores (SetCompactEvery), one merge at a time per Store, and `portico
-// analytics` every minute besides, for a store whose ingest went quiet;
-// until then, queries read a few more rows. Appending instead of rewriting the hot
+// It runs after every DefaultCompactEvery beacons the Store stores
+// (SetCompactEvery), one merge at a time per Store: in RunCompactions'
+// loop when one runs, which also merges at an interval (a minute in
+// `portico analytics`) for a store whose ingest went quiet, otherwise
+// inside the InsertBeacons call that passed the mark. Until then,
+// queries read a few more rows. Appending instead of rewriting the hot
 // rows (the hours, days and projections every batch touches) took the
 // CPU of an ingested beacon, the writer's and PostgreSQL's together, from
 // 49–53 µs to 36–38 µs, merges included (docs/performance.md).
@@ -125,9 +127,11 @@ type Store struct {
 	sqliteWrite sync.Mutex
 
 	// PostgreSQL: the merge of appended rollup rows (compact.go).
-	compactEvery int64        // beacons stored between two merges
-	stored       atomic.Int64 // beacons stored
-	compacting   sync.Mutex   // held by this Store's merge
+	compactEvery int64         // beacons stored between two merges
+	stored       atomic.Int64  // beacons stored
+	compacting   sync.Mutex    // held by this Store's merge
+	compactLoops atomic.Int32  // RunCompactions loops running
+	compactDue   chan struct{} // to them: a merge is due
 }
 
 // Open applies the store's migrations to db and returns a Store over it;
@@ -137,7 +141,7 @@ func Open(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	if err := sqldb.Migrate(ctx, db, Migrations()); err != nil {
 		return nil, fmt.Errorf("open analytics store: %w", err)
 	}
-	s := &Store{db: db, partitions: map[int64]bool{}, compactEvery: DefaultCompactEvery}
+	s := &Store{db: db, partitions: map[int64]bool{}, compactEvery: DefaultCompactEvery, compactDue: make(chan struct{}, 1)}
 	if err := s.backfillProjections(ctx); err != nil {
 		return nil, fmt.Errorf("open analytics store: %w", err)
 	}
