@@ -162,7 +162,11 @@ func (g *GroupCommit) insert(group []*groupEntry) {
 		close(e.done)
 		return
 	}
-	var all []Ingested
+	n := 0
+	for _, e := range group {
+		n += len(e.beacons)
+	}
+	all := make([]Ingested, 0, n)
 	for _, e := range group {
 		all = append(all, e.beacons...)
 	}
@@ -172,6 +176,15 @@ func (g *GroupCommit) insert(group []*groupEntry) {
 	if err != nil {
 		for _, e := range group {
 			g.insert([]*groupEntry{e})
+		}
+		return
+	}
+	if len(stored) == n {
+		// Every beacon was stored, so no key was there twice: each
+		// batch's are its own.
+		for _, e := range group {
+			e.stored = e.beacons
+			close(e.done)
 		}
 		return
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,4 +240,33 @@ func TestGroupCommitCanceledWhileWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.check([]int{1}, 1)
+}
+
+// echoStore stores everything it is given, taking a while per call so
+// that concurrent batches queue and group.
+type echoStore struct{ analytics.Store }
+
+func (echoStore) InsertBeacons(_ context.Context, bs []analytics.Ingested) ([]analytics.Ingested, error) {
+	time.Sleep(200 * time.Microsecond)
+	return bs, nil
+}
+
+// BenchmarkGroupCommit measures the grouping's own cost: players'
+// batches of 10 beacons from 64 callers at once, over a store that
+// stores everything; per batch.
+func BenchmarkGroupCommit(b *testing.B) {
+	g := analytics.NewGroupCommit(echoStore{}, analytics.GroupOptions{})
+	b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
+	var sessions atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			bs := groupBeacons(fmt.Sprintf("s%d", sessions.Add(1)), 10)
+			got, err := g.InsertBeacons(b.Context(), bs)
+			if err != nil || len(got) != len(bs) {
+				b.Errorf("stored %d of %d: %v", len(got), len(bs), err)
+				return
+			}
+		}
+	})
 }
