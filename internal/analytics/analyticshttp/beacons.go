@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/portico-gw/portico/internal/analytics"
 	"github.com/portico-gw/portico/internal/platform/httpjson"
@@ -77,7 +78,9 @@ func (h *Handler) postBeacons(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, problem.BadRequest("Send the integration's delivery key in the "+DeliveryKeyHeader+" header (or, from navigator.sendBeacon, the "+DeliveryKeyParam+" query parameter)."))
 		return
 	}
-	body, err := h.readBatch(w, r)
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	body, err := h.readBatch(w, r, buf)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -141,8 +144,8 @@ func (h *Handler) preflightBeacons(w http.ResponseWriter, r *http.Request) {
 
 // readBatch reads the body of a batch: application/json, or text/plain
 // (what navigator.sendBeacon sends a string as; the body is the same JSON
-// document), of at most MaxBodyBytes.
-func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// document), of at most MaxBodyBytes, into buf.
+func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && mt != "text/plain") {
 		return nil, problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
@@ -151,7 +154,6 @@ func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request) ([]byte, err
 	if r.ContentLength > h.o.MaxBodyBytes {
 		return nil, problem.BodyTooLarge("The body is larger than the service accepts.")
 	}
-	var buf bytes.Buffer
 	if r.ContentLength > 0 {
 		// Room for the whole body and the read that finds its end, so
 		// that it is read into one allocation.
@@ -164,6 +166,24 @@ func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request) ([]byte, err
 		return nil, problem.BadRequest("The body could not be read.")
 	}
 	return buf.Bytes(), nil
+}
+
+// bodyBuffers holds the buffers batches were read into, for the next
+// ones. Nothing decoded from a batch refers to its buffer (DecodeBatch
+// decodes a string copy of it), so it is reused once the batch is
+// answered.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer bodyBuffers keeps: a rare large
+// batch's buffer is left to the garbage collector rather than held.
+const maxPooledBody = 64 << 10
+
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBody {
+		return
+	}
+	buf.Reset()
+	bodyBuffers.Put(buf)
 }
 
 // beaconIndexes returns the position in the batch document of each of the
