@@ -28,6 +28,7 @@ type compiler struct {
 	params map[string]bool
 	errs   CompileErrors
 	refs   [][]stepRef // per step: the step references of its templates
+	items  [][]*ref    // per step: the item references of its templates
 }
 
 // stepRef is a reference from one step's field to another step.
@@ -60,6 +61,7 @@ func Compile(spec PlanSpec, opts Options) (*Plan, error) {
 		byName: make(map[string]int, len(spec.Steps)),
 		params: make(map[string]bool, len(spec.Params)),
 		refs:   make([][]stepRef, len(spec.Steps)),
+		items:  make([][]*ref, len(spec.Steps)),
 	}
 	p := &Plan{
 		name:         spec.Name,
@@ -103,6 +105,7 @@ func Compile(spec PlanSpec, opts Options) (*Plan, error) {
 		p.steps[i] = c.compileStep(i)
 	}
 	c.link()
+	c.reads()
 	if order, ok := c.order(); ok {
 		c.criticalPath(order)
 	}
@@ -386,6 +389,7 @@ func (c *compiler) checkRef(i int, field string, r *ref, fanOut bool) {
 		if !fanOut {
 			c.failf(i, field, "{%s}: item is only defined in a step with for_each", r)
 		}
+		c.items[i] = append(c.items[i], r)
 	case nsBody:
 		c.plan.usesBody = true
 	case nsSteps:

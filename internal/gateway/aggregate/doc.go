@@ -63,7 +63,11 @@
 // is placed under Into, or its members are merged into the root (Merge),
 // or, with neither, left out of the response (a step that only feeds
 // others). A step without shaping placed under a key is spliced into the
-// response as the bytes the service sent, after validation.
+// response as the bytes the service sent, after validation. A result that
+// is referenced, shaped or merged is decoded only as far as the plan reads
+// it (the paths of the references to it, of Select and of Allow); the rest
+// is validated and skipped. A reference to the whole result, or shaping or
+// merging without an allow-list, decodes it whole.
 //
 // Root keys cannot be written twice. Compile rejects collisions it can
 // see: two Into keys, an Into key and the outcome field, and the members an

@@ -148,7 +148,7 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 		res = p.call(ctx, st, e, e.in, d)
 	}
 	if res.kind == KindOK && st.needTree {
-		v, err := decodeJSON(*res.buf)
+		v, err := st.decode(*res.buf)
 		if err != nil {
 			p.putBuf(res.buf)
 			res = callResult{kind: KindNotJSON, status: res.status, err: err}
@@ -170,6 +170,14 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 		span.End()
 	}
 	r.done <- i
+}
+
+// decode decodes the part of a step's result that the plan reads.
+func (st *step) decode(b []byte) (any, error) {
+	if st.reads == nil {
+		return decodeJSON(b)
+	}
+	return decodePartial(b, st.reads)
 }
 
 // settle applies step i's failure policy once it has ended; it reports

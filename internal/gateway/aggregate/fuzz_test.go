@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -160,4 +162,165 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// FuzzDecodePartial checks the partial decode against the obviously
+// correct full one: it accepts exactly the documents decodeJSON and
+// json.Valid accept, it materialises a whole document as decodeJSON does,
+// and every reference, fan-out and allow-list read through a partial decode
+// finds what it finds in the full decode. refs and allow are
+// comma-separated paths; each is "ARRAY;ITEM,ITEM" for a fan-out; pick
+// adds references to paths that exist in the document. Seeds:
+// testdata/fuzz/FuzzDecodePartial.
+func FuzzDecodePartial(f *testing.F) {
+	f.Add(`{"a":{"b":[1,{"c":"x"}]},"a":{"b":[2,{"c":"y"}]},"n":1.50}`, "a.b.1.c,n", "", "a.b", "a.b;c,0", uint8(0xff))
+	f.Fuzz(func(t *testing.T, doc, refs, sel, allow, each string, pick uint8) {
+		b := []byte(doc)
+		full, err := decodeJSON(b)
+		valid := err == nil
+		if json.Valid(b) != valid {
+			t.Fatalf("%q: json.Valid and decodeJSON disagree", doc)
+		}
+		whole, err := decodePartial(b, &readNode{all: true})
+		if (err == nil) != valid || valid && !reflect.DeepEqual(whole, full) {
+			t.Fatalf("%q: got %#v %v, want %#v (valid %v)", doc, whole, err, full, valid)
+		}
+
+		var paths []readPath
+		var lookups []fieldPath
+		for _, s := range splitList(refs) {
+			if p, err := parseFieldPath(s); err == nil {
+				lookups = append(lookups, p)
+			}
+		}
+		if valid {
+			lookups = append(lookups, pickPaths(full, pick)...)
+		}
+		for _, p := range lookups {
+			paths = append(paths, readPathOf(p, segLookup, true))
+		}
+		sh, errs := newShaper(sel, splitList(allow), nil, nil)
+		if len(errs) > 0 {
+			sh = nil
+		}
+		if sh != nil {
+			paths = append(paths, sh.reads()...)
+		}
+		array, items := fuzzFanOut(each)
+		if array != nil {
+			paths = append(paths, fanOutReads(array, items)...)
+		}
+
+		part, err := (&step{reads: buildReads(paths)}).decode(b)
+		if (err == nil) != valid {
+			t.Fatalf("%q: got error %v, want valid %v", doc, err, valid)
+		}
+		if !valid {
+			return
+		}
+		for _, p := range lookups {
+			sameLookup(t, doc, full, part, p)
+		}
+		if array != nil {
+			fv, _ := lookup(full, array)
+			pv, _ := lookup(part, array)
+			if jsonKind(fv) != jsonKind(pv) {
+				t.Fatalf("%q: fan-out over %s: got %s, want %s", doc, array, jsonKind(pv), jsonKind(fv))
+			}
+			fa, _ := fv.([]any)
+			pa, _ := pv.([]any)
+			if len(fa) != len(pa) {
+				t.Fatalf("%q: fan-out over %s: got %d items, want %d", doc, array, len(pa), len(fa))
+			}
+			for k := range fa {
+				for _, r := range items {
+					sameLookup(t, doc, fa[k], pa[k], r.path)
+				}
+			}
+		}
+		if sh != nil { // last: shaping changes the trees
+			fs, ferr := sh.apply(full)
+			ps, perr := sh.apply(part)
+			if (ferr == nil) != (perr == nil) || !reflect.DeepEqual(fs, ps) {
+				t.Fatalf("%q: shaped %s/%s: got %#v %v, want %#v %v", doc, sel, allow, ps, perr, fs, ferr)
+			}
+		}
+	})
+}
+
+// sameLookup fails unless p finds the same in the partial and full decode.
+func sameLookup(t *testing.T, doc string, full, part any, p fieldPath) {
+	t.Helper()
+	fv, fok := lookup(full, p)
+	pv, pok := lookup(part, p)
+	if fok != pok || !reflect.DeepEqual(fv, pv) {
+		t.Fatalf("%q: lookup %s: got %#v %v, want %#v %v", doc, p, pv, pok, fv, fok)
+	}
+}
+
+// fuzzFanOut parses "ARRAY;ITEM,ITEM" into a fan-out's array path and item
+// references (an empty one is {item}).
+func fuzzFanOut(s string) (fieldPath, []*ref) {
+	at, rest, ok := strings.Cut(s, ";")
+	if !ok {
+		return nil, nil
+	}
+	array, err := parseFieldPath(at)
+	if err != nil {
+		return nil, nil
+	}
+	var items []*ref
+	for _, q := range strings.Split(rest, ",") {
+		r := &ref{ns: nsItem}
+		if q != "" {
+			if r.path, err = parseFieldPath(q); err != nil {
+				continue
+			}
+		}
+		items = append(items, r)
+	}
+	return array, items
+}
+
+// pickPaths returns some of the paths that exist in v, up to three deep:
+// members, indices, and names mapped over arrays. Path i is picked when bit
+// i%8 of pick is set.
+func pickPaths(v any, pick uint8) []fieldPath {
+	var all []fieldPath
+	var walk func(v any, at fieldPath)
+	walk = func(v any, at fieldPath) {
+		if len(at) > 0 {
+			all = append(all, at)
+		}
+		if len(at) == 3 || len(all) > 64 {
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for _, k := range sortedKeys(x) {
+				if checkSegment(k) == nil {
+					walk(x[k], append(slices.Clip(at), k))
+				}
+			}
+		case []any:
+			for k, e := range x {
+				walk(e, append(slices.Clip(at), strconv.Itoa(k)))
+				if m, ok := e.(map[string]any); ok && k == 0 {
+					for _, name := range sortedKeys(m) {
+						if checkSegment(name) == nil {
+							all = append(all, append(slices.Clip(at), name))
+						}
+					}
+				}
+			}
+		}
+	}
+	walk(v, nil)
+	var out []fieldPath
+	for i, p := range all {
+		if pick&(1<<(i%8)) != 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }

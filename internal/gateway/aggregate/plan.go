@@ -71,7 +71,8 @@ type step struct {
 	merge        bool
 	shaper       *shaper
 	maxBody      int64
-	needTree     bool // decode the result: it is referenced, shaped or merged
+	needTree     bool      // decode the result: it is referenced, shaped or merged
+	reads        *readNode // what of the result is decoded; nil: all of it
 	spanName     string
 }
 
