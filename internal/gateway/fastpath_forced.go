@@ -2,5 +2,8 @@
 
 package gateway
 
-// forceFastPath: see fastpath_default.go.
-const forceFastPath = true
+import "github.com/portico-gw/portico/internal/gateway/config"
+
+// fastPathFor: every service but an h2c one on the fast path (see
+// fastpath_default.go).
+func fastPathFor(sc *config.Service) bool { return !sc.H2C }

@@ -1,3 +1,5 @@
+//go:build !portico_nofastpath
+
 package gateway
 
 import (

@@ -80,10 +80,10 @@ type serviceTransport struct {
 
 // newServiceTransport returns the transport of service sc, sending through
 // rt, and through the fast path's client for what it serves when sc has
-// fast_path (or the fast path is forced, see forceFastPath).
+// fast_path (see fastPathFor).
 func newServiceTransport(sc *config.Service, up *upstream.Service, rt *http.Transport, retries prometheus.Counter) *serviceTransport {
 	t := &serviceTransport{name: sc.Name, svc: up, rt: rt, retries: retries}
-	if (sc.FastPath || forceFastPath) && !sc.H2C {
+	if fastPathFor(sc) {
 		t.fast = newFastClient(sc)
 	}
 	return t

@@ -172,6 +172,7 @@ func serviceDefaults(s *Service) {
 		setInt(&h.HealthyThreshold, DefaultHealthyThreshold)
 		setInt(&h.UnhealthyThreshold, DefaultUnhealthyThreshold)
 	}
+	setPtr(&s.FastPath, !s.H2C)
 	setPtr(&s.Outlier.ConsecutiveFailures, DefaultOutlierFailures)
 	setDuration(&s.Outlier.BaseEjection, DefaultOutlierBaseEjection)
 	setInt(&s.Outlier.MaxEjectedPercent, DefaultOutlierMaxEjectedPercent)

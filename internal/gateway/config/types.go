@@ -224,8 +224,8 @@ type Service struct {
 	// gateway's own client, which works on the request's goroutine, rather
 	// than net/http's Transport; upgrades, Expect: 100-continue, requests
 	// with trailers and https targets keep the Transport. Not with H2C.
-	// Default false (left out of the JSON form when false).
-	FastPath bool `yaml:"fast_path" json:",omitempty"`
+	// Default true, unless H2C (see FastPathOn).
+	FastPath *bool `yaml:"fast_path"`
 	// Timeouts bound each attempt at a target.
 	Timeouts Timeouts `yaml:"timeouts"`
 	// Pool sizes the connection pool.
@@ -240,6 +240,16 @@ type Service struct {
 	Retry Retry `yaml:"retry"`
 	// MaxResponseHeaderBytes caps upstream response headers. Default 64 KiB.
 	MaxResponseHeaderBytes Size `yaml:"max_response_header_bytes"`
+}
+
+// FastPathOn reports whether the service has the fast path: FastPath, or
+// when it is unset (a Service not loaded through a Loader), whether the
+// service is not H2C.
+func (s *Service) FastPathOn() bool {
+	if s.FastPath == nil {
+		return !s.H2C
+	}
+	return *s.FastPath
 }
 
 // DNS discovers a service's targets by name.

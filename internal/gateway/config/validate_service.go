@@ -56,7 +56,7 @@ func (v *validator) service(path, name string, s *Service) {
 	if s.H2C && https {
 		v.errorf(path+".h2c", "h2c is cleartext HTTP/2 and cannot be used with https targets")
 	}
-	if s.FastPath && s.H2C {
+	if s.FastPathOn() && s.H2C {
 		v.errorf(path+".fast_path", "fast_path speaks HTTP/1.1 and cannot be used with h2c")
 	}
 	v.timeouts(path+".timeouts", &s.Timeouts)
