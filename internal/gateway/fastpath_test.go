@@ -68,4 +68,3 @@ func TestFastPathMalformedResponseIs502(t *testing.T) {
 		})
 	}
 }
-
