@@ -52,12 +52,14 @@ func forwardable(r *http.Request) bool {
 
 // forwarder is the state of one forwarded request, in one allocation: the
 // upstream request and its URL, the client trace that passes informational
-// responses on, and the guard on the client's body.
+// responses on, the guard on the client's body and the forwarding fields'
+// values.
 type forwarder struct {
 	out   http.Request
 	url   url.URL
 	body  guardedBody
 	trace httptrace.ClientTrace
+	fwd   forwardedValues
 	w     http.ResponseWriter
 
 	mu   sync.Mutex // orders got1xx against the end of the round trip
@@ -100,7 +102,7 @@ func (p *routeProxy) forward(w http.ResponseWriter, r *http.Request) {
 	// then spared by the hop-by-hop removal (ReverseProxy sets them after
 	// it): the result is the same.
 	peer := peerAddr(r)
-	setForwarded(r, h, peer, p.trusted.contains(peer))
+	f.fwd.set(r, h, peer, p.trusted.contains(peer))
 	removeHopByHop(h, true)
 	out.URL.RawQuery = cleanQuery(out.URL.RawQuery)
 	rt.rewriteRequest(g, out)

@@ -133,56 +133,75 @@ func hasIdentityPrefix(k string) bool {
 // setForwarded writes X-Forwarded-For/Proto/Host and Forwarded on the
 // outbound header. in is the client's request, out the upstream's header;
 // trusted says whether the peer's own forwarding headers are kept and
-// extended. It runs on every proxied request, so the four values share one
-// backing array and each string is built in one concatenation.
+// extended.
 func setForwarded(in *http.Request, out http.Header, peer netip.Addr, trusted bool) {
+	new(forwardedValues).set(in, out, peer, trusted)
+}
+
+// forwardedValues holds the values of the four fields setForwarded
+// writes: the outbound header's value slices share its array, so that a
+// caller that already allocates per request (the forwarder) can hold it
+// and save an allocation.
+type forwardedValues [4]string
+
+// set is setForwarded with v as the values' array. It runs on every
+// proxied request, so X-Forwarded-For and Forwarded are written one after
+// the other into a buffer on the stack, the peer's address appended to it
+// as text, and cut from one string: one allocation for both.
+func (v *forwardedValues) set(in *http.Request, out http.Header, peer netip.Addr, trusted bool) {
 	proto := "http"
 	if in.TLS != nil {
 		proto = "https"
 	}
 	host := in.Host
-	peerStr := ""
-	if peer.IsValid() {
-		peerStr = peer.String()
-	}
-	var xff, fwd string
+	var priorXFF, priorFwd []string
 	if trusted {
-		if prior := in.Header.Values("X-Forwarded-For"); len(prior) > 0 {
-			xff = strings.Join(prior, ", ")
-		}
+		priorXFF = in.Header.Values("X-Forwarded-For")
 		if p := in.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
 			proto = p
 		}
 		if h := in.Header.Get("X-Forwarded-Host"); h != "" {
 			host = h
 		}
-		if prior := in.Header.Values("Forwarded"); len(prior) > 0 {
-			fwd = strings.Join(prior, ", ")
+		priorFwd = in.Header.Values("Forwarded")
+	}
+
+	var buf [256]byte
+	b := appendJoined(buf[:0], priorXFF)
+	if peer.IsValid() {
+		if len(b) > 0 {
+			b = append(b, ", "...)
 		}
+		b = peer.AppendTo(b)
 	}
-	switch {
-	case peerStr == "":
-	case xff != "":
-		xff += ", " + peerStr
-	default:
-		xff = peerStr
+	xffLen := len(b)
+	b = appendJoined(b, priorFwd)
+	if len(b) > xffLen {
+		b = append(b, ", "...)
 	}
-	elem := forwardedElement(peerStr, peer.Is6(), proto, in.Host)
-	if fwd != "" {
-		fwd += ", " + elem
-	} else {
-		fwd = elem
-	}
-	vals := make([]string, 4)
-	vals[0], vals[1], vals[2], vals[3] = xff, proto, host, fwd
-	if xff != "" {
-		out["X-Forwarded-For"] = vals[0:1:1]
+	b = appendForwardedElement(b, peer, proto, in.Host)
+	s := string(b)
+
+	v[0], v[1], v[2], v[3] = s[:xffLen], proto, host, s[xffLen:]
+	if xffLen > 0 {
+		out["X-Forwarded-For"] = v[0:1:1]
 	} else {
 		delete(out, "X-Forwarded-For")
 	}
-	out["X-Forwarded-Proto"] = vals[1:2:2]
-	out["X-Forwarded-Host"] = vals[2:3:3]
-	out["Forwarded"] = vals[3:4:4]
+	out["X-Forwarded-Proto"] = v[1:2:2]
+	out["X-Forwarded-Host"] = v[2:3:3]
+	out["Forwarded"] = v[3:4:4]
+}
+
+// appendJoined appends strings.Join(vals, ", ") to b.
+func appendJoined(b []byte, vals []string) []byte {
+	for i, s := range vals {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, s...)
+	}
+	return b
 }
 
 // stripSpoofable removes the forwarding headers of an untrusted peer.
@@ -192,21 +211,33 @@ func stripSpoofable(h http.Header) {
 	}
 }
 
-// forwardedElement builds one RFC 7239 forwarded-element.
-func forwardedElement(peer string, v6 bool, proto, host string) string {
+// appendForwardedElement appends one RFC 7239 forwarded-element to b: for
+// the peer (unknown when it is not valid), quoted when it is IPv6.
+func appendForwardedElement(b []byte, peer netip.Addr, proto, host string) []byte {
+	b = append(b, "for="...)
 	switch {
-	case peer == "":
-		peer = "unknown"
-	case v6:
-		peer = `"[` + peer + `]"`
+	case !peer.IsValid():
+		b = append(b, "unknown"...)
+	case peer.Is6():
+		b = append(b, `"[`...)
+		b = peer.AppendTo(b)
+		b = append(b, `]"`...)
+	default:
+		b = peer.AppendTo(b)
 	}
-	if host == "" || !validForwardedHost(host) {
-		return "for=" + peer + ";proto=" + proto
+	b = append(b, ";proto="...)
+	b = append(b, proto...)
+	switch {
+	case host == "" || !validForwardedHost(host):
+	case strings.ContainsAny(host, ":[]"):
+		b = append(b, `;host="`...)
+		b = append(b, host...)
+		b = append(b, '"')
+	default:
+		b = append(b, ";host="...)
+		b = append(b, host...)
 	}
-	if strings.ContainsAny(host, ":[]") {
-		return "for=" + peer + ";proto=" + proto + `;host="` + host + `"`
-	}
-	return "for=" + peer + ";proto=" + proto + ";host=" + host
+	return b
 }
 
 func validForwardedHost(h string) bool {

@@ -3,12 +3,14 @@ package h1
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchUpstream answers every request with a fixed 1 KB JSON response,
@@ -39,8 +41,9 @@ func benchUpstream(tb testing.TB) string {
 }
 
 // benchRoundTrip sends GETs through rt, reading each body to its end into
-// a reused buffer, as the gateway's proxy does.
-func benchRoundTrip(b *testing.B, rt http.RoundTripper, url string) {
+// a reused buffer, as the gateway's proxy does. With timeout, each request
+// has a context with that timeout, as the gateway's requests have.
+func benchRoundTrip(b *testing.B, rt http.RoundTripper, url string, timeout time.Duration) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]byte, 32<<10)
@@ -48,7 +51,13 @@ func benchRoundTrip(b *testing.B, rt http.RoundTripper, url string) {
 		req.Header.Set("X-Forwarded-For", "192.0.2.1")
 		req.Header.Set("Accept", "application/json")
 		for pb.Next() {
-			resp, err := rt.RoundTrip(req)
+			r, cancel := req, context.CancelFunc(nil)
+			if timeout > 0 {
+				var ctx context.Context
+				ctx, cancel = context.WithTimeout(context.Background(), timeout)
+				r = req.WithContext(ctx)
+			}
+			resp, err := rt.RoundTrip(r)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -62,6 +71,9 @@ func benchRoundTrip(b *testing.B, rt http.RoundTripper, url string) {
 				}
 			}
 			resp.Body.Close()
+			if cancel != nil {
+				cancel()
+			}
 		}
 	})
 }
@@ -72,16 +84,22 @@ func benchRoundTrip(b *testing.B, rt http.RoundTripper, url string) {
 //	go test -run '^$' -bench RoundTrip -benchmem -cpu 1,2 ./internal/gateway/h1/
 func BenchmarkRoundTrip(b *testing.B) {
 	url := "http://" + benchUpstream(b) + "/v1/items/42"
-	b.Run("h1", func(b *testing.B) {
-		c := NewClient(Options{})
-		defer c.CloseIdleConnections()
-		benchRoundTrip(b, c, url)
-	})
-	b.Run("net-http", func(b *testing.B) {
-		t := &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
-		defer t.CloseIdleConnections()
-		benchRoundTrip(b, t, url)
-	})
+	for _, timeout := range []time.Duration{0, time.Minute} {
+		suffix := ""
+		if timeout > 0 {
+			suffix = "-timeout"
+		}
+		b.Run("h1"+suffix, func(b *testing.B) {
+			c := NewClient(Options{ResponseHeaderTimeout: timeout})
+			defer c.CloseIdleConnections()
+			benchRoundTrip(b, c, url, timeout)
+		})
+		b.Run("net-http"+suffix, func(b *testing.B) {
+			t := &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true, ResponseHeaderTimeout: timeout}
+			defer t.CloseIdleConnections()
+			benchRoundTrip(b, t, url, timeout)
+		})
+	}
 }
 
 // BenchmarkReadResponse is the reader alone, header and body, against

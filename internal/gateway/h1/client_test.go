@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,11 +290,36 @@ func TestClientRetriesStaleConnection(t *testing.T) {
 	// The close is seen when the connection is taken from the pool, before
 	// anything is sent: a POST goes on a new connection too.
 	mustGet(t, c, "http://"+addr+"/") // pools a connection the upstream closes
+	waitIdleClosed(t, c)
 	resp, err := c.RoundTrip(mustRequest(t, "POST", "http://"+addr+"/", strings.NewReader("x")))
 	if err != nil {
 		t.Fatalf("POST after the upstream closed a pooled connection: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// waitIdleClosed waits until the upstream's close of c's one idle
+// connection has reached it: the upstream closes after its answer, which
+// the client may read before.
+func waitIdleClosed(tb testing.TB, c *Client) {
+	tb.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, h := range c.hosts {
+		h.mu.Lock()
+		idle := slices.Clone(h.idle)
+		h.mu.Unlock()
+		if len(idle) != 1 {
+			tb.Fatalf("got %d idle connections, want 1", len(idle))
+		}
+		for range 500 { // only against a hang
+			if !idle[0].idle.clean() {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		tb.Fatal("the upstream's close never came")
+	}
 }
 
 // A response the upstream sends on an idle connection, unasked, is never
@@ -646,5 +672,128 @@ func TestClientSlowBodyOutlastsHeaderTimeout(t *testing.T) {
 	c, _ := countingClient(Options{ResponseHeaderTimeout: 20 * time.Millisecond})
 	if _, body := mustGet(t, c, "http://"+addr+"/"); body != "slowly done" {
 		t.Fatalf("got %q", body)
+	}
+}
+
+// A request's context canceled while it waits for the response's header
+// ends the wait with context.Canceled, whether it ends within the grace
+// the exchange goes without watching the context (see watchAfter) or
+// after it, when the context is watched.
+func TestClientCanceledAwaitingHeader(t *testing.T) {
+	for name, wait := range map[string]time.Duration{
+		"within the grace": 0,
+		"after the grace":  4 * watchAfter,
+	} {
+		t.Run(name, func(t *testing.T) {
+			received, release := make(chan struct{}), make(chan struct{})
+			defer close(release)
+			addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
+				if _, err := readRequest(rd); err != nil {
+					return
+				}
+				close(received)
+				<-release
+			})
+			c, _ := countingClient(Options{ResponseHeaderTimeout: time.Hour})
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() {
+				_, err := c.RoundTrip(mustRequest(t, "GET", "http://"+addr+"/", nil).WithContext(ctx))
+				errc <- err
+			}()
+			<-received
+			time.Sleep(wait)
+			cancel()
+			select {
+			case err := <-errc:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("got %v, want context.Canceled", err)
+				}
+			case <-time.After(10 * time.Second): // only against a hang
+				t.Fatal("the canceled request still waits")
+			}
+		})
+	}
+}
+
+// A response that comes after the grace is read as any other, on a
+// connection that is reused afterwards.
+func TestClientResponseAfterGrace(t *testing.T) {
+	addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
+		for {
+			if _, err := readRequest(rd); err != nil {
+				return
+			}
+			time.Sleep(3 * watchAfter)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")
+		}
+	})
+	c, dials := countingClient(Options{ResponseHeaderTimeout: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	for i := range 2 {
+		req := mustRequest(t, "GET", "http://"+addr+"/", nil).WithContext(ctx)
+		resp, err := c.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != "late" {
+			t.Fatalf("request %d: got %q, %v", i, body, err)
+		}
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("got %d dials, want 1", n)
+	}
+}
+
+// A context deadline sooner than the grace's end is the connection's
+// deadline, and reads as the context's error.
+func TestClientContextDeadlineWithinGrace(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
+		readRequest(rd)
+		<-release
+	})
+	c, _ := countingClient(Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), watchAfter/5)
+	defer cancel()
+	_, err := c.RoundTrip(mustRequest(t, "GET", "http://"+addr+"/", nil).WithContext(ctx))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// A request body the upstream does not read blocks the write; the
+// request's context canceled ends it.
+func TestClientCanceledWritingBody(t *testing.T) {
+	received, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
+		if _, err := readRequest(rd); err != nil {
+			return
+		}
+		close(received)
+		<-release
+	})
+	c, _ := countingClient(Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	body := strings.NewReader(strings.Repeat("x", 16<<20)) // more than any socket buffers
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.RoundTrip(mustRequest(t, "POST", "http://"+addr+"/", body).WithContext(ctx))
+		errc <- err
+	}()
+	<-received
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second): // only against a hang
+		t.Fatal("the canceled request still writes")
 	}
 }

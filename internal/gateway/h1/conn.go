@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"os"
 	"time"
 )
 
@@ -29,7 +30,22 @@ type conn struct {
 	// abort ends a blocked read or write: the request's context calls it
 	// when it ends. Made once per connection, not per exchange.
 	abort func()
+	// stop ends the watch on the current exchange's context (see watch);
+	// nil while the context is not watched.
+	stop func() bool
+	// grace, while not zero, is the end of the exchange's grace (see
+	// watchAfter), and the connection's deadline; until is the deadline
+	// after it: the response header's or the context's, or none.
+	grace, until time.Time
 }
+
+// watchAfter is how long an exchange whose request is whole in memory
+// goes without watching its context, under a deadline: most responses
+// come sooner, and watching costs context.AfterFunc's five allocations.
+// The context's deadline is the connection's meanwhile, so a timeout is
+// exact; a cancellation (the client went away) is seen when the grace
+// ends, at the latest.
+const watchAfter = 5 * time.Millisecond
 
 func (cn *conn) close() {
 	if cn.gone {
@@ -62,27 +78,35 @@ func (cn *conn) deadlineWithin(ctx context.Context, t time.Time) error {
 // longAgo is a deadline in the past: it ends any blocked read or write.
 var longAgo = time.Unix(1, 0)
 
-// exchange writes req and reads the response's header on cn. The request's
-// context ends it through a deadline in the past, set by context.AfterFunc:
-// no goroutine waits on the context meanwhile.
+// exchange writes req and reads the response's header on cn. The
+// request's context ends it through a deadline in the past, set by
+// context.AfterFunc once the exchange watches the context (see watch): no
+// goroutine waits on the context meanwhile.
 func (cn *conn) exchange(ctx context.Context, req *http.Request) (*http.Response, error) {
-	stop := context.AfterFunc(ctx, cn.abort)
+	cn.grace = time.Time{}
+	resp, err := cn.roundTrip(ctx, req)
+	if err != nil {
+		cn.unwatch()
+		return nil, err
+	}
+	return resp, nil
+}
+
+// roundTrip is exchange, which stops watching the context when it fails.
+func (cn *conn) roundTrip(ctx context.Context, req *http.Request) (*http.Response, error) {
 	awaited, err := cn.writeRequest(ctx, req)
 	if err != nil {
-		stop()
 		return nil, cn.ctxErr(ctx, err)
 	}
 	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 && !awaited {
 		if err := cn.deadlineWithin(ctx, time.Now().Add(t)); err != nil {
-			stop()
 			return nil, err
 		}
 	}
 	n1xx := 0
 	for {
-		err := cn.r.ReadResponse(&cn.resp, req.Method)
+		err := cn.readResponse(ctx, req.Method)
 		if err != nil {
-			stop()
 			if err != io.EOF {
 				err = fmt.Errorf("h1: read response: %w", err)
 			}
@@ -93,11 +117,9 @@ func (cn *conn) exchange(ctx context.Context, req *http.Request) (*http.Response
 			break
 		}
 		if code == http.StatusSwitchingProtocols {
-			stop()
 			return nil, errSwitching
 		}
 		if n1xx++; n1xx > max1xx {
-			stop()
 			return nil, errTooMany1xx
 		}
 		// httputil.ReverseProxy passes informational responses (103 Early
@@ -108,23 +130,22 @@ func (cn *conn) exchange(ctx context.Context, req *http.Request) (*http.Response
 				err = trace.Got1xxResponse(code, textproto.MIMEHeader(h.Header))
 			}
 			if err != nil {
-				stop()
 				return nil, err
 			}
 		}
 	}
+	cn.grace = time.Time{}
 	if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
-		stop()
 		return nil, err
 	}
-	resp, err := toHTTP(&cn.resp, req)
+	x, err := newResponse(&cn.resp, req)
 	if err != nil {
-		stop()
 		return nil, err
 	}
+	resp := &x.Response
 	if cn.r.Done() {
 		// No body to read: the connection is free now.
-		if !stop() || cn.resp.Close || req.Close || cn.r.Buffered() > 0 {
+		if !cn.unwatch() || cn.resp.Close || req.Close || cn.r.Buffered() > 0 {
 			cn.close()
 		} else {
 			cn.h.put(cn)
@@ -132,8 +153,53 @@ func (cn *conn) exchange(ctx context.Context, req *http.Request) (*http.Response
 		resp.Body = http.NoBody
 		return resp, nil
 	}
-	resp.Body = &body{cn: cn, stop: stop, resp: resp, close: cn.resp.Close || req.Close}
+	if !cn.r.bodyBuffered() {
+		// Reading the body may block: the context's end must abort it.
+		cn.watch(ctx)
+	}
+	x.body = body{cn: cn, resp: resp, close: cn.resp.Close || req.Close}
+	resp.Body = &x.body
 	return resp, nil
+}
+
+// readResponse reads the next response's header into cn.resp. When the
+// grace ends first, the exchange watches its context from then on and
+// reads on under the deadline after the grace, unless the context ended.
+func (cn *conn) readResponse(ctx context.Context, method string) error {
+	for {
+		err := cn.r.ReadResponse(&cn.resp, method)
+		if err == nil || cn.grace.IsZero() || !errors.Is(err, os.ErrDeadlineExceeded) ||
+			!cn.until.IsZero() && !time.Now().Before(cn.until) {
+			return err
+		}
+		cn.watch(ctx)
+		cn.r.resume()
+		if err := cn.deadlineWithin(ctx, cn.until); err != nil {
+			return err
+		}
+	}
+}
+
+// watch makes the end of ctx abort the connection's blocked read or write
+// from now until unwatch, and ends the grace.
+func (cn *conn) watch(ctx context.Context) {
+	cn.grace = time.Time{}
+	if cn.stop == nil {
+		cn.stop = context.AfterFunc(ctx, cn.abort)
+	}
+}
+
+// unwatch stops watching the context. It reports false when the context's
+// end has already set, or is setting, the deadline that aborts: the
+// connection must then be closed.
+func (cn *conn) unwatch() bool {
+	cn.grace = time.Time{}
+	stop := cn.stop
+	if stop == nil {
+		return true
+	}
+	cn.stop = nil
+	return stop()
 }
 
 // ctxErr prefers the context's error: a deadline set in the past by the
@@ -160,7 +226,6 @@ func contextErr(ctx context.Context, err error) error {
 // connection back when the body was read to its end.
 type body struct {
 	cn    *conn
-	stop  func() bool
 	resp  *http.Response
 	close bool // the connection cannot be reused anyway
 	err   error
@@ -204,11 +269,10 @@ func (b *body) finish(ok bool) {
 		return
 	}
 	b.cn = nil
-	if ok && b.stop() && !b.close && cn.r.Done() && cn.r.Buffered() == 0 {
+	if cn.unwatch() && ok && !b.close && cn.r.Done() && cn.r.Buffered() == 0 {
 		cn.h.put(cn)
 		return
 	}
-	b.stop()
 	cn.close()
 }
 

@@ -20,11 +20,35 @@ var statusLines = func() (s [600]string) {
 // modified.
 var chunkedCoding = []string{"chunked"}
 
+// smallHeader is the number of header fields whose values a response
+// holds in its own allocation; a larger header has its values apart.
+const smallHeader = 8
+
+// response is what a response's header converts to, in one allocation:
+// the http.Response, the body that streams it, and the values of a small
+// header, whose slices share this array as net/http's share one.
+type response struct {
+	http.Response
+	body   body
+	values [smallHeader]string
+}
+
 // toHTTP builds the http.Response of r, a response header, as net/http's
-// ReadResponse would: canonical header keys, Transfer-Encoding moved out
-// of the header, one Content-Length kept, announced trailers as keys of
-// Trailer. The header's strings share one copy of the raw header block.
+// ReadResponse would: see newResponse.
 func toHTTP(r *Response, req *http.Request) (*http.Response, error) {
+	x, err := newResponse(r, req)
+	if err != nil {
+		return nil, err
+	}
+	return &x.Response, nil
+}
+
+// newResponse builds the http.Response of r, a response header, as
+// net/http's ReadResponse would: canonical header keys, Transfer-Encoding
+// moved out of the header, one Content-Length kept, announced trailers as
+// keys of Trailer. The header's strings share one copy of the raw header
+// block.
+func newResponse(r *Response, req *http.Request) (*response, error) {
 	raw := string(r.raw)
 	// Status is the status line after the version, as net/http has it.
 	line := r.raw[9:r.reason[1]]
@@ -34,7 +58,7 @@ func toHTTP(r *Response, req *http.Request) (*http.Response, error) {
 	} else {
 		status = raw[9:r.reason[1]]
 	}
-	resp := &http.Response{
+	x := &response{Response: http.Response{
 		Status:        status,
 		StatusCode:    r.StatusCode,
 		Proto:         "HTTP/1.1",
@@ -43,7 +67,8 @@ func toHTTP(r *Response, req *http.Request) (*http.Response, error) {
 		ContentLength: r.ContentLength,
 		Close:         r.Close,
 		Request:       req,
-	}
+	}}
+	resp := &x.Response
 	if r.ProtoMinor == 0 {
 		resp.Proto = "HTTP/1.0"
 	}
@@ -52,7 +77,10 @@ func toHTTP(r *Response, req *http.Request) (*http.Response, error) {
 	}
 	n := r.NumFields()
 	h := make(http.Header, n)
-	values := make([]string, n) // one backing array, as net/http does
+	values := x.values[:]
+	if n > len(values) {
+		values = make([]string, n)
+	}
 	for i, f := range r.fields {
 		name := r.raw[f.ns:f.ne]
 		var key string
@@ -93,7 +121,7 @@ func toHTTP(r *Response, req *http.Request) (*http.Response, error) {
 		}
 		delete(h, "Trailer")
 	}
-	return resp, nil
+	return x, nil
 }
 
 // errTrailerKey is a Trailer field announcing a field that framing or the

@@ -15,7 +15,10 @@
 // non-blocking peek, which finds what a read loop would have: the
 // upstream's close, or bytes it sent unasked. A request whole in memory is
 // written from inside the poller's wait for the response (see writeWait),
-// which spares the read that would find nothing yet.
+// which spares the read that would find nothing yet. Its context is watched
+// (context.AfterFunc, five allocations) only once the exchange outlives a
+// short grace (watchAfter): until then the context's deadline is the
+// connection's, and a cancellation is seen when the grace ends.
 //
 // The reader ([Reader]) is strict, as RFC 9112 asks of a recipient that
 // forwards what it reads: CRLF line endings, no obs-fold, no whitespace

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"sync"
 )
 
@@ -297,6 +298,21 @@ func (r *Reader) frame(resp *Response, method string) error {
 		r.mode = bodyClose
 	}
 	return nil
+}
+
+// bodyBuffered reports whether the rest of the current response's body,
+// of a known length, is in the buffer: reading it never touches the
+// connection.
+func (r *Reader) bodyBuffered() bool {
+	return r.mode == bodyLength && r.remain <= int64(r.w-r.r)
+}
+
+// resume forgets a timeout of the connection, so that reading goes on
+// once its deadline was moved.
+func (r *Reader) resume() {
+	if errors.Is(r.err, os.ErrDeadlineExceeded) {
+		r.err = nil
+	}
 }
 
 // Done reports whether the current response's body was read to its end,

@@ -3,6 +3,7 @@ package h1
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -231,6 +232,37 @@ func TestToHTTP(t *testing.T) {
 		strings.Join(hr.Header["X-Multi"], ",") != "1,2" || hr.Header["Transfer-Encoding"] != nil ||
 		hr.Header["Trailer"] != nil || len(hr.Trailer) != 1 || hr.TransferEncoding[0] != "chunked" {
 		t.Errorf("got %+v", hr)
+	}
+}
+
+// A header of more fields than a response holds values for in its own
+// allocation (smallHeader) converts as a small one does, as net/http reads
+// it.
+func TestToHTTPLargeHeader(t *testing.T) {
+	for _, n := range []int{smallHeader - 1, smallHeader, smallHeader + 1, 3 * smallHeader} {
+		// n fields, the first name repeated, the last field's its own.
+		var in strings.Builder
+		in.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n")
+		for i := range n - 1 {
+			fmt.Fprintf(&in, "X-Field-%d: %d\r\n", max(i-1, 0), i)
+		}
+		in.WriteString("\r\n")
+		rd := NewReader(strings.NewReader(in.String()), Limits{})
+		var resp Response
+		if err := rd.ReadResponse(&resp, "GET"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := toHTTP(&resp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := http.ReadResponse(bufioReader([]byte(in.String())), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !headersEqual(got.Header, want.Header) {
+			t.Errorf("%d fields: got %v\nwant %v", n, got.Header, want.Header)
+		}
 	}
 }
 

@@ -159,6 +159,9 @@ func (cn *conn) writeRequest(ctx context.Context, req *http.Request) (awaited bo
 	if !hasBody {
 		return cn.writeWhole(ctx, w)
 	}
+	// The body's reads and writes may block for long: the context's end
+	// must abort them.
+	cn.watch(ctx)
 	if err := cn.write(w); err != nil {
 		return false, err
 	}
@@ -172,18 +175,16 @@ func (cn *conn) writeRequest(ctx context.Context, req *http.Request) (awaited bo
 
 // writeWhole writes b, a whole request, and when the connection allows it
 // waits for the response in the same pass through the poller (see
-// writeWait), under the response header's deadline; it reports whether it
-// waited. Otherwise, or when the socket took only part of b, the rest is
-// written the ordinary way, with no deadline but the context's.
+// writeWait), in the exchange's grace (see watchAfter); it reports whether
+// it waited. Otherwise, or when the socket took only part of b, the
+// exchange watches its context and the rest is written the ordinary way,
+// with no deadline but the context's.
 func (cn *conn) writeWhole(ctx context.Context, b []byte) (bool, error) {
 	if !cn.ww.usable() {
+		cn.watch(ctx)
 		return false, cn.write(b)
 	}
-	var deadline time.Time
-	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 {
-		deadline = time.Now().Add(t)
-	}
-	if err := cn.deadlineWithin(ctx, deadline); err != nil {
+	if err := cn.deadlineWithin(ctx, cn.startGrace(ctx)); err != nil {
 		return false, err
 	}
 	n, err := cn.ww.do(b)
@@ -193,10 +194,32 @@ func (cn *conn) writeWhole(ctx context.Context, b []byte) (bool, error) {
 	if n == len(b) {
 		return true, nil
 	}
+	cn.watch(ctx)
 	if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
 		return false, err
 	}
 	return false, cn.write(b[n:])
+}
+
+// startGrace sets cn.until, the deadline for the response's header: the
+// response header timeout's or ctx's, whichever is sooner, or none; and
+// cn.grace, when the grace ends before it. It returns the deadline the
+// connection has first.
+func (cn *conn) startGrace(ctx context.Context) time.Time {
+	now := time.Now()
+	var until time.Time
+	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 {
+		until = now.Add(t)
+	}
+	if d, ok := ctx.Deadline(); ok && (until.IsZero() || d.Before(until)) {
+		until = d
+	}
+	cn.until = until
+	if grace := now.Add(watchAfter); until.IsZero() || grace.Before(until) {
+		cn.grace = grace
+		return grace
+	}
+	return until
 }
 
 // inMemory reports whether body is one of the readers whose Read never
