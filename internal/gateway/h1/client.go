@@ -110,6 +110,10 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	h := c.host(req.URL)
 	for {
 		cn, err := h.get(ctx, c)
+		if err == errPoolGone {
+			h = c.host(req.URL)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -146,11 +150,27 @@ func (c *Client) host(u *url.URL) *hostPool {
 	c.mu.Lock()
 	h := c.hosts[u.Host]
 	if h == nil {
-		h = &hostPool{addr: dialAddr(u), opts: &c.opts, wake: make(chan struct{}, 1)}
+		h = &hostPool{addr: dialAddr(u), key: u.Host, c: c, opts: &c.opts, wake: make(chan struct{}, 1)}
 		c.hosts[u.Host] = h
 	}
 	c.mu.Unlock()
 	return h
+}
+
+// forget takes h out of the map when it has no connection, idle or busy.
+func (c *Client) forget(h *hostPool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open == 0 && len(h.idle) == 0 && c.hosts[h.key] == h {
+		h.gone = true
+		delete(c.hosts, h.key)
+		// Wake every request waiting at MaxConnsPerHost, to ask again:
+		// with no connection left, nothing would signal them. signal
+		// holds h.mu and sends nothing once gone is set.
+		close(h.wake)
+	}
 }
 
 // dialAddr is the host:port to dial for u, port 80 when u names none.

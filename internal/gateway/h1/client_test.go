@@ -797,3 +797,110 @@ func TestClientCanceledWritingBody(t *testing.T) {
 		t.Fatal("the canceled request still writes")
 	}
 }
+
+// A pool whose connections are all gone leaves the client's map, so that
+// targets that went away (DNS discovery) are not kept for ever; the next
+// request to the same target makes a new pool.
+func TestClientForgetsEmptyPools(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	c, dials := countingClient(Options{IdleTimeout: 20 * time.Millisecond})
+	pools := func() int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.hosts)
+	}
+	mustGet(t, c, srv.URL+"/")
+	if n := pools(); n != 1 {
+		t.Fatalf("got %d pools with a connection idle, want 1", n)
+	}
+	for i := 0; pools() != 0; i++ {
+		if i == 500 { // only against a hang
+			t.Fatalf("the pool is still there after its idle connection expired")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resp, body := mustGet(t, c, srv.URL+"/"); resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("after the pool left: got %d %q", resp.StatusCode, body)
+	}
+	if n := dials.Load(); n != 2 {
+		t.Errorf("got %d dials, want 2", n)
+	}
+
+	// A target that refuses connections leaves no pool behind.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	if _, err := c.RoundTrip(req); err == nil {
+		t.Fatalf("a request to a closed port succeeded")
+	}
+	c.mu.Lock()
+	_, kept := c.hosts[addr]
+	c.mu.Unlock()
+	if kept {
+		t.Errorf("the pool of a target that refused the connection is still there")
+	}
+}
+
+// Requests racing with pools that empty and leave the map (every answer
+// closes its connection) all succeed, and the client never holds more
+// connections than MaxConnsPerHost: a pool that left takes none.
+func TestClientPoolsLeaveUnderLoad(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	var open, most atomic.Int32
+	d := &net.Dialer{}
+	c := NewClient(Options{MaxConnsPerHost: 2, Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		n := open.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		return &closeCounted{Conn: nc, open: &open}, nil
+	}})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				// A request left waiting for ever fails instead of hanging.
+				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/", nil)
+				resp, err := c.RoundTrip(req)
+				if err != nil {
+					t.Errorf("request: %v", err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m > 2 {
+		t.Errorf("the client held %d connections at once, want at most MaxConnsPerHost 2", m)
+	}
+}
+
+// closeCounted counts its Close in open, once.
+type closeCounted struct {
+	net.Conn
+	open *atomic.Int32
+	once sync.Once
+}
+
+func (c *closeCounted) Close() error {
+	c.once.Do(func() { c.open.Add(-1) })
+	return c.Conn.Close()
+}

@@ -2,13 +2,20 @@ package h1
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
 
-// hostPool holds the connections to one target.
+// hostPool holds the connections to one target. A pool left with no
+// connection leaves its Client's map (forget), so that the targets a
+// service had once (DNS discovery replaces them) are not remembered for
+// ever; a request that still holds it gets errPoolGone and asks the
+// Client again.
 type hostPool struct {
 	addr string
+	key  string // in the Client's map
+	c    *Client
 	opts *Options
 
 	mu    sync.Mutex
@@ -19,12 +26,21 @@ type hostPool struct {
 	// wake is signalled when a connection goes idle or closes, for a
 	// request waiting at MaxConnsPerHost.
 	wake chan struct{}
+	gone bool // out of the Client's map: take no connection of it
 }
+
+// errPoolGone is a pool that left its Client's map after the request
+// found it.
+var errPoolGone = errors.New("h1: host pool gone")
 
 // get returns an idle connection, the newest, or dials a new one.
 func (h *hostPool) get(ctx context.Context, c *Client) (*conn, error) {
 	for {
 		h.mu.Lock()
+		if h.gone {
+			h.mu.Unlock()
+			return nil, errPoolGone
+		}
 		if n := len(h.idle); n > 0 {
 			cn := h.idle[n-1]
 			h.idle[n-1] = nil
@@ -64,15 +80,25 @@ func (h *hostPool) dial(ctx context.Context) (*conn, error) {
 	return cn, nil
 }
 
-// closed counts a connection gone and wakes a waiter.
+// closed counts a connection gone and wakes a waiter; the pool leaves
+// the Client's map when that was its last.
 func (h *hostPool) closed() {
 	h.mu.Lock()
 	h.open--
-	h.mu.Unlock()
+	empty := h.open == 0 && len(h.idle) == 0
 	h.signal()
+	h.mu.Unlock()
+	if empty {
+		h.c.forget(h)
+	}
 }
 
+// signal wakes a request waiting at MaxConnsPerHost. h.mu is held, so
+// that it never comes after forget closed wake.
 func (h *hostPool) signal() {
+	if h.gone {
+		return
+	}
 	select {
 	case h.wake <- struct{}{}:
 	default:
@@ -98,10 +124,10 @@ func (h *hostPool) put(cn *conn) {
 			h.timer.Reset(h.opts.IdleTimeout)
 		}
 	}
-	h.mu.Unlock()
 	if h.opts.MaxConnsPerHost > 0 {
 		h.signal()
 	}
+	h.mu.Unlock()
 }
 
 // expire closes the connections idle longer than IdleTimeout, and comes
