@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"io"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -34,7 +35,8 @@ type record struct {
 	status                                int
 	bytes                                 int64
 	duration                              time.Duration
-	client, failure, subject              string
+	client                                netip.Addr // invalid when unknown: ""
+	failure, subject                      string
 	certSubject, certFingerprint          string // a verified TLS client certificate's
 }
 
@@ -60,7 +62,7 @@ func (l *accessLog) write(rec *record) {
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, float64(rec.duration.Microseconds())/1000, 'f', -1, 64)
 	b = append(b, `,"client":`...)
-	b = jsonstring.Append(b, rec.client)
+	b = appendClient(b, rec.client)
 	if rec.subject != "" {
 		b = append(b, `,"subject":`...)
 		b = jsonstring.Append(b, rec.subject)
@@ -79,6 +81,21 @@ func (l *accessLog) write(rec *record) {
 	l.out.write(b)
 	*bp = b
 	l.pool.Put(bp)
+}
+
+// appendClient appends a as a JSON string, "" when it is not valid. An
+// address without a zone is digits, hex, dots and colons, appended as
+// they are; a zone may hold anything, so such an address is escaped.
+func appendClient(b []byte, a netip.Addr) []byte {
+	switch {
+	case !a.IsValid():
+		return append(b, `""`...)
+	case a.Zone() != "":
+		return jsonstring.Append(b, a.String())
+	}
+	b = append(b, '"')
+	b = a.AppendTo(b)
+	return append(b, '"')
 }
 
 func (l *accessLog) close() { l.out.close() }

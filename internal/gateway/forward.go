@@ -101,7 +101,7 @@ func (p *routeProxy) forward(w http.ResponseWriter, r *http.Request) {
 	// came (ReverseProxy reads them from its incoming request), and are
 	// then spared by the hop-by-hop removal (ReverseProxy sets them after
 	// it): the result is the same.
-	peer := peerAddr(r)
+	peer := peerOf(w, r)
 	f.fwd.set(r, h, peer, p.trusted.contains(peer))
 	removeHopByHop(h, true)
 	out.URL.RawQuery = cleanQuery(out.URL.RawQuery)

@@ -84,7 +84,7 @@ func TestAccessLogAndRouteMetrics(t *testing.T) {
 	r := recs[0]
 	want := map[string]any{
 		"request_id": "req-1", "method": "GET", "path": "/logged/path",
-		"route": "all", "service": "a", "status": float64(200),
+		"route": "all", "service": "a", "status": float64(200), "client": "127.0.0.1",
 	}
 	for k, v := range want {
 		if r[k] != v {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -39,10 +38,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	id := requestid.FromRequest(r)
 	st.requestID = id
-	w.Header().Set(requestid.Header, id)
+	// The request and the response carry the id in one value slice: its
+	// capacity of one makes an append to either copy it first.
+	idValue := []string{id}
+	w.Header()[requestid.Header] = idValue
 	ctx := requestid.With(r.Context(), id)
 
-	peer := peerAddr(r)
+	peer := st.setPeer(r)
 	trusted := rt.trusted.contains(peer)
 	st.client = peer
 	if trusted {
@@ -73,7 +75,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.certSubject, st.certFingerprint = setClientCertHeaders(r.Header, st.cert)
 	}
 	upgrade := sanitizeUpgrade(r.Header)
-	r.Header.Set(requestid.Header, id)
+	r.Header[requestid.Header] = idValue
 	// An HTTP/1 request framed with Transfer-Encoding may also have carried a
 	// Content-Length that net/http dropped; RFC 9112 §6.1 asks an
 	// intermediary to close such a connection after responding, and we cannot
@@ -93,8 +95,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if preflight {
 		method = r.Header.Get("Access-Control-Request-Method")
 	}
-	var params router.Params
-	rte, res, allow := rt.match(method, r.Host, path, &params)
+	params := &st.params // in the pooled state: a local would escape
+	rte, res, allow := rt.match(method, r.Host, path, params)
 	switch res {
 	case router.NotFound:
 		g.reject(w, r, problem.NotFound("No route matches the request."), "no_route")
@@ -125,7 +127,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var ident *authn.Result
 	if rte.authenticate {
-		id, cred, p, reason := g.authenticate(ctx, rt.auth, rte, r, &params)
+		id, cred, p, reason := g.authenticate(ctx, rt.auth, rte, r, params)
 		if id == nil {
 			if p == nil { // the client left while its credential was exchanged
 				st.kind = kindCanceled
@@ -149,7 +151,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Rate limits, after authentication so that keys can name the caller.
-	if rte.rate != nil && !g.limitRate(ctx, rt.rate, rte, st, r, &params, ident) {
+	if rte.rate != nil && !g.limitRate(ctx, rt.rate, rte, st, r, params, ident) {
 		return
 	}
 
@@ -173,7 +175,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rte.proxy != nil {
 		upPath := path
 		if rte.rewrite != nil {
-			upPath = string(rte.rewrite.Expand(make([]byte, 0, len(path)+16), &params))
+			upPath = string(rte.rewrite.Expand(make([]byte, 0, len(path)+16), params))
 		}
 		r.URL.RawPath = upPath
 		if r.URL.Path, err = url.PathUnescape(upPath); err != nil {
@@ -210,10 +212,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case rte.static != nil:
-		rte.static.serve(w, r, path, &params)
+		rte.static.serve(w, r, path, params)
 		return
 	case rte.plan != nil:
-		g.compose(rt, rte, w, r.WithContext(ctx), &params, ident)
+		g.compose(rt, rte, w, r.WithContext(ctx), params, ident)
 		return
 	}
 	rte.proxy.ServeHTTP(w, r.WithContext(ctx))
@@ -276,7 +278,7 @@ func (g *Gateway) logRequest(r *http.Request, st *reqState, status int, start ti
 		status:    status,
 		bytes:     st.bytes,
 		duration:  d,
-		client:    clientString(st.client),
+		client:    st.client,
 		failure:   string(st.kind),
 		subject:   st.subject,
 
@@ -287,13 +289,6 @@ func (g *Gateway) logRequest(r *http.Request, st *reqState, status int, start ti
 		rec.route, rec.label = st.route.name, st.route.label
 	}
 	g.access.write(&rec)
-}
-
-func clientString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
 }
 
 // requestPath returns the path exactly as the client sent it. net/url

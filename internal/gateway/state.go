@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/portico-gw/portico/internal/gateway/authn"
+	"github.com/portico-gw/portico/internal/gateway/router"
 )
 
 // reqState is what the gateway knows about one request while it is served:
@@ -23,10 +24,12 @@ type reqState struct {
 
 	route     *route
 	requestID string
-	body      *deadlineBody // the request body, when it has one and is paced
-	path      string        // the normalised request path, for the access log
-	client    netip.Addr    // the original client, behind trusted proxies
-	subject   string        // the authenticated caller, if any
+	body      *deadlineBody  // the request body, when it has one and is paced
+	path      string         // the normalised request path, for the access log
+	peer      netip.AddrPort // the connection's other end; zero if unparsable
+	client    netip.Addr     // the original client, behind trusted proxies
+	params    router.Params  // the matched route's path parameters
+	subject   string         // the authenticated caller, if any
 	kind      failureKind
 
 	// cert is the verified TLS client certificate, if any, and
@@ -97,6 +100,23 @@ func (s *reqState) Flush() {
 // Hijack is implemented directly for the same reason as Flush.
 func (s *reqState) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
+
+// setPeer parses r's RemoteAddr into s.peer, once per request, and
+// returns the peer's address as peerAddr does.
+func (s *reqState) setPeer(r *http.Request) netip.Addr {
+	s.peer, _ = netip.ParseAddrPort(r.RemoteAddr) // the zero AddrPort on error
+	return s.peer.Addr().Unmap()
+}
+
+// peerOf returns the address of r's peer as peerAddr does: from the state
+// wrapping w, which parsed it when the request came in, or from
+// r.RemoteAddr when w has no state.
+func peerOf(w http.ResponseWriter, r *http.Request) netip.Addr {
+	if st := stateOf(w); st != nil {
+		return st.peer.Addr().Unmap()
+	}
+	return peerAddr(r)
 }
 
 // stateOf returns the state wrapping w, if any.
