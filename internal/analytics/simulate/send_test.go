@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -192,5 +194,39 @@ func TestSimulateSendStopsWithContext(t *testing.T) {
 	sum, err := Send(ctx, smallTraffic(t).Batches, IngestDestination{Ingester: ingest}, fastRetries)
 	if !errors.Is(err, context.Canceled) || sum.Failed != 0 {
 		t.Fatalf("got %s, %v: want context.Canceled and nothing failed", sum, err)
+	}
+}
+
+// Send keeps its connections: a second run of as many batches in flight
+// dials (almost) none, where too small an idle pool closed and dialled
+// again a connection for many of them.
+func TestSimulateSendReusesConnections(t *testing.T) {
+	var dials atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"accepted":0,"duplicates":0,"refused":[]}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	batches := benchBatches(t)
+	tr := defaultClient.Transport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	dst := HTTPDestination{URL: srv.URL, Client: &http.Client{Transport: tr}}
+	o := SendOptions{Concurrency: 128}
+	for run := range 2 {
+		dials.Store(0)
+		if sum, err := Send(t.Context(), slices.Values(batches), dst, o); err != nil || sum.Failed > 0 {
+			t.Fatalf("got %s, %v", sum, err)
+		}
+		t.Logf("run %d: %d connections for %d batches", run, dials.Load(), len(batches))
+	}
+	if got, most := dials.Load(), int64(o.Concurrency/8); got > most {
+		t.Fatalf("the second run dialled %d connections, want at most %d", got, most)
 	}
 }

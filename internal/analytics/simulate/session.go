@@ -90,6 +90,7 @@ func (g *generator) session(rng *rand.Rand, ti, ci int, slot time.Time, event bo
 
 	dur = dur.Truncate(time.Millisecond)
 	hb := o.Heartbeat.Truncate(time.Millisecond)
+	beacons := int64((dur + hb - 1) / hb) // End may cut them short
 	for seq := int64(0); ; seq++ {
 		from := time.Duration(seq) * hb
 		if from >= dur {
@@ -154,7 +155,7 @@ func (g *generator) session(rng *rand.Rand, ti, ci int, slot time.Time, event bo
 		if at.Before(o.Start) {
 			continue
 		}
-		if !g.add(&batch, b) {
+		if !g.add(&batch, b, int(beacons-seq)) {
 			return
 		}
 	}
@@ -162,10 +163,12 @@ func (g *generator) session(rng *rand.Rand, ti, ci int, slot time.Time, event bo
 }
 
 // add appends b to batch, yielding the batch when it is full; false when
-// the run must stop.
-func (g *generator) add(batch *Batch, b analytics.Beacon) bool {
+// the run must stop. At most rest beacons of the session, b included,
+// remain: a new batch has room for no more, as a session's last batch is
+// seldom full.
+func (g *generator) add(batch *Batch, b analytics.Beacon, rest int) bool {
 	if batch.Beacons == nil {
-		batch.Beacons = make([]analytics.Beacon, 0, g.s.o.BatchSize)
+		batch.Beacons = make([]analytics.Beacon, 0, min(g.s.o.BatchSize, rest, g.left))
 	}
 	batch.Beacons = append(batch.Beacons, b)
 	g.left--
