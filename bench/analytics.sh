@@ -164,6 +164,18 @@ cpu_ticks() {
 	echo "$t"
 }
 
+# children_cpu FILE prints the CPU time, in milliseconds, of the children
+# this shell had waited for when bash's times wrote FILE (user and system
+# together). times must run in this shell, not in a command substitution,
+# whose children are its own.
+children_cpu() {
+	awk 'END {
+		ms = 0
+		for (i = 1; i <= NF; i++) { split($i, p, "m"); sub("s", "", p[2]); ms += (p[1] * 60 + p[2]) * 1000 }
+		printf "%d\n", ms
+	}' "$1"
+}
+
 if ((GATEWAY_BEACONS > 0)); then
 	echo "# gateway: up to $GATEWAY_BEACONS beacons posted by players through portico all's gateway, on PostgreSQL"
 	(cd "$root" && go build -o "$work/portico" ./cmd/portico && go build -o "$work/sdksetup" ./bench/sdksetup) ||
@@ -193,11 +205,14 @@ if ((GATEWAY_BEACONS > 0)); then
 	tick=$(getconf CLK_TCK)
 	mapfile -t pg < <(pgrep -x postgres)
 	all0=$(cpu_ticks "$all") pg0=$(cpu_ticks "${pg[@]}")
+	times >"$work/times0"
 	"$work/portico" analytics simulate --gateway "$gw" --key "$key" --origin https://www.bench.example --days 1 \
 		--max-beacons "$GATEWAY_BEACONS" --concurrency "$GATEWAY_CONCURRENCY" >"$work/sim.out" 2>&1 ||
 		{ cat "$work/sim.out" >&2; die "gateway: simulate failed"; }
+	times >"$work/times1"
 	all1=$(cpu_ticks "$all") pg1=$(cpu_ticks "${pg[@]}")
-	awk -v a="$((all1 - all0))" -v p="$((pg1 - pg0))" -v hz="$tick" -v c="$GATEWAY_CONCURRENCY" '
+	sim0=$(children_cpu "$work/times0") sim1=$(children_cpu "$work/times1")
+	awk -v a="$((all1 - all0))" -v p="$((pg1 - pg0))" -v hz="$tick" -v c="$GATEWAY_CONCURRENCY" -v s="$((sim1 - sim0))" '
 		/ beacons in / {
 			line = $0
 			for (i = 1; i < NF - 1; i++) if ($(i + 1) == "beacons" && $(i + 2) == "in") { n = $i; break }
@@ -205,8 +220,8 @@ if ((GATEWAY_BEACONS > 0)); then
 		END {
 			if (n == 0) { print "gateway: no beacons sent"; exit 1 }
 			printf "gateway concurrency=%d  %s\n", c, line
-			printf "gateway portico all CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU, all its processes, %.2fs (%.1f µs/beacon)\n",
-				a / hz, a / hz * 1e6 / n, p / hz, p / hz * 1e6 / n
+			printf "gateway portico all CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU, all its processes, %.2fs (%.1f µs/beacon)  simulate CPU %.2fs (%.1f µs/beacon)\n",
+				a / hz, a / hz * 1e6 / n, p / hz, p / hz * 1e6 / n, s / 1000, s * 1000 / n
 		}' "$work/sim.out" || { cat "$work/sim.out" >&2; die "gateway: no figures"; }
 	kill "$all"
 	wait "$all" 2>/dev/null || true
