@@ -704,14 +704,7 @@ func TestClientCanceledAwaitingHeader(t *testing.T) {
 			<-received
 			time.Sleep(wait)
 			cancel()
-			select {
-			case err := <-errc:
-				if !errors.Is(err, context.Canceled) {
-					t.Fatalf("got %v, want context.Canceled", err)
-				}
-			case <-time.After(10 * time.Second): // only against a hang
-				t.Fatal("the canceled request still waits")
-			}
+			awaitCanceled(t, errc, "waits")
 		})
 	}
 }
@@ -788,14 +781,7 @@ func TestClientCanceledWritingBody(t *testing.T) {
 	}()
 	<-received
 	cancel()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("got %v, want context.Canceled", err)
-		}
-	case <-time.After(10 * time.Second): // only against a hang
-		t.Fatal("the canceled request still writes")
-	}
+	awaitCanceled(t, errc, "writes")
 }
 
 // A pool whose connections are all gone leaves the client's map, so that
@@ -903,4 +889,19 @@ type closeCounted struct {
 func (c *closeCounted) Close() error {
 	c.once.Do(func() { c.open.Add(-1) })
 	return c.Conn.Close()
+}
+
+// awaitCanceled waits for the error of a request whose context was
+// canceled while it was doing something (waits, writes): it must be
+// context.Canceled, and come.
+func awaitCanceled(t *testing.T, errc <-chan error, doing string) {
+	t.Helper()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second): // only against a hang
+		t.Fatalf("the canceled request still %s", doing)
+	}
 }
