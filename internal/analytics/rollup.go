@@ -156,13 +156,15 @@ func (s *Sums) AddBeacon(b *Beacon) {
 
 // Rollup is the content of one rollup row, or what a batch of beacons
 // adds to it: the sums, the startup histogram, and HyperLogLog sketches
-// of the sessions and of the sessions with an error.
+// of the sessions and of the sessions with an error. The second is nil
+// while empty: most rows have no error, and a sketch costs allocations
+// to make and to encode.
 type Rollup struct {
 	Key           RollupKey
 	Sums          Sums
 	Startup       Histogram
 	Sessions      *hyperloglog.Sketch
-	ErrorSessions *hyperloglog.Sketch
+	ErrorSessions *hyperloglog.Sketch // nil when no beacon had an error
 }
 
 // NewSketch returns an empty sketch as rollups keep them: axiomhq's
@@ -202,7 +204,7 @@ func Rollups(l Level, beacons []Ingested) []Rollup {
 	out := make([]Rollup, len(keys))
 	for r, j := range order {
 		rank[j] = int32(r)
-		out[r] = Rollup{Key: keys[j], Sessions: NewSketch(), ErrorSessions: NewSketch()}
+		out[r] = Rollup{Key: keys[j], Sessions: NewSketch()}
 	}
 	for i := range beacons {
 		b := &beacons[i]
@@ -214,6 +216,9 @@ func Rollups(l Level, beacons []Ingested) []Rollup {
 		h := sessionHash(b.SessionID)
 		r.Sessions.InsertHash(h)
 		if b.ErrorCode != "" {
+			if r.ErrorSessions == nil {
+				r.ErrorSessions = NewSketch()
+			}
 			r.ErrorSessions.InsertHash(h)
 		}
 	}
@@ -242,7 +247,7 @@ func Project(full []Rollup) ([]Rollup, error) {
 			if !ok {
 				j = len(out)
 				idx[k] = j
-				out = append(out, Rollup{Key: k, Sessions: NewSketch(), ErrorSessions: NewSketch()})
+				out = append(out, Rollup{Key: k, Sessions: NewSketch()})
 			}
 			r := &out[j]
 			r.Sums.Add(&f.Sums)
@@ -250,8 +255,13 @@ func Project(full []Rollup) ([]Rollup, error) {
 			if err := r.Sessions.Merge(f.Sessions); err != nil {
 				return nil, fmt.Errorf("project rollups: %w", err)
 			}
-			if err := r.ErrorSessions.Merge(f.ErrorSessions); err != nil {
-				return nil, fmt.Errorf("project rollups: %w", err)
+			if f.ErrorSessions != nil {
+				if r.ErrorSessions == nil {
+					r.ErrorSessions = NewSketch()
+				}
+				if err := r.ErrorSessions.Merge(f.ErrorSessions); err != nil {
+					return nil, fmt.Errorf("project rollups: %w", err)
+				}
 			}
 		}
 	}

@@ -281,13 +281,22 @@ func decodeHist(b []byte, h *analytics.Histogram) error {
 	return nil
 }
 
+// encodeSketch encodes sk; a nil sketch (a rollup's error sessions, none)
+// as an empty one.
 func encodeSketch(sk *hyperloglog.Sketch) ([]byte, error) {
+	if sk == nil {
+		return emptySketch()
+	}
 	b, err := sk.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("encode sketch: %w", err)
 	}
 	return b, nil
 }
+
+// emptySketch is the encoding of an empty sketch, made once; callers
+// must not change it.
+var emptySketch = sync.OnceValues(func() ([]byte, error) { return analytics.NewSketch().MarshalBinary() })
 
 func decodeSketch(b []byte) (*hyperloglog.Sketch, error) {
 	sk := analytics.NewSketch()
