@@ -3,7 +3,6 @@ package aggregate
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -210,7 +209,7 @@ func (p *Plan) readResponse(ctx context.Context, st *step, resp *http.Response) 
 	case over:
 		p.putBuf(buf)
 		return callResult{kind: KindTooLarge, status: status, err: fmt.Errorf("%s answered more than the cap of %d bytes", st.service, st.maxBody)}
-	case !st.needTree && !json.Valid(b):
+	case !st.needTree && !validJSON(b):
 		// Steps that decode validate while decoding.
 		p.putBuf(buf)
 		return callResult{kind: KindNotJSON, status: status, err: fmt.Errorf("%s answered invalid JSON", st.service)}

@@ -166,7 +166,7 @@ func splitList(s string) []string {
 
 // FuzzDecodePartial checks the partial decode against the obviously
 // correct full one: it accepts exactly the documents decodeJSON and
-// json.Valid accept, it materialises a whole document as decodeJSON does,
+// json.Valid accept (validJSON too), it materialises a whole document as decodeJSON does,
 // and every reference, fan-out and allow-list read through a partial decode
 // finds what it finds in the full decode. refs and allow are
 // comma-separated paths; each is "ARRAY;ITEM,ITEM" for a fan-out; pick
@@ -180,6 +180,9 @@ func FuzzDecodePartial(f *testing.F) {
 		valid := err == nil
 		if json.Valid(b) != valid {
 			t.Fatalf("%q: json.Valid and decodeJSON disagree", doc)
+		}
+		if validJSON(b) != valid {
+			t.Fatalf("%q: validJSON says %v, json.Valid %v", doc, !valid, valid)
 		}
 		whole, err := decodePartial(b, &readNode{all: true})
 		if (err == nil) != valid || valid && !reflect.DeepEqual(whole, full) {
