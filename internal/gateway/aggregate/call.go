@@ -209,8 +209,10 @@ func (p *Plan) readResponse(ctx context.Context, st *step, resp *http.Response) 
 	case over:
 		p.putBuf(buf)
 		return callResult{kind: KindTooLarge, status: status, err: fmt.Errorf("%s answered more than the cap of %d bytes", st.service, st.maxBody)}
-	case !st.needTree && !validJSON(b):
-		// Steps that decode validate while decoding.
+	case (!st.needTree || st.forEach != nil) && !validJSON(b):
+		// Steps that decode validate while decoding, but a fan-out's
+		// answers are decoded joined into one array, where an answer
+		// "1,2" would pass as two items: each is validated alone.
 		p.putBuf(buf)
 		return callResult{kind: KindNotJSON, status: status, err: fmt.Errorf("%s answered invalid JSON", st.service)}
 	}

@@ -421,3 +421,31 @@ func TestUpstreamHeadersForwarded(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+// A fan-out item's answer that is not one JSON value fails the step even
+// when the joined array would parse: "1,2" is not an item.
+func TestFanOutItemNotOneValue(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/stats/a", jsonHandler(`{"id":"a"}`))
+	mux.HandleFunc("/stats/b", jsonHandler(`{"id":"b"},{"id":"injected"}`))
+	d := mustDoer(t, map[string]*httptest.Server{
+		"configs":   mustServer(t, jsonHandler(`{"items":[{"id":"a"},{"id":"b"}]}`)),
+		"analytics": mustServer(t, mux.ServeHTTP),
+	})
+	for name, allow := range map[string][]string{"shaped": {"id"}, "whole": nil} {
+		t.Run(name, func(t *testing.T) {
+			p := mustCompile(t, PlanSpec{
+				Budget: 30 * time.Second,
+				Steps: []StepSpec{
+					{Name: "integrations", Service: "configs", Path: "/integrations", Timeout: time.Second},
+					{Name: "stats", Service: "analytics", Path: "/stats/{item.id}", ForEach: "steps.integrations.items",
+						Into: "stats", Allow: allow},
+				},
+			})
+			res := mustExecute(t, context.Background(), p, nil, d)
+			if res.Status != 502 || len(res.Steps) != 2 || res.Steps[1].Kind != KindNotJSON {
+				t.Fatalf("got status %d, steps %+v, body %s; want 502 with stats not_json", res.Status, res.Steps, res.Body)
+			}
+		})
+	}
+}
