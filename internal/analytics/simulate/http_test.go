@@ -46,15 +46,21 @@ func BenchmarkEncodeBatch(b *testing.B) {
 // BenchmarkSendHTTP starts to serve its batches.
 const standInEnv = "PORTICO_SIMULATE_STAND_IN"
 
-// TestServiceStandIn answers batches as the service does when it stores
-// all of them, with the headers of its answer, in the process that
-// BenchmarkSendHTTP starts (and is skipped in any other): it prints its
-// URL and serves until its standard input closes. It counts beacons by
-// their session_id members rather than decoding them.
-func TestServiceStandIn(t *testing.T) {
-	if os.Getenv(standInEnv) == "" {
-		t.Skip("the process of BenchmarkSendHTTP's stand-in of the service")
+// TestMain makes the test binary the stand-in of the service when
+// BenchmarkSendHTTP starts it so, and runs the tests otherwise.
+func TestMain(m *testing.M) {
+	if os.Getenv(standInEnv) != "" {
+		serveStandIn()
+		return
 	}
+	os.Exit(m.Run())
+}
+
+// serveStandIn answers batches as the service does when it stores all of
+// them, with the headers of its answer: it prints its URL and serves
+// until its standard input closes. It counts beacons by their session_id
+// members rather than decoding them.
+func serveStandIn() {
 	member := []byte(`"session_id":`)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -74,11 +80,11 @@ func TestServiceStandIn(t *testing.T) {
 	io.Copy(io.Discard, os.Stdin)
 }
 
-// startStandIn runs TestServiceStandIn in a process of its own, so that
+// startStandIn runs serveStandIn in a process of its own, so that
 // the CPU this process uses is the client's alone, and returns its URL.
 func startStandIn(b *testing.B) string {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServiceStandIn$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), standInEnv+"=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
