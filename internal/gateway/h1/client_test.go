@@ -537,7 +537,8 @@ func TestClientResponseHeaderTimeout(t *testing.T) {
 }
 
 // A deadline on the request's context bounds the wait as well, and reads
-// as the context's error.
+// as the context's error: one past the grace of watchAfter, and one
+// within it, which is then the connection's deadline.
 func TestClientContextDeadline(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
@@ -546,11 +547,15 @@ func TestClientContextDeadline(t *testing.T) {
 		<-release
 	})
 	c, _ := countingClient(Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err := c.RoundTrip(mustRequest(t, "GET", "http://"+addr+"/", nil).WithContext(ctx))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	for name, d := range map[string]time.Duration{"after the grace": 50 * time.Millisecond, "within the grace": watchAfter / 5} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			defer cancel()
+			_, err := c.RoundTrip(mustRequest(t, "GET", "http://"+addr+"/", nil).WithContext(ctx))
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got %v, want context.DeadlineExceeded", err)
+			}
+		})
 	}
 }
 
@@ -738,24 +743,6 @@ func TestClientResponseAfterGrace(t *testing.T) {
 	}
 	if n := dials.Load(); n != 1 {
 		t.Errorf("got %d dials, want 1", n)
-	}
-}
-
-// A context deadline sooner than the grace's end is the connection's
-// deadline, and reads as the context's error.
-func TestClientContextDeadlineWithinGrace(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
-		readRequest(rd)
-		<-release
-	})
-	c, _ := countingClient(Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), watchAfter/5)
-	defer cancel()
-	_, err := c.RoundTrip(mustRequest(t, "GET", "http://"+addr+"/", nil).WithContext(ctx))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want context.DeadlineExceeded", err)
 	}
 }
 
