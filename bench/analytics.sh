@@ -164,6 +164,23 @@ cpu_ticks() {
 	echo "$t"
 }
 
+# pg_cpu_ticks: the CPU time (clock ticks) PostgreSQL's server has used:
+# its processes' own, and what the postmaster reaped from backends that
+# ended. A difference of two counts every backend that ran in between,
+# those that started after the first count too.
+pg_cpu_ticks() {
+	local p t=0 rest
+	for p in $(pgrep -x postgres); do
+		rest=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		set -- $rest
+		t=$((t + ${12} + ${13}))
+		# The postmaster, whose parent is not a server process, holds the
+		# time of its reaped children.
+		[[ $(cat "/proc/$2/comm" 2>/dev/null) == postgres ]] || t=$((t + ${14} + ${15}))
+	done
+	echo "$t"
+}
+
 # children_cpu FILE prints the CPU time, in milliseconds, of the children
 # this shell had waited for when bash's times wrote FILE (user and system
 # together). times must run in this shell, not in a command substitution,
@@ -203,14 +220,13 @@ if ((GATEWAY_BEACONS > 0)); then
 	read -r key _ < <("$work/sdksetup" -gateway "$gw" -log "$work/all.log" -admin-password "$password" \
 		-origin https://www.bench.example) || die "gateway: setup failed"
 	tick=$(getconf CLK_TCK)
-	mapfile -t pg < <(pgrep -x postgres)
-	all0=$(cpu_ticks "$all") pg0=$(cpu_ticks "${pg[@]}")
+	all0=$(cpu_ticks "$all") pg0=$(pg_cpu_ticks)
 	times >"$work/times0"
 	"$work/portico" analytics simulate --gateway "$gw" --key "$key" --origin https://www.bench.example --days 1 \
 		--max-beacons "$GATEWAY_BEACONS" --concurrency "$GATEWAY_CONCURRENCY" >"$work/sim.out" 2>&1 ||
 		{ cat "$work/sim.out" >&2; die "gateway: simulate failed"; }
 	times >"$work/times1"
-	all1=$(cpu_ticks "$all") pg1=$(cpu_ticks "${pg[@]}")
+	all1=$(cpu_ticks "$all") pg1=$(pg_cpu_ticks)
 	sim0=$(children_cpu "$work/times0") sim1=$(children_cpu "$work/times1")
 	awk -v a="$((all1 - all0))" -v p="$((pg1 - pg0))" -v hz="$tick" -v c="$GATEWAY_CONCURRENCY" -v s="$((sim1 - sim0))" '
 		/ beacons in / {

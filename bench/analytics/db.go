@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -43,12 +42,6 @@ func schema(ctx context.Context, dsn, op, name string) error {
 
 // openStore opens the analytics store on dsn with a pool for workers.
 func openStore(ctx context.Context, dsn string, workers int) (*analyticsstore.Store, *sqldb.DB, error) {
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	// The name lets backendCPU find the server processes of this pool.
-	dsn += sep + "application_name=" + applicationName()
 	db, err := sqldb.Open(ctx, dsn, sqldb.Options{MaxOpenConns: workers + 2})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database: %w", err)

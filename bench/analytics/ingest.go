@@ -80,7 +80,7 @@ func load(ctx context.Context, dsn string, o loadOptions, stdout io.Writer) erro
 type insertResult struct {
 	sent, stored int
 	wall, cpu    time.Duration
-	pgCPU        time.Duration   // CPU of the server processes serving the run's connections
+	pgCPU        time.Duration   // CPU of all the server's processes
 	busy         float64         // share of the machine's CPU time spent busy
 	took         []time.Duration // of each InsertBeacons call
 }
@@ -131,11 +131,7 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 		firstErr     error
 		took         []time.Duration // of each InsertBeacons call
 	)
-	backends, err := newBackendCPU(ctx, db)
-	if err != nil {
-		return insertResult{}, err
-	}
-	cpu0 := processCPU()
+	cpu0, server0 := processCPU(), serverCPU()
 	busy0, idle0 := machineCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -188,7 +184,7 @@ func insertAll(ctx context.Context, dsn string, t *traffic, batch, workers int, 
 	}
 	wall := time.Since(start)
 	busy1, idle1 := machineCPU()
-	r := insertResult{sent: sent, stored: stored, wall: wall, cpu: processCPU() - cpu0, pgCPU: backends.used(context.WithoutCancel(ctx)), took: took}
+	r := insertResult{sent: sent, stored: stored, wall: wall, cpu: processCPU() - cpu0, pgCPU: serverCPU() - server0, took: took}
 	if d := (busy1 - busy0) + (idle1 - idle0); d > 0 {
 		r.busy = (busy1 - busy0) / d
 	}
