@@ -17,7 +17,7 @@ const StatusClientClosedRequest = 499
 // start as soon as the steps they depend on have settled, each in its own
 // goroutine, within the plan's budget (counted from now) and ctx. A
 // required step's failure, or ctx's cancellation, cancels every step still
-// running at once; no goroutine outlives Execute. The Result must be
+// running at once; no step outlives Execute. The Result must be
 // released once written.
 func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	if in == nil {
@@ -110,10 +110,10 @@ func (p *Plan) depsHaveResults(r *run, k int) bool {
 	return true
 }
 
-// start runs step i in a new goroutine.
+// start runs step i on a goroutine of its own (see workers).
 func (p *Plan) start(ctx context.Context, r *run, e *env, i int, d Doer) {
 	r.slots[i].state = slotRunning
-	go p.runStep(ctx, r, e, i, d)
+	workers.run(func() { p.runStep(ctx, r, e, i, d) })
 }
 
 // runStep runs one step to its end and reports on r.done; sending is its

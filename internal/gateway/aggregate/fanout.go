@@ -34,7 +34,9 @@ func (p *Plan) fanOut(ctx context.Context, st *step, s *slot, e *env, d Doer) ca
 		wg    sync.WaitGroup
 	)
 	for range min(st.concurrency, len(items)) {
-		wg.Go(func() {
+		wg.Add(1)
+		workers.run(func() {
+			defer wg.Done()
 			ie := *e
 			for {
 				mu.Lock()

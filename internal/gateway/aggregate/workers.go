@@ -1,0 +1,90 @@
+package aggregate
+
+import (
+	"sync"
+	"time"
+)
+
+// workerIdle is how long a step worker waits for work before it ends.
+const workerIdle = 10 * time.Second
+
+// workers runs steps on goroutines kept between requests. A new
+// goroutine's stack starts small and grows, copying itself, on its way
+// down to the upstream's system calls; in a three-step composition that
+// copying was about 8 % of the gateway's CPU. A worker that finished a
+// step waits for the next one, the most recently used first, and ends
+// after workerIdle without work, so a burst's goroutines do not stay.
+var workers workerPool
+
+type workerPool struct {
+	maxIdle time.Duration // workerIdle when zero
+
+	mu       sync.Mutex
+	idle     []*worker // waiting for work, the longest waiting first
+	cleaning bool      // a goroutine ends the workers idle for too long
+}
+
+type worker struct {
+	jobs  chan func() // nil: end
+	since time.Time   // when it last became idle
+}
+
+// run runs f on an idle worker, or on a new one when none is idle.
+func (p *workerPool) run(f func()) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.jobs <- f
+		return
+	}
+	p.mu.Unlock()
+	go p.work(&worker{jobs: make(chan func(), 1)}, f)
+}
+
+// work runs f, then what run hands this worker, until told to end.
+func (p *workerPool) work(w *worker, f func()) {
+	for f != nil {
+		f()
+		f = nil // not kept alive while idle
+		w.since = time.Now()
+		p.mu.Lock()
+		p.idle = append(p.idle, w)
+		if !p.cleaning {
+			p.cleaning = true
+			go p.clean()
+		}
+		p.mu.Unlock()
+		f = <-w.jobs
+	}
+}
+
+// clean ends the workers idle for longer than maxIdle, every maxIdle,
+// until none is idle.
+func (p *workerPool) clean() {
+	d := p.maxIdle
+	if d == 0 {
+		d = workerIdle
+	}
+	for {
+		time.Sleep(d)
+		p.mu.Lock()
+		cut := time.Now().Add(-d)
+		n := 0
+		for n < len(p.idle) && p.idle[n].since.Before(cut) {
+			p.idle[n].jobs <- nil // buffered: the worker is waiting
+			n++
+		}
+		rest := copy(p.idle, p.idle[n:])
+		clear(p.idle[rest:])
+		p.idle = p.idle[:rest]
+		if len(p.idle) == 0 {
+			p.cleaning = false
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
+}
