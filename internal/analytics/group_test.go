@@ -270,3 +270,73 @@ func BenchmarkGroupCommit(b *testing.B) {
 		}
 	})
 }
+
+// ctxStore holds each insert until its context ends or release closes,
+// and reports what that context was when called.
+type ctxStore struct {
+	analytics.Store
+	called  chan context.Context
+	release chan struct{}
+}
+
+func (s *ctxStore) InsertBeacons(ctx context.Context, bs []analytics.Ingested) ([]analytics.Ingested, error) {
+	s.called <- ctx
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.release:
+		return bs, nil
+	}
+}
+
+type ctxKey struct{}
+
+// TestGroupCommitContext checks the context of a grouped insert: the
+// caller's values, not its cancellation, and the Timeout as its deadline.
+func TestGroupCommitContext(t *testing.T) {
+	t.Run("caller gone", func(t *testing.T) {
+		s := &ctxStore{called: make(chan context.Context, 1), release: make(chan struct{})}
+		g := analytics.NewGroupCommit(s, analytics.GroupOptions{Timeout: time.Hour})
+		ctx, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, "trace"))
+		answer := make(chan error, 1)
+		go func() {
+			_, err := g.InsertBeacons(ctx, groupBeacons("a", 2))
+			answer <- err
+		}()
+		ictx := <-s.called
+		cancel()
+		if err := <-answer; !errors.Is(err, context.Canceled) {
+			t.Errorf("caller: %v, want context.Canceled", err)
+		}
+		if err := ictx.Err(); err != nil {
+			t.Errorf("the insert's context ended with its caller's: %v", err)
+		}
+		if v := ictx.Value(ctxKey{}); v != "trace" {
+			t.Errorf("the insert's context lost the caller's values: %v", v)
+		}
+		d, ok := ictx.Deadline()
+		if !ok || time.Until(d) > time.Hour {
+			t.Errorf("the insert's deadline is %v (set %v), want within the hour of Timeout", d, ok)
+		}
+		close(s.release)
+	})
+	t.Run("timeout", func(t *testing.T) {
+		s := &ctxStore{called: make(chan context.Context, 1), release: make(chan struct{})}
+		g := analytics.NewGroupCommit(s, analytics.GroupOptions{Timeout: 20 * time.Millisecond})
+		answer := make(chan error, 1)
+		go func() {
+			_, err := g.InsertBeacons(t.Context(), groupBeacons("a", 2))
+			answer <- err
+		}()
+		<-s.called
+		select {
+		case err := <-answer:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("an insert past the Timeout answered %v, want context.DeadlineExceeded", err)
+			}
+		case <-time.After(10 * time.Second):
+			close(s.release)
+			t.Fatal("an insert held past its 20ms Timeout was not ended")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package analyticshttp
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -263,5 +264,27 @@ func TestPostBeaconsSendBeacon(t *testing.T) {
 	wantStatus(t, "sendBeacon", r, http.StatusOK)
 	if r.body["accepted"] != 2.0 {
 		t.Errorf("sendBeacon: got %s, want both beacons stored", r.raw)
+	}
+}
+
+// TestBodyBuffersKeepSmallOnes checks the pool of batch buffers: a buffer
+// larger than maxPooledBody is not kept, and a kept one comes back empty.
+func TestBodyBuffersKeepSmallOnes(t *testing.T) {
+	large := bytes.NewBuffer(make([]byte, 0, maxPooledBody+1))
+	large.WriteString("a large batch")
+	putBodyBuffer(large)
+	for range 100 {
+		b := bodyBuffers.Get().(*bytes.Buffer)
+		if b == large {
+			t.Fatalf("a buffer of %d bytes came back from the pool (the most kept is %d)", large.Cap(), maxPooledBody)
+		}
+		defer bodyBuffers.Put(b)
+	}
+
+	small := bytes.NewBuffer(make([]byte, 0, 1024))
+	small.WriteString("a batch")
+	putBodyBuffer(small)
+	if small.Len() != 0 {
+		t.Errorf("a pooled buffer keeps %q", small.String())
 	}
 }
