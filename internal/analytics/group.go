@@ -24,7 +24,8 @@ type GroupOptions struct {
 	// MaxBeacons is the most beacons of one insert (DefaultGroupBeacons);
 	// a larger batch goes alone.
 	MaxBeacons int
-	// Writers is how many inserts run at once (DefaultGroupWriters).
+	// Writers is how many inserts run at once (DefaultGroupWriters), each
+	// beyond the first for half of MaxBeacons at least.
 	Writers int
 	// Timeout bounds one insert (DefaultGroupTimeout).
 	Timeout time.Duration
@@ -36,10 +37,13 @@ type GroupOptions struct {
 // transaction's cost is mostly per rollup row, which a larger batch shares
 // among more beacons (docs/performance.md).
 //
-// It adds no wait of its own. A batch that arrives while fewer than
-// Writers inserts run is inserted at once; batches that arrive while all
-// of them run wait, and the next insert to end takes them together, up to
-// MaxBeacons. Each caller gets the beacons of its own batch that were
+// It adds no wait of its own. A batch that arrives while no insert runs
+// is inserted at once; batches that arrive while one runs wait, and go
+// together, up to MaxBeacons, in the next insert. Up to Writers inserts
+// run at once, one beside another only when it holds half of MaxBeacons
+// at least (mayWrite). With a store that is a Preparer, the next group
+// is taken and prepared while the insert before it runs, and inserted as
+// soon as that one ends. Each caller gets the beacons of its own batch that were
 // stored, as from the store itself: when two batches of a group hold the
 // same key, the earlier one's beacon is the one stored, as when the
 // earlier request commits first. When a grouped insert of several batches
@@ -55,9 +59,14 @@ type GroupCommit struct {
 	Store
 	o GroupOptions
 
+	prep Preparer // the store's, when it has one
+
 	mu      sync.Mutex
+	ended   sync.Cond // on mu: an insert ended
 	queue   []*groupEntry
-	running int // flush goroutines taking the queue
+	waiting int // beacons in the queue
+	running int // goroutines taking the queue: with a Preparer, the one preparing
+	writing int // inserts running
 }
 
 // groupEntry is one caller's batch and its answer, set before done closes.
@@ -80,7 +89,10 @@ func NewGroupCommit(store Store, o GroupOptions) *GroupCommit {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultGroupTimeout
 	}
-	return &GroupCommit{Store: store, o: o}
+	g := &GroupCommit{Store: store, o: o}
+	g.prep, _ = store.(Preparer)
+	g.ended.L = &g.mu
+	return g
 }
 
 // InsertBeacons implements Store.
@@ -91,7 +103,12 @@ func (g *GroupCommit) InsertBeacons(ctx context.Context, beacons []Ingested) ([]
 	e := &groupEntry{ctx: ctx, beacons: beacons, done: make(chan struct{})}
 	g.mu.Lock()
 	g.queue = append(g.queue, e)
-	if g.running < g.o.Writers {
+	g.waiting += len(beacons)
+	switch {
+	case g.running == 0 && g.prep != nil:
+		g.running++
+		go g.prepare()
+	case g.running == 0, g.prep == nil && g.mayWrite(g.running, g.waiting):
 		g.running++
 		go g.flush()
 	}
@@ -104,6 +121,7 @@ func (g *GroupCommit) InsertBeacons(ctx context.Context, beacons []Ingested) ([]
 		for i, q := range g.queue {
 			if q == e { // still waiting: nothing of it will be stored
 				g.queue = append(g.queue[:i], g.queue[i+1:]...)
+				g.waiting -= len(e.beacons)
 				break
 			}
 		}
@@ -119,48 +137,76 @@ func (g *GroupCommit) Queued() int {
 	return len(g.queue)
 }
 
+// mayWrite reports whether an insert of n beacons may start while
+// writing others run: when none runs, or when fewer than Writers run and
+// it holds half a group at least. A transaction's rows are mostly per
+// rollup cell, which a larger group shares among more beacons (more so
+// for players' small batches), so a second insert of a few batches would
+// cost the database more than it saves in waiting.
+func (g *GroupCommit) mayWrite(writing, n int) bool {
+	return writing == 0 || writing < g.o.Writers && n >= g.o.MaxBeacons/2
+}
+
 // flush inserts the queued batches, group after group, until the queue is
-// empty.
+// empty (a store that is not a Preparer).
 func (g *GroupCommit) flush() {
 	for {
 		g.mu.Lock()
-		group := g.take()
+		// Another writer takes what mayWrite does not let this one take
+		// beside it.
+		if len(g.queue) == 0 || !g.mayWrite(g.running-1, g.waiting) {
+			g.running--
+			g.mu.Unlock()
+			return
+		}
+		group, _ := g.take()
+		g.mu.Unlock()
+		g.insert(group, nil, nil)
+	}
+}
+
+// prepare prepares the queued batches, group after group, until the queue
+// is empty, and hands each prepared group to a goroutine of its own that
+// inserts it once mayWrite allows (a Preparer store). So a group is
+// prepared while the one before it is written, and the next group is
+// taken as soon as this one is handed over: it holds what arrived while
+// the insert before it ran.
+func (g *GroupCommit) prepare() {
+	for {
+		g.mu.Lock()
+		group, n := g.take()
 		if len(group) == 0 {
 			g.running--
 			g.mu.Unlock()
 			return
 		}
 		g.mu.Unlock()
-		g.insert(group)
+		all := joined(group)
+		p, err := g.prep.PrepareBeacons(all)
+		g.mu.Lock()
+		for !g.mayWrite(g.writing, n) {
+			g.ended.Wait()
+		}
+		g.writing++
+		g.mu.Unlock()
+		go func() {
+			if err != nil {
+				g.alone(group)
+			} else {
+				g.insert(group, all, p)
+			}
+			g.mu.Lock()
+			g.writing--
+			g.ended.Broadcast()
+			g.mu.Unlock()
+		}()
 	}
 }
 
-// take removes the next group from the queue: the first batch, and those
-// after it while the group stays within MaxBeacons. g.mu is held.
-func (g *GroupCommit) take() []*groupEntry {
-	n, total := 0, 0
-	for n < len(g.queue) && (n == 0 || total+len(g.queue[n].beacons) <= g.o.MaxBeacons) {
-		total += len(g.queue[n].beacons)
-		n++
-	}
-	group := make([]*groupEntry, n)
-	copy(group, g.queue)
-	rest := copy(g.queue, g.queue[n:])
-	clear(g.queue[rest:])
-	g.queue = g.queue[:rest]
-	return group
-}
-
-// insert inserts a group's batches in one call, or each alone when that
-// fails, and answers every caller.
-func (g *GroupCommit) insert(group []*groupEntry) {
+// joined returns the beacons of a group's batches, in order.
+func joined(group []*groupEntry) []Ingested {
 	if len(group) == 1 {
-		e := group[0]
-		ctx, cancel := g.context(e)
-		e.stored, e.err = g.Store.InsertBeacons(ctx, e.beacons)
-		cancel()
-		close(e.done)
-		return
+		return group[0].beacons
 	}
 	n := 0
 	for _, e := range group {
@@ -170,16 +216,56 @@ func (g *GroupCommit) insert(group []*groupEntry) {
 	for _, e := range group {
 		all = append(all, e.beacons...)
 	}
+	return all
+}
+
+// take removes the next group from the queue: the first batch, and those
+// after it while the group stays within MaxBeacons; it returns the group
+// and its beacons. g.mu is held.
+func (g *GroupCommit) take() ([]*groupEntry, int) {
+	n, total := 0, 0
+	for n < len(g.queue) && (n == 0 || total+len(g.queue[n].beacons) <= g.o.MaxBeacons) {
+		total += len(g.queue[n].beacons)
+		n++
+	}
+	g.waiting -= total
+	group := make([]*groupEntry, n)
+	copy(group, g.queue)
+	rest := copy(g.queue, g.queue[n:])
+	clear(g.queue[rest:])
+	g.queue = g.queue[:rest]
+	return group, total
+}
+
+// insert inserts a group's batches in one call, or each alone when that
+// fails, and answers every caller.
+// insert inserts a group's batches in one call (p, when prepared, whose
+// beacons are all) or, when that fails, each alone, and answers every
+// caller.
+func (g *GroupCommit) insert(group []*groupEntry, all []Ingested, p PreparedInsert) {
+	if p == nil {
+		all = joined(group)
+	}
 	ctx, cancel := g.context(group[0])
-	stored, err := g.Store.InsertBeacons(ctx, all)
+	var stored []Ingested
+	var err error
+	if p != nil {
+		stored, err = p.Insert(ctx)
+	} else {
+		stored, err = g.Store.InsertBeacons(ctx, all)
+	}
 	cancel()
-	if err != nil {
-		for _, e := range group {
-			g.insert([]*groupEntry{e})
-		}
+	switch {
+	case err != nil && len(group) > 1:
+		g.alone(group)
+		return
+	case len(group) == 1:
+		e := group[0]
+		e.stored, e.err = stored, err
+		close(e.done)
 		return
 	}
-	if len(stored) == n {
+	if len(stored) == len(all) {
 		// Every beacon was stored, so no key was there twice: each
 		// batch's are its own.
 		for _, e := range group {
@@ -202,6 +288,14 @@ func (g *GroupCommit) insert(group []*groupEntry) {
 			}
 		}
 		close(e.done)
+	}
+}
+
+// alone inserts each batch of a group in a call of its own and answers
+// its caller.
+func (g *GroupCommit) alone(group []*groupEntry) {
+	for _, e := range group {
+		g.insert([]*groupEntry{e}, nil, nil)
 	}
 }
 

@@ -25,8 +25,10 @@ type gatedStore struct {
 	started chan struct{} // closed when the first call has begun
 	release chan struct{}
 
-	mu    sync.Mutex
-	sizes []int
+	mu        sync.Mutex
+	sizes     []int
+	whileHeld []int // sizes of the calls that began while the first was held
+	held      bool
 }
 
 var errPoison = errors.New("the store refused the batch")
@@ -35,10 +37,17 @@ func (s *gatedStore) InsertBeacons(ctx context.Context, bs []analytics.Ingested)
 	s.mu.Lock()
 	s.sizes = append(s.sizes, len(bs))
 	first := len(s.sizes) == 1
+	if s.held {
+		s.whileHeld = append(s.whileHeld, len(bs))
+	}
+	s.held = s.held || first
 	s.mu.Unlock()
 	if first {
 		close(s.started)
 		<-s.release
+		s.mu.Lock()
+		s.held = false
+		s.mu.Unlock()
 	}
 	for i := range bs {
 		if bs[i].SessionID == "poison" {
@@ -48,6 +57,28 @@ func (s *gatedStore) InsertBeacons(ctx context.Context, bs []analytics.Ingested)
 	return s.Store.InsertBeacons(ctx, bs)
 }
 
+// gatedPreparer is a gatedStore that is an analytics.Preparer: a
+// prepared insert is the gated store's InsertBeacons, so the same calls
+// are counted and held, and it counts the groups prepared.
+type gatedPreparer struct {
+	*gatedStore
+	prepared atomic.Int64
+}
+
+func (p *gatedPreparer) PrepareBeacons(bs []analytics.Ingested) (analytics.PreparedInsert, error) {
+	p.prepared.Add(1)
+	return gatedInsert{p.gatedStore, bs}, nil
+}
+
+type gatedInsert struct {
+	s  *gatedStore
+	bs []analytics.Ingested
+}
+
+func (i gatedInsert) Insert(ctx context.Context) ([]analytics.Ingested, error) {
+	return i.s.InsertBeacons(ctx, i.bs)
+}
+
 func (s *gatedStore) calls() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -55,23 +86,61 @@ func (s *gatedStore) calls() []int {
 }
 
 // groupFixture is a GroupCommit of one writer and at most max beacons
-// over a real store behind a gatedStore, whose first insert (of one beacon, session "a") is
-// running and held when it returns.
+// over a real store behind a gatedStore, whose first insert (of one
+// beacon, session "a") is running and held when it returns.
+//
+// Over a Preparer (prep), the GroupCommit takes the next group while an
+// insert runs: the fixture then queues a lead batch (one beacon, session
+// "lead") and waits until it is taken and prepared, so that the batches
+// a test queues next wait together, as they do without one. check
+// counts the lead's call and beacon.
 type groupFixture struct {
 	t     *testing.T
 	gate  *gatedStore
+	prep  *gatedPreparer // nil: the store is no Preparer
 	g     *analytics.GroupCommit
 	first chan error
+	lead  <-chan groupAnswer
 }
 
-func newGroupFixture(t *testing.T, be sqldbtest.Backend, max int) *groupFixture {
+// groupModes runs a test over a store that is a Preparer and one that is
+// not.
+func groupModes(t *testing.T, test func(t *testing.T, prep bool)) {
+	t.Run("inserts", func(t *testing.T) { test(t, false) })
+	t.Run("prepared", func(t *testing.T) { test(t, true) })
+}
+
+func newGroupFixture(t *testing.T, be sqldbtest.Backend, max int, prep bool) *groupFixture {
+	f := newGroupFixtureWriters(t, be, max, 1, prep)
+	if prep {
+		lead := make(chan groupAnswer, 1)
+		go func() {
+			stored, err := f.g.InsertBeacons(t.Context(), groupBeacons("lead", 1))
+			lead <- groupAnswer{stored, err}
+		}()
+		f.lead = lead
+		waitFor(t, "the lead batch taken and prepared", func() bool {
+			return f.g.Queued() == 0 && f.prep.prepared.Load() == 2
+		})
+	}
+	return f
+}
+
+// newGroupFixtureWriters is newGroupFixture with writers, without a lead
+// batch.
+func newGroupFixtureWriters(t *testing.T, be sqldbtest.Backend, max, writers int, prep bool) *groupFixture {
 	store, err := analyticsstore.Open(t.Context(), be.Open(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &groupFixture{t: t, gate: &gatedStore{Store: store, started: make(chan struct{}), release: make(chan struct{})},
 		first: make(chan error, 1)}
-	f.g = analytics.NewGroupCommit(f.gate, analytics.GroupOptions{MaxBeacons: max, Writers: 1})
+	var wrapped analytics.Store = f.gate
+	if prep {
+		f.prep = &gatedPreparer{gatedStore: f.gate}
+		wrapped = f.prep
+	}
+	f.g = analytics.NewGroupCommit(wrapped, analytics.GroupOptions{MaxBeacons: max, Writers: writers})
 	go func() {
 		_, err := f.g.InsertBeacons(t.Context(), groupBeacons("a", 1))
 		f.first <- err
@@ -80,20 +149,43 @@ func newGroupFixture(t *testing.T, be sqldbtest.Backend, max int) *groupFixture 
 	return f
 }
 
+// waitFor waits until cond holds, failing the test after ten seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s, still waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // queue starts an insert of bs and waits until it is queued; its answer
 // arrives on the returned channel.
 func (f *groupFixture) queue(ctx context.Context, bs []analytics.Ingested) <-chan groupAnswer {
 	f.t.Helper()
 	before := f.g.Queued()
+	prepared := f.preparedGroups()
 	ch := make(chan groupAnswer, 1)
 	go func() {
 		stored, err := f.g.InsertBeacons(ctx, bs)
 		ch <- groupAnswer{stored, err}
 	}()
-	for f.g.Queued() == before {
+	// Queued, or taken at once by an idle preparer or writer.
+	for f.g.Queued() == before && f.preparedGroups() == prepared && len(ch) == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	return ch
+}
+
+// preparedGroups returns how many groups the store prepared (0 when it
+// is no Preparer).
+func (f *groupFixture) preparedGroups() int64 {
+	if f.prep == nil {
+		return 0
+	}
+	return f.prep.prepared.Load()
 }
 
 type groupAnswer struct {
@@ -127,6 +219,13 @@ func storedKeys(bs []analytics.Ingested) []string {
 // calls, and between the beacons its hour rollups count and beacons.
 func (f *groupFixture) check(calls []int, beacons int64) {
 	f.t.Helper()
+	if f.lead != nil {
+		if a := <-f.lead; a.err != nil || len(a.stored) != 1 {
+			f.t.Errorf("lead batch: stored %d, %v", len(a.stored), a.err)
+		}
+		calls = append([]int{calls[0], 1}, calls[1:]...)
+		beacons++
+	}
 	if got := f.gate.calls(); !slices.Equal(got, calls) {
 		f.t.Errorf("store calls of %v beacons, want %v", got, calls)
 	}
@@ -153,10 +252,14 @@ func groupBeaconTotal(t *testing.T, s analytics.Store) int64 {
 // the next one, each caller learns which of its own beacons were stored,
 // and a key two batches share is stored once, from the earlier batch.
 func TestGroupCommit(t *testing.T) {
+	groupModes(t, testGroupCommit)
+}
+
+func testGroupCommit(t *testing.T, prep bool) {
 	for _, be := range sqldbtest.Backends(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			be.Require(t)
-			f := newGroupFixture(t, be, 0)
+			f := newGroupFixture(t, be, 0, prep)
 			b := f.queue(t.Context(), groupBeacons("b", 3))
 			c := f.queue(t.Context(), append(groupBeacons("c", 2), groupBeacons("b", 2)[1])) // b/2 again
 			d := f.queue(t.Context(), groupBeacons("d", 1))
@@ -182,9 +285,13 @@ func TestGroupCommit(t *testing.T) {
 // TestGroupCommitLimits: a group holds at most max beacons, and a batch
 // larger than that goes alone.
 func TestGroupCommitLimits(t *testing.T) {
+	groupModes(t, testGroupCommitLimits)
+}
+
+func testGroupCommitLimits(t *testing.T, prep bool) {
 	be := sqldbtest.Backends(t)[0]
 	be.Require(t)
-	f := newGroupFixture(t, be, 5)
+	f := newGroupFixture(t, be, 5, prep)
 	var answers []<-chan groupAnswer
 	for i, n := range []int{3, 3, 2, 7, 1} {
 		answers = append(answers, f.queue(t.Context(), groupBeacons(fmt.Sprintf("s%d", i), n)))
@@ -201,9 +308,13 @@ func TestGroupCommitLimits(t *testing.T) {
 // TestGroupCommitIsolatesFailure: when a group's insert fails, each batch
 // is inserted alone, so only the refused batch's caller sees the error.
 func TestGroupCommitIsolatesFailure(t *testing.T) {
+	groupModes(t, testGroupCommitIsolatesFailure)
+}
+
+func testGroupCommitIsolatesFailure(t *testing.T, prep bool) {
 	be := sqldbtest.Backends(t)[0]
 	be.Require(t)
-	f := newGroupFixture(t, be, 0)
+	f := newGroupFixture(t, be, 0, prep)
 	b := f.queue(t.Context(), groupBeacons("b", 2))
 	p := f.queue(t.Context(), groupBeacons("poison", 1))
 	c := f.queue(t.Context(), groupBeacons("c", 2))
@@ -223,9 +334,13 @@ func TestGroupCommitIsolatesFailure(t *testing.T) {
 // batch waits gets its context's error, and nothing of its batch is
 // stored.
 func TestGroupCommitCanceledWhileWaiting(t *testing.T) {
+	groupModes(t, testGroupCommitCanceledWhileWaiting)
+}
+
+func testGroupCommitCanceledWhileWaiting(t *testing.T, prep bool) {
 	be := sqldbtest.Backends(t)[0]
 	be.Require(t)
-	f := newGroupFixture(t, be, 0)
+	f := newGroupFixture(t, be, 0, prep)
 	ctx, cancel := context.WithCancel(t.Context())
 	gone := f.queue(ctx, groupBeacons("gone", 3))
 	cancel()
@@ -337,6 +452,39 @@ func TestGroupCommitContext(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			close(s.release)
 			t.Fatal("an insert held past its 20ms Timeout was not ended")
+		}
+	})
+}
+
+// TestGroupCommitSecondWriter: with two writers, an insert runs beside
+// another only when it holds half of MaxBeacons at least; a smaller one
+// waits for the running insert to end.
+func TestGroupCommitSecondWriter(t *testing.T) {
+	groupModes(t, func(t *testing.T, prep bool) {
+		be := sqldbtest.Backends(t)[0]
+		be.Require(t)
+		f := newGroupFixtureWriters(t, be, 4, 2, prep)
+		half := make(chan groupAnswer, 1)
+		go func() {
+			stored, err := f.g.InsertBeacons(t.Context(), groupBeacons("half", 2))
+			half <- groupAnswer{stored, err}
+		}()
+		if a := <-half; a.err != nil || len(a.stored) != 2 { // while the first is held
+			t.Fatalf("half a group: stored %d, %v", len(a.stored), a.err)
+		}
+		small := f.queue(t.Context(), groupBeacons("small", 1))
+		close(f.gate.release)
+		if err := <-f.first; err != nil {
+			t.Fatal(err)
+		}
+		if a := <-small; a.err != nil || len(a.stored) != 1 {
+			t.Fatalf("small batch: stored %d, %v", len(a.stored), a.err)
+		}
+		f.check([]int{1, 2, 1}, 4)
+		f.gate.mu.Lock()
+		defer f.gate.mu.Unlock()
+		if !slices.Equal(f.gate.whileHeld, []int{2}) {
+			t.Errorf("calls of %v beacons began while the first insert ran, want [2]", f.gate.whileHeld)
 		}
 	})
 }

@@ -45,6 +45,21 @@ type Store interface {
 	DropMinuteRollupsBefore(ctx context.Context, t time.Time) error
 }
 
+// Preparer is a Store whose inserts come in two parts: PrepareBeacons
+// does the work of InsertBeacons that needs no database (sorting, rollup
+// rows, encoding), and the result's Insert writes it. GroupCommit
+// prepares a group while the one before it is written.
+type Preparer interface {
+	PrepareBeacons(beacons []Ingested) (PreparedInsert, error)
+}
+
+// PreparedInsert is an insert of beacons made ready by a Preparer. Insert
+// writes it exactly as InsertBeacons would have written those beacons,
+// and returns what InsertBeacons would have; it is called once.
+type PreparedInsert interface {
+	Insert(ctx context.Context) ([]Ingested, error)
+}
+
 // Range is a span of time [From, To).
 type Range struct{ From, To time.Time }
 

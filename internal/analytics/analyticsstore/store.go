@@ -162,15 +162,37 @@ func (s *Store) InsertBeacons(ctx context.Context, beacons []analytics.Ingested)
 		return nil, nil
 	}
 	if s.db.Dialect() == sqldb.Postgres {
-		stored, err := s.insertPostgres(ctx, beacons)
-		if err == nil {
-			s.maybeCompact(ctx, len(stored))
+		p, err := s.preparePostgres(beacons)
+		if err != nil {
+			return nil, err
 		}
-		return stored, err
+		return p.Insert(ctx)
 	}
 	s.sqliteWrite.Lock()
 	defer s.sqliteWrite.Unlock()
 	return s.insertSQLite(ctx, beacons)
+}
+
+// PrepareBeacons implements analytics.Preparer. On PostgreSQL it sorts
+// the batch and encodes its rows and appended rollup rows; on SQLite,
+// whose inserts read and update rollup rows in the transaction, the
+// prepared insert is InsertBeacons itself.
+func (s *Store) PrepareBeacons(beacons []analytics.Ingested) (analytics.PreparedInsert, error) {
+	beacons = firstOfEach(beacons)
+	if len(beacons) == 0 || s.db.Dialect() != sqldb.Postgres {
+		return plainInsert{s, beacons}, nil
+	}
+	return s.preparePostgres(beacons)
+}
+
+// plainInsert is a PreparedInsert that is InsertBeacons.
+type plainInsert struct {
+	s       *Store
+	beacons []analytics.Ingested
+}
+
+func (p plainInsert) Insert(ctx context.Context) ([]analytics.Ingested, error) {
+	return p.s.InsertBeacons(ctx, p.beacons)
 }
 
 // beaconKey is a beacon's identity.

@@ -59,14 +59,37 @@ func retryable(err error) bool {
 	return ok && (e.Code == "23505" && e.TableName == "beacon_keys" || e.Code == "40P01")
 }
 
-func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested) ([]analytics.Ingested, error) {
-	days := map[int64]bool{}
+// pgInsert is an insert prepared for PostgreSQL (Store.PrepareBeacons):
+// the batch sorted, the COPY data of its keys, raw rows and appended
+// rollup rows encoded, the session hours and pending buckets gathered, so
+// that the transaction only sends them. That is the optimistic first try
+// (insertAllNew); a batch holding beacons stored before is done carefully
+// in the transaction, as before.
+type pgInsert struct {
+	s       *Store
+	beacons []analytics.Ingested // the batch, the first of each key, in the caller's order
+	sorted  []analytics.Ingested // the same, by key
+	days    []int64              // of their event times
+	keys    *copyData
+	raw     *copyData
+	rollups []tableCopy
+	hours   []any // upsertSessionHoursPG's parameters
+	pending []any // appendPending's
+}
+
+// tableCopy is the COPY of one rollup table's appended rows.
+type tableCopy struct {
+	sql  string
+	data *copyData
+}
+
+func (s *Store) preparePostgres(beacons []analytics.Ingested) (*pgInsert, error) {
+	p := &pgInsert{s: s, beacons: beacons}
+	seen := map[int64]bool{}
 	for i := range beacons {
-		days[dayNumber(beacons[i].Time)] = true
-	}
-	for d := range days {
-		if err := s.ensurePartition(ctx, d); err != nil {
-			return nil, err
+		if d := dayNumber(beacons[i].Time); !seen[d] {
+			seen[d] = true
+			p.days = append(p.days, d)
 		}
 	}
 	// Sorted through their indexes: swapping beacons themselves, some 400
@@ -80,9 +103,57 @@ func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested
 		return cmp.Or(strings.Compare(x.OrgID, y.OrgID), strings.Compare(x.SessionID, y.SessionID),
 			cmp.Compare(x.Sequence, y.Sequence))
 	})
-	sorted := make([]analytics.Ingested, len(beacons))
+	p.sorted = make([]analytics.Ingested, len(beacons))
 	for i, j := range order {
-		sorted[i] = beacons[j]
+		p.sorted[i] = beacons[j]
+	}
+	writes, err := rollupWrites(p.sorted)
+	if err != nil {
+		return nil, err
+	}
+	p.keys = newCopy()
+	keyRows(p.keys, p.sorted)
+	p.keys.end()
+	p.raw = newCopy()
+	rawRows(p.raw, p.sorted)
+	p.raw.end()
+	for _, w := range writes {
+		if len(w.rollups) == 0 {
+			continue
+		}
+		c := newCopy()
+		if err := rollupCopy(c, w.rollups, w.table.proj); err != nil {
+			p.release()
+			return nil, err
+		}
+		c.end()
+		p.rollups = append(p.rollups, tableCopy{sql: w.table.copyRows, data: c})
+	}
+	p.hours = sessionHourArrays(sessionHoursOf(p.sorted))
+	tbls, orgs, buckets := pendingOf(writes)
+	p.pending = []any{tbls, orgs, buckets}
+	return p, nil
+}
+
+// release hands the COPY buffers back to their pool.
+func (p *pgInsert) release() {
+	for _, c := range []*copyData{p.keys, p.raw} {
+		c.free()
+	}
+	for _, t := range p.rollups {
+		t.data.free()
+	}
+	p.keys, p.raw, p.rollups = nil, nil, nil
+}
+
+// Insert implements analytics.PreparedInsert.
+func (p *pgInsert) Insert(ctx context.Context) ([]analytics.Ingested, error) {
+	defer p.release()
+	s := p.s
+	for _, d := range p.days {
+		if err := s.ensurePartition(ctx, d); err != nil {
+			return nil, err
+		}
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -95,9 +166,13 @@ func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested
 		careful := false
 		for try := 1; ; try++ {
 			err := pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
-				var err error
-				stored, err = insertBatch(ctx, tx, sorted, careful)
-				return err
+				if careful {
+					var err error
+					stored, err = insertBatch(ctx, tx, p.sorted, true)
+					return err
+				}
+				stored = p.sorted
+				return p.insertAllNew(ctx, tx)
 			})
 			if errors.Is(err, errStoredBefore) && !careful {
 				careful = true // rolled back whole: nothing was counted
@@ -110,18 +185,50 @@ func (s *Store) insertPostgres(ctx context.Context, beacons []analytics.Ingested
 			return err
 		}
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, err
-	case len(stored) == len(beacons):
-		return beacons, nil
+	}
+	s.maybeCompact(ctx, len(stored))
+	if len(stored) == len(p.beacons) {
+		return p.beacons, nil
 	}
 	// The stored beacons, in the caller's order.
 	keys := make(map[beaconKey]bool, len(stored))
 	for i := range stored {
 		keys[keyOf(&stored[i])] = true
 	}
-	return onlyKeys(beacons, keys), nil
+	return onlyKeys(p.beacons, keys), nil
+}
+
+// insertAllNew stores beacons that are all new, with COPY: their keys,
+// then their raw rows, then what they add to each rollup table, then
+// their session hours and the buckets appended to (see writeRollups). A
+// key stored before fails the key COPY with a unique violation on
+// beacon_keys, returned as errStoredBefore; so does a key a concurrent
+// transaction committed first, after waiting for it. Either way the
+// caller rolls back and does the batch carefully, which sees that key.
+func (p *pgInsert) insertAllNew(ctx context.Context, tx pgx.Tx) error {
+	if err := p.keys.send(ctx, tx, copyKeys); err != nil {
+		if e, ok := errors.AsType[*pgconn.PgError](err); ok && e.Code == "23505" && e.TableName == "beacon_keys" {
+			return errStoredBefore
+		}
+		return fmt.Errorf("insert beacon keys: %w", err)
+	}
+	if err := p.raw.send(ctx, tx, copyRaw); err != nil {
+		return fmt.Errorf("insert beacons: %w", err)
+	}
+	for _, t := range p.rollups {
+		if err := t.data.send(ctx, tx, t.sql); err != nil {
+			return fmt.Errorf("write rollups: %w", err)
+		}
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(upsertSessionHoursPG, p.hours...)
+	batch.Queue(appendPending, p.pending...)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("write rollups: %w", err)
+	}
+	return nil
 }
 
 // errStoredBefore aborts an optimistic batch (insertBatch) that holds
@@ -137,9 +244,6 @@ var errStoredBefore = errors.New("the batch holds beacons stored before")
 // (errStoredBefore) and done carefully: insertNew stores the keys and raw
 // rows of the new beacons only, then the rollups are written for those.
 func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested, careful bool) ([]analytics.Ingested, error) {
-	if !careful {
-		return beacons, insertAllNew(ctx, tx, beacons)
-	}
 	rows, err := tx.Query(ctx, insertNew, rawArrays(beacons)...)
 	if err != nil {
 		return nil, fmt.Errorf("insert beacons: %w", err)
@@ -160,25 +264,6 @@ func insertBatch(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested, c
 		}
 	}
 	return stored, writeRollups(ctx, tx, stored)
-}
-
-// insertAllNew stores beacons that are all new, with COPY: their keys,
-// then their raw rows, then what they add to the rollups (writeRollups).
-// A key stored before fails the key COPY with a unique violation on
-// beacon_keys, returned as errStoredBefore; so does a key a concurrent
-// transaction committed first, after waiting for it. Either way the
-// caller rolls back and does the batch carefully, which sees that key.
-func insertAllNew(ctx context.Context, tx pgx.Tx, beacons []analytics.Ingested) error {
-	if err := copyIn(ctx, tx, copyKeys, func(c *copyData) error { keyRows(c, beacons); return nil }); err != nil {
-		if e, ok := errors.AsType[*pgconn.PgError](err); ok && e.Code == "23505" && e.TableName == "beacon_keys" {
-			return errStoredBefore
-		}
-		return fmt.Errorf("insert beacon keys: %w", err)
-	}
-	if err := copyIn(ctx, tx, copyRaw, func(c *copyData) error { rawRows(c, beacons); return nil }); err != nil {
-		return fmt.Errorf("insert beacons: %w", err)
-	}
-	return writeRollups(ctx, tx, beacons)
 }
 
 // writeRollups appends what beacons add to each rollup table, with COPY,
@@ -264,23 +349,40 @@ var copyBuffers = sync.Pool{New: func() any { return new(copyData) }}
 
 const maxPooledCopy = 4 << 20
 
-// copyIn runs the binary COPY statement sql with the rows write writes.
-func copyIn(ctx context.Context, tx pgx.Tx, sql string, write func(c *copyData) error) error {
+// newCopy returns a pooled buffer holding the header of COPY data.
+func newCopy() *copyData {
 	c := copyBuffers.Get().(*copyData)
-	defer func() {
-		if cap(c.buf) <= maxPooledCopy {
-			copyBuffers.Put(c)
-		}
-	}()
 	c.buf = append(c.buf[:0], "PGCOPY\n\xff\r\n\x00"...)
 	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // flags
 	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // no header extension
+	return c
+}
+
+// end writes the trailer, after the last row.
+func (c *copyData) end() { c.buf = binary.BigEndian.AppendUint16(c.buf, 0xffff) }
+
+// send runs the binary COPY statement sql with c, ended.
+func (c *copyData) send(ctx context.Context, tx pgx.Tx, sql string) error {
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(c.buf), sql)
+	return err
+}
+
+// free hands c back to the pool, unless it grew past maxPooledCopy.
+func (c *copyData) free() {
+	if c != nil && cap(c.buf) <= maxPooledCopy {
+		copyBuffers.Put(c)
+	}
+}
+
+// copyIn runs the binary COPY statement sql with the rows write writes.
+func copyIn(ctx context.Context, tx pgx.Tx, sql string, write func(c *copyData) error) error {
+	c := newCopy()
+	defer c.free()
 	if err := write(c); err != nil {
 		return err
 	}
-	c.buf = binary.BigEndian.AppendUint16(c.buf, 0xffff) // trailer: -1
-	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(c.buf), sql)
-	return err
+	c.end()
+	return c.send(ctx, tx, sql)
 }
 
 func (c *copyData) row(fields int) { c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(fields)) }
