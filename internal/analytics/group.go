@@ -43,17 +43,19 @@ type GroupOptions struct {
 // run at once, one beside another only when it holds half of MaxBeacons
 // at least (mayWrite). With a store that is a Preparer, the next group
 // is taken and prepared while the insert before it runs, and inserted as
-// soon as that one ends. Each caller gets the beacons of its own batch that were
-// stored, as from the store itself: when two batches of a group hold the
-// same key, the earlier one's beacon is the one stored, as when the
-// earlier request commits first. When a grouped insert of several batches
-// fails, each batch is inserted alone, so a batch the store refuses fails
-// only its own caller.
+// soon as that one ends.
+//
+// Each caller gets the beacons of its own batch that were stored, as
+// from the store itself: when two batches of a group hold the same key,
+// the earlier one's beacon is the one stored, as when the earlier request
+// commits first. When a grouped insert of several batches fails, each
+// batch is inserted alone, so a batch the store refuses fails only its
+// own caller.
 //
 // Reads go to the wrapped store. A caller whose context ends while its
-// batch waits is answered with the context's error and its batch is
-// dropped; once its batch is being inserted, the insert completes (the
-// store is idempotent, so a retry stores nothing twice). A GroupCommit
+// batch is queued is answered with the context's error and its batch is
+// dropped; once its batch is taken into a group, the insert completes
+// (the store is idempotent, so a retry stores nothing twice). A GroupCommit
 // needs no closing: its goroutines end when no batch waits.
 type GroupCommit struct {
 	Store
@@ -237,8 +239,6 @@ func (g *GroupCommit) take() ([]*groupEntry, int) {
 	return group, total
 }
 
-// insert inserts a group's batches in one call, or each alone when that
-// fails, and answers every caller.
 // insert inserts a group's batches in one call (p, when prepared, whose
 // beacons are all) or, when that fails, each alone, and answers every
 // caller.

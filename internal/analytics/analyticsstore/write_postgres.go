@@ -123,6 +123,7 @@ func (s *Store) preparePostgres(beacons []analytics.Ingested) (*pgInsert, error)
 		}
 		c := newCopy()
 		if err := rollupCopy(c, w.rollups, w.table.proj); err != nil {
+			c.free()
 			p.release()
 			return nil, err
 		}
