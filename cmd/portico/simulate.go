@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -63,7 +64,7 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 		gateway, origin, bundleID, from, to      string
 		eventStart                               string
 		seed                                     int64
-		days                                     float64
+		days, rate                               float64
 		peak, maxBeacons, eventViewers, parallel int
 		eventDuration, lateWindow                time.Duration
 		dryRun                                   bool
@@ -81,7 +82,8 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	fs.StringVar(&eventStart, "event-start", "", "start of the live event (RFC 3339), or none (default: 5 hours before --to)")
 	fs.DurationVar(&eventDuration, "event-duration", 2*time.Hour, "length of the live event")
 	fs.IntVar(&eventViewers, "event-viewers", 0, "concurrent viewers of the live event at its height (default 3 × --peak-viewers)")
-	fs.IntVar(&parallel, "concurrency", 8, "batches in flight at once")
+	fs.IntVar(&parallel, "concurrency", 8, "batches in flight at once (with --rate: at most)")
+	fs.Float64Var(&rate, "rate", 0, "send at this many `beacons/s`, each batch when its time comes as players do, whether or not the ones before were answered (0: each batch as soon as one of --concurrency is answered)")
 	fs.DurationVar(&lateWindow, "late-window", analytics.DefaultLateWindow, "the service's late window: how far back the range may start")
 	fs.BoolVar(&dryRun, "dry-run", false, "make the traffic and count it, without sending it")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -93,6 +95,9 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	}
 	if len(keys) == 0 || origin == "" {
 		return usageErr("--key and --origin are required")
+	}
+	if rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0) {
+		return usageErr("--rate: want beacons per second, 0 or more")
 	}
 	now := time.Now()
 	o, err := simulateRange(now, from, to, days, lateWindow)
@@ -134,7 +139,7 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 		fmt.Fprintf(stdout, "dry run: %d beacons in %d batches, none sent\n", beacons, batches)
 		return 0
 	}
-	sum, err := simulate.Send(ctx, sim.Batches, simulate.HTTPDestination{URL: gateway}, simulate.SendOptions{Concurrency: parallel})
+	sum, err := simulate.Send(ctx, sim.Batches, simulate.HTTPDestination{URL: gateway}, simulate.SendOptions{Concurrency: parallel, Rate: rate})
 	fmt.Fprintln(stdout, "sent", sum)
 	switch {
 	case err != nil:

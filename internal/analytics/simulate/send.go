@@ -66,6 +66,11 @@ type SendOptions struct {
 	// gives up: a gateway that is down fails them all, and there is no
 	// point in waiting for each. DefaultMaxFailedBatches when zero.
 	MaxFailedBatches int
+	// Rate, when positive, paces the batches at that many beacons per
+	// second, as players send theirs whether or not others were answered:
+	// a batch is handed over when its time comes, at most Concurrency in
+	// flight. Zero sends each batch as soon as one of Concurrency is free.
+	Rate float64
 }
 
 func (o SendOptions) withDefaults() SendOptions {
@@ -107,6 +112,13 @@ type Summary struct {
 	Retries int
 	// Elapsed is how long Send took.
 	Elapsed time.Duration
+	// Behind is, with a Rate, the most a batch was handed over after its
+	// time: more than a moment means the destination did not keep up with
+	// the rate (Concurrency batches were in flight).
+	Behind time.Duration
+	// P50 and P99 are the median and 99th percentile of a batch's
+	// delivery, retries included.
+	P50, P99 time.Duration
 }
 
 // RefusedTotal returns the refused beacons, every reason together.
@@ -138,6 +150,12 @@ func (s Summary) String() string {
 		fmt.Fprintf(&b, " in %d batches (last: %s)", s.FailedBatches, s.LastError)
 	}
 	fmt.Fprintf(&b, ", %d retries", s.Retries)
+	if s.P50 > 0 {
+		fmt.Fprintf(&b, ", delivery p50 %s p99 %s", s.P50.Round(100*time.Microsecond), s.P99.Round(100*time.Microsecond))
+	}
+	if s.Behind > 0 {
+		fmt.Fprintf(&b, ", %s behind the rate", s.Behind.Round(time.Millisecond))
+	}
 	return b.String()
 }
 
@@ -147,6 +165,7 @@ type result struct {
 	out     Outcome
 	err     error
 	retries int
+	took    time.Duration
 }
 
 // ErrGaveUp is what Send's error matches when too many batches failed.
@@ -171,13 +190,18 @@ func Send(ctx context.Context, batches iter.Seq[Batch], dst Destination, o SendO
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for b := range jobs {
-				results <- deliver(ctx, dst, b, o)
+				t0 := time.Now()
+				r := deliver(ctx, dst, b, o)
+				r.took = time.Since(t0)
+				results <- r
 			}
 		}()
 	}
 	sum := Summary{Refused: map[string]int{}}
 	var failure error
+	var took []time.Duration
 	add := func(r result) {
+		took = append(took, r.took)
 		sum.Batches++
 		sum.Beacons += r.beacons
 		sum.Retries += r.retries
@@ -203,7 +227,32 @@ func Send(ctx context.Context, batches iter.Seq[Batch], dst Destination, o SendO
 			sum.Refused[reason] += n
 		}
 	}
+	var pace *time.Timer // with a Rate: fires when the next batch is due
+	if o.Rate > 0 {
+		pace = time.NewTimer(0)
+		defer pace.Stop()
+	}
+	handed := 0 // beacons handed over
 	for b := range batches {
+		var due time.Time
+		if pace != nil {
+			due = begin.Add(time.Duration(float64(handed) / o.Rate * float64(time.Second)))
+			pace.Reset(time.Until(due))
+			waiting := true
+			for waiting && ctx.Err() == nil {
+				select {
+				case <-pace.C:
+					waiting = false
+				case r := <-results:
+					add(r)
+				case <-ctx.Done():
+				}
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			handed += len(b.Beacons)
+		}
 		queued := false
 		for !queued && ctx.Err() == nil {
 			select {
@@ -216,6 +265,9 @@ func Send(ctx context.Context, batches iter.Seq[Batch], dst Destination, o SendO
 		}
 		if ctx.Err() != nil {
 			break
+		}
+		if pace != nil {
+			sum.Behind = max(sum.Behind, time.Since(due))
 		}
 	}
 	close(jobs)
@@ -234,6 +286,10 @@ func Send(ctx context.Context, batches iter.Seq[Batch], dst Destination, o SendO
 		add(<-results)
 	}
 	sum.Elapsed = time.Since(begin)
+	if len(took) > 0 {
+		slices.Sort(took)
+		sum.P50, sum.P99 = took[len(took)/2], took[len(took)*99/100]
+	}
 	if failure != nil {
 		return sum, failure
 	}

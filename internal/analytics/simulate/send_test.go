@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -228,5 +229,60 @@ func TestSimulateSendReusesConnections(t *testing.T) {
 	}
 	if got, most := dials.Load(), int64(o.Concurrency/8); got > most {
 		t.Fatalf("the second run dialled %d connections, want at most %d", got, most)
+	}
+}
+
+// TestSimulateSendPaced checks the Rate: no batch is handed over before
+// its time (the beacons before it over the rate), and a destination that
+// cannot keep up shows as Behind.
+func TestSimulateSendPaced(t *testing.T) {
+	const rate = 4000.0 // beacons per second: smallTraffic's 400 in about 0.1s
+	var (
+		mu     sync.Mutex
+		before int // beacons of the batches that arrived so far
+		early  []string
+	)
+	begin := time.Now()
+	ingest := IngestFunc(func(_ context.Context, req analytics.IngestRequest) (analytics.IngestResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		// With 3 in flight, batches arrive out of the order they were
+		// handed over in by up to two: the bound leaves three batches'
+		// beacons aside.
+		if due := time.Duration(float64(before-3*DefaultBatchSize) / rate * float64(time.Second)); time.Since(begin) < due {
+			early = append(early, fmt.Sprintf("after %d beacons at %s, due %s", before, time.Since(begin), due))
+		}
+		before += len(req.Beacons)
+		return analytics.IngestResult{Accepted: len(req.Beacons)}, nil
+	})
+	o := fastRetries
+	o.Rate = rate
+	begin = time.Now()
+	sum, err := Send(t.Context(), smallTraffic(t).Batches, IngestDestination{Ingester: ingest}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(early) > 0 {
+		t.Errorf("batches handed over before their time: %v", early)
+	}
+	if least := time.Duration(float64(sum.Beacons-DefaultBatchSize) / rate * float64(time.Second)); sum.Elapsed < least {
+		t.Errorf("%d beacons at %g/s took %s, under %s", sum.Beacons, rate, sum.Elapsed, least)
+	}
+	if sum.P50 <= 0 || sum.P99 < sum.P50 {
+		t.Errorf("delivery p50 %s p99 %s", sum.P50, sum.P99)
+	}
+
+	// One batch in flight, each taking 20ms, against a rate no destination
+	// keeps: the k-th batch waits for the k-2 before it.
+	slow := IngestFunc(func(_ context.Context, req analytics.IngestRequest) (analytics.IngestResult, error) {
+		time.Sleep(20 * time.Millisecond)
+		return analytics.IngestResult{Accepted: len(req.Beacons)}, nil
+	})
+	sum, err = Send(t.Context(), smallTraffic(t).Batches, IngestDestination{Ingester: slow}, SendOptions{Concurrency: 1, Rate: 1e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if least := time.Duration(sum.Batches-3) * 20 * time.Millisecond; sum.Behind < least {
+		t.Errorf("%d batches of 20ms one at a time: %s behind, want %s at least", sum.Batches, sum.Behind, least)
 	}
 }
