@@ -507,6 +507,7 @@ func startAllAnalytics(ctx context.Context, ln net.Listener, o allOptions) (*sta
 		capRefresh:   analytics.DefaultCapRefresh,
 		rawRetention: analytics.DefaultRawRetention, lateWindow: analytics.DefaultLateWindow,
 		minuteRetention: analytics.DefaultMinuteRetention, groupBeacons: analytics.DefaultGroupBeacons, groupWriters: analytics.DefaultGroupWriters,
+		groupQueue:    analytics.DefaultGroupQueue * analytics.DefaultGroupBeacons,
 		countryHeader: analyticshttp.DefaultCountryHeader, ispHeader: analyticshttp.DefaultISPHeader,
 		onService: func(svc *analytics.Service) { o.shared.demo.analytics = svc },
 	}))

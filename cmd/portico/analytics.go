@@ -76,7 +76,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	f := serviceFlags{name: "analytics", defaultListen: "127.0.0.1:8084", defaultAdmin: "127.0.0.1:9094", dbFile: analyticsDBFile}
 	f.define(fs, getenv)
 	var configsURL, configsTokenFile, accountsURL, accountsTokenFile, capRefresh, retention, minuteRetention, late, countryHeader, ispHeader,
-		natsURL, natsWriters, natsStream, groupBeacons, groupWriters string
+		natsURL, natsWriters, natsStream, groupBeacons, groupWriters, groupQueue string
 	stringFlag(fs, getenv, &configsURL, "configs-url", "PORTICO_CONFIGS_URL", "", "base `URL` of the configs service, which resolves delivery keys (required)")
 	stringFlag(fs, getenv, &configsTokenFile, "configs-token-file", "PORTICO_ANALYTICS_CONFIGS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the configs service (audience portico-configs), re-read when it changes (required)")
 	stringFlag(fs, getenv, &accountsURL, "accounts-url", "PORTICO_ACCOUNTS_URL", "", "base `URL` of the accounts service, asked for each organization's plan viewer cap; unset, no cap applies")
@@ -91,6 +91,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	stringFlag(fs, getenv, &natsStream, "nats-stream", "PORTICO_ANALYTICS_NATS_STREAM", analyticsnats.DefaultStream, "with --nats-url, the JetStream stream `name` (letters, digits, '-', '_'); deployments sharing a NATS server need one each")
 	stringFlag(fs, getenv, &natsWriters, "nats-writers", "PORTICO_ANALYTICS_NATS_WRITERS", "1", "with --nats-url, how many stream consumers this replica runs (`n`; 0: it only publishes)")
 	stringFlag(fs, getenv, &groupBeacons, "group-beacons", "PORTICO_ANALYTICS_GROUP_BEACONS", strconv.Itoa(analytics.DefaultGroupBeacons), "the most beacons written in one transaction when requests arrive together: batches arriving while one is written go in the next (`n`; 0: each batch in its own)")
+	stringFlag(fs, getenv, &groupQueue, "group-queue", "PORTICO_ANALYTICS_GROUP_QUEUE", "0", "with --group-beacons, the most beacons that wait to be written; a batch beyond it is answered 503 busy with Retry-After (`n`, at least --group-beacons; 0: four times --group-beacons)")
 	stringFlag(fs, getenv, &groupWriters, "group-writers", "PORTICO_ANALYTICS_GROUP_WRITERS", strconv.Itoa(analytics.DefaultGroupWriters), "with --group-beacons, how many transactions of grouped batches run at once, each beyond the first for half a group at least (`n`)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
@@ -117,6 +118,9 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	}
 	if o.groupWriters, err = strconv.Atoi(groupWriters); err != nil || o.groupWriters < 1 || o.groupWriters > 64 {
 		return fail(fmt.Errorf("--group-writers: %q is not a number from 1 to 64", groupWriters))
+	}
+	if o.groupQueue, err = strconv.Atoi(groupQueue); err != nil || o.groupQueue != 0 && (o.groupQueue < o.groupBeacons || o.groupQueue > 10_000_000) {
+		return fail(fmt.Errorf("--group-queue: %q is not 0 or a number from --group-beacons (%d) to 10000000", groupQueue, o.groupBeacons))
 	}
 	if o.natsStream = natsStream; !validStreamName(natsStream) {
 		return fail(fmt.Errorf("--nats-stream: %q is not 1 to 64 letters, digits, '-' or '_'", natsStream))
@@ -169,6 +173,8 @@ type analyticsOptions struct {
 	// (without natsURL) into transactions of up to that many beacons,
 	// groupWriters of them at once.
 	groupBeacons, groupWriters int
+	// groupQueue bounds the beacons waiting for those writers.
+	groupQueue int
 	// onService, when set, is given the service (portico all --demo).
 	onService func(*analytics.Service)
 }
@@ -209,7 +215,7 @@ func analyticsBuild(o analyticsOptions) func(context.Context, serviceDeps) (serv
 			ingestStore = analyticsnats.NewPublishingStore(pub, store)
 			background = writers
 		case o.groupBeacons > 0:
-			ingestStore = analytics.NewGroupCommit(store, analytics.GroupOptions{MaxBeacons: o.groupBeacons, Writers: o.groupWriters})
+			ingestStore = analytics.NewGroupCommit(store, analytics.GroupOptions{MaxBeacons: o.groupBeacons, Writers: o.groupWriters, MaxQueued: o.groupQueue})
 		}
 		refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_analytics_beacons_refused_total",
 			Help: "Beacons refused at ingest, by reason (api/analytics.yaml): a whole batch's counts each of its beacons."},

@@ -17,6 +17,10 @@ func TestAnalyticsGroupFlags(t *testing.T) {
 		{"--group-beacons", "many"},
 		{"--group-writers", "0"},
 		{"--group-writers", "65"},
+		{"--group-queue", "10"},
+		{"--group-queue", "-1"},
+		{"--group-queue", "many"},
+		{"--group-queue", "10000001"},
 	} {
 		var stderr bytes.Buffer
 		code := runAnalytics(context.Background(), append([]string{"--auth-issuer", "http://127.0.0.1:1"}, args...), noEnv, &bytes.Buffer{}, &stderr)

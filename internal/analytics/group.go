@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -13,6 +14,17 @@ const DefaultGroupBeacons = 5000
 // DefaultGroupWriters is how many calls of its store a GroupCommit makes
 // at once.
 const DefaultGroupWriters = 2
+
+// DefaultGroupQueue is, in groups of MaxBeacons, how many beacons may
+// wait for a GroupCommit's writers: beyond that a batch is refused with
+// ErrBusy.
+const DefaultGroupQueue = 4
+
+// ErrBusy is a batch a GroupCommit refused because as many beacons as
+// its MaxQueued wait to be written already: the database is not keeping
+// up, and the batch is better sent again later than queued behind
+// seconds of writes.
+var ErrBusy = errors.New("too many beacons wait to be written")
 
 // DefaultGroupTimeout bounds one grouped insert. The callers whose batches
 // it holds may have gone; none of their deadlines applies to the others.
@@ -29,6 +41,10 @@ type GroupOptions struct {
 	Writers int
 	// Timeout bounds one insert (DefaultGroupTimeout).
 	Timeout time.Duration
+	// MaxQueued is the most beacons that wait for an insert (DefaultGroupQueue
+	// times MaxBeacons, and never fewer than MaxBeacons); a batch that
+	// would wait beyond it is refused with ErrBusy, unless none waits.
+	MaxQueued int
 }
 
 // GroupCommit is a Store whose InsertBeacons joins the batches of
@@ -91,6 +107,10 @@ func NewGroupCommit(store Store, o GroupOptions) *GroupCommit {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultGroupTimeout
 	}
+	if o.MaxQueued <= 0 {
+		o.MaxQueued = DefaultGroupQueue * o.MaxBeacons
+	}
+	o.MaxQueued = max(o.MaxQueued, o.MaxBeacons)
 	g := &GroupCommit{Store: store, o: o}
 	g.prep, _ = store.(Preparer)
 	g.ended.L = &g.mu
@@ -104,6 +124,10 @@ func (g *GroupCommit) InsertBeacons(ctx context.Context, beacons []Ingested) ([]
 	}
 	e := &groupEntry{ctx: ctx, beacons: beacons, done: make(chan struct{})}
 	g.mu.Lock()
+	if g.waiting > 0 && g.waiting+len(beacons) > g.o.MaxQueued {
+		g.mu.Unlock()
+		return nil, ErrBusy
+	}
 	g.queue = append(g.queue, e)
 	g.waiting += len(beacons)
 	switch {

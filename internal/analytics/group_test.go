@@ -111,7 +111,12 @@ func groupModes(t *testing.T, test func(t *testing.T, prep bool)) {
 }
 
 func newGroupFixture(t *testing.T, be sqldbtest.Backend, max int, prep bool) *groupFixture {
-	f := newGroupFixtureWriters(t, be, max, 1, prep)
+	return newLedFixture(t, be, analytics.GroupOptions{MaxBeacons: max, Writers: 1}, prep)
+}
+
+// newLedFixture is newGroupFixture with the options o.
+func newLedFixture(t *testing.T, be sqldbtest.Backend, o analytics.GroupOptions, prep bool) *groupFixture {
+	f := newGroupFixtureOptions(t, be, o, prep)
 	if prep {
 		lead := make(chan groupAnswer, 1)
 		go func() {
@@ -129,6 +134,10 @@ func newGroupFixture(t *testing.T, be sqldbtest.Backend, max int, prep bool) *gr
 // newGroupFixtureWriters is newGroupFixture with writers, without a lead
 // batch.
 func newGroupFixtureWriters(t *testing.T, be sqldbtest.Backend, max, writers int, prep bool) *groupFixture {
+	return newGroupFixtureOptions(t, be, analytics.GroupOptions{MaxBeacons: max, Writers: writers}, prep)
+}
+
+func newGroupFixtureOptions(t *testing.T, be sqldbtest.Backend, o analytics.GroupOptions, prep bool) *groupFixture {
 	store, err := analyticsstore.Open(t.Context(), be.Open(t))
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +149,7 @@ func newGroupFixtureWriters(t *testing.T, be sqldbtest.Backend, max, writers int
 		f.prep = &gatedPreparer{gatedStore: f.gate}
 		wrapped = f.prep
 	}
-	f.g = analytics.NewGroupCommit(wrapped, analytics.GroupOptions{MaxBeacons: max, Writers: writers})
+	f.g = analytics.NewGroupCommit(wrapped, o)
 	go func() {
 		_, err := f.g.InsertBeacons(t.Context(), groupBeacons("a", 1))
 		f.first <- err
@@ -486,5 +495,37 @@ func TestGroupCommitSecondWriter(t *testing.T) {
 		if !slices.Equal(f.gate.whileHeld, []int{2}) {
 			t.Errorf("calls of %v beacons began while the first insert ran, want [2]", f.gate.whileHeld)
 		}
+	})
+}
+
+// TestGroupCommitBusy: a batch that would make more than MaxQueued
+// beacons wait is refused with ErrBusy, and one that fits still waits;
+// when none waits, a batch of any size is taken.
+func TestGroupCommitBusy(t *testing.T) {
+	groupModes(t, func(t *testing.T, prep bool) {
+		be := sqldbtest.Backends(t)[0]
+		be.Require(t)
+		f := newLedFixture(t, be, analytics.GroupOptions{MaxBeacons: 5, MaxQueued: 5, Writers: 1}, prep)
+		b := f.queue(t.Context(), groupBeacons("b", 3))
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // queued, it would wait for the release
+		_, err := f.g.InsertBeacons(ctx, groupBeacons("c", 3))
+		cancel()
+		if !errors.Is(err, analytics.ErrBusy) {
+			t.Errorf("3 beacons beyond 3 waiting of 5: %v, want ErrBusy", err)
+		}
+		d := f.queue(t.Context(), groupBeacons("d", 2))
+		close(f.gate.release)
+		if err := <-f.first; err != nil {
+			t.Fatal(err)
+		}
+		for name, ch := range map[string]<-chan groupAnswer{"b": b, "d": d} {
+			if a := <-ch; a.err != nil {
+				t.Errorf("%s: %v", name, a.err)
+			}
+		}
+		if stored, err := f.g.InsertBeacons(t.Context(), groupBeacons("big", 7)); err != nil || len(stored) != 7 {
+			t.Errorf("7 beacons with none waiting: stored %d, %v", len(stored), err)
+		}
+		f.check([]int{1, 5, 7}, 13)
 	})
 }

@@ -2,6 +2,8 @@ package analyticshttp
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -170,6 +172,24 @@ func TestPostBeaconsResolverUnavailable(t *testing.T) {
 	}
 	e.resolver.setUnavailable(false)
 	wantStatus(t, "available again", e.post(t, keyA1, allowedOrigin, batch(beacon{session: "s1", seq: 0, at: testNow})), http.StatusOK)
+}
+
+// busyStore refuses every insert as a GroupCommit at its bound does.
+type busyStore struct{ analytics.Store }
+
+func (busyStore) InsertBeacons(context.Context, []analytics.Ingested) ([]analytics.Ingested, error) {
+	return nil, fmt.Errorf("group commit: %w", analytics.ErrBusy)
+}
+
+func TestPostBeaconsBusy(t *testing.T) {
+	res := newFakeResolver()
+	e := newEnvStore(t, Options{}, res, func(s analytics.Store) analytics.Store { return busyStore{s} })
+	e.resolver = res
+	r := e.post(t, keyA1, allowedOrigin, batch(beacon{session: "s1", seq: 0, at: testNow}))
+	wantProblem(t, "busy", r, http.StatusServiceUnavailable, "busy", "")
+	if got := r.header.Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After: got %q, want 1", got)
+	}
 }
 
 func TestPreflightBeacons(t *testing.T) {

@@ -28,6 +28,11 @@ const (
 // seconds (analytics.DefaultKeyTimeout).
 const retryAfterUnavailable = 5 * time.Second
 
+// retryAfterBusy is the Retry-After of a batch refused because the
+// beacons waiting to be written are at their bound (analytics.ErrBusy):
+// the writers take a group in a fraction of a second.
+const retryAfterBusy = time.Second
+
 // problemOf returns the problem an error is answered with: one status and
 // type per kind of error, and as detail only what the error says is safe
 // (analytics.SafeMessage, a QueryError's problems, a BatchError's detail)
@@ -44,6 +49,10 @@ func problemOf(err error) *problem.Problem {
 			return problem.BodyTooLarge(be.Detail+".").With("reason", be.Reason)
 		}
 		return problem.BadRequest(be.Detail+".").With("reason", be.Reason)
+	}
+	if errors.Is(err, analytics.ErrBusy) {
+		return problem.New(http.StatusServiceUnavailable, "busy", "Busy",
+			"More beacons wait to be written than the service holds; send the batch again after the time in Retry-After.")
 	}
 	if errors.Is(err, analytics.ErrResolverUnavailable) {
 		return problem.Unavailable("dependency-unavailable",
@@ -91,6 +100,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	level, msg := slog.LevelInfo, "analytics request refused"
 	switch {
+	case errors.Is(err, analytics.ErrBusy):
+		// Shed under load, many a second: the HTTP metrics count them.
+		level, msg = slog.LevelDebug, "analytics batch shed"
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfterBusy/time.Second)))
 	case p.Status == http.StatusServiceUnavailable:
 		level, msg = slog.LevelWarn, "analytics request unavailable"
 		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfterUnavailable/time.Second)))

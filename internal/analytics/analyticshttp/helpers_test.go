@@ -111,10 +111,18 @@ func newEnv(tb testing.TB, o Options) *env {
 // with resolver.
 func newEnvResolving(tb testing.TB, o Options, resolver analytics.KeyResolver) *env {
 	tb.Helper()
-	store, err := analyticsstore.Open(tb.Context(), sqldbtest.Backends(tb)[0].Open(tb))
+	return newEnvStore(tb, o, resolver, func(s analytics.Store) analytics.Store { return s })
+}
+
+// newEnvStore is newEnvResolving whose Service writes to wrap's store
+// over the real one.
+func newEnvStore(tb testing.TB, o Options, resolver analytics.KeyResolver, wrap func(analytics.Store) analytics.Store) *env {
+	tb.Helper()
+	real, err := analyticsstore.Open(tb.Context(), sqldbtest.Backends(tb)[0].Open(tb))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
+	store := wrap(real)
 	clock := func() time.Time { return testNow }
 	svc := analytics.NewService(store, resolver, analytics.WithClock(clock), analytics.WithLogger(slog.New(slog.DiscardHandler)))
 	o.Now = clock

@@ -158,7 +158,9 @@ export interface paths {
          *     `origin-not-allowed`, `origin-missing`, `bundle-id-not-allowed`), 413 `body-too-large`
          *     (over the body limit, 256 KiB by default, or `too-many-beacons`), 400 `bad-request`
          *     (no delivery key, or `malformed`), 415 `unsupported-media-type`; 503
-         *     `dependency-unavailable` with Retry-After when the key cannot be checked now. An allowed
+         *     `dependency-unavailable` with Retry-After when the key cannot be checked now, 503 `busy` with
+         *     Retry-After when more beacons wait to be written than the service holds (the batch was not
+         *     stored). An allowed
          *     Origin is echoed in Access-Control-Allow-Origin (Vary: Origin).
          *
          *     Through the gateway: public; the gateway authenticates nobody here. Request bodies up to 256KiB.
