@@ -91,7 +91,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	stringFlag(fs, getenv, &natsStream, "nats-stream", "PORTICO_ANALYTICS_NATS_STREAM", analyticsnats.DefaultStream, "with --nats-url, the JetStream stream `name` (letters, digits, '-', '_'); deployments sharing a NATS server need one each")
 	stringFlag(fs, getenv, &natsWriters, "nats-writers", "PORTICO_ANALYTICS_NATS_WRITERS", "1", "with --nats-url, how many stream consumers this replica runs (`n`; 0: it only publishes)")
 	stringFlag(fs, getenv, &groupBeacons, "group-beacons", "PORTICO_ANALYTICS_GROUP_BEACONS", strconv.Itoa(analytics.DefaultGroupBeacons), "the most beacons written in one transaction when requests arrive together: batches arriving while one is written go in the next (`n`; 0: each batch in its own)")
-	stringFlag(fs, getenv, &groupQueue, "group-queue", "PORTICO_ANALYTICS_GROUP_QUEUE", "0", "with --group-beacons, the most beacons that wait to be written; a batch beyond it is answered 503 busy with Retry-After (`n`, at least --group-beacons; 0: four times --group-beacons)")
+	stringFlag(fs, getenv, &groupQueue, "group-queue", "PORTICO_ANALYTICS_GROUP_QUEUE", "0", "with --group-beacons, the most beacons that wait to be written; a batch beyond it is answered 429 slow-down with Retry-After (`n`, at least --group-beacons; 0: twenty times --group-beacons)")
 	stringFlag(fs, getenv, &groupWriters, "group-writers", "PORTICO_ANALYTICS_GROUP_WRITERS", strconv.Itoa(analytics.DefaultGroupWriters), "with --group-beacons, how many transactions of grouped batches run at once, each beyond the first for half a group at least (`n`)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code

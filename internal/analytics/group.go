@@ -17,8 +17,9 @@ const DefaultGroupWriters = 2
 
 // DefaultGroupQueue is, in groups of MaxBeacons, how many beacons may
 // wait for a GroupCommit's writers: beyond that a batch is refused with
-// ErrBusy.
-const DefaultGroupQueue = 4
+// ErrBusy. Twenty groups are seconds of writes: a burst waits, a
+// database that stays behind sheds.
+const DefaultGroupQueue = 20
 
 // ErrBusy is a batch a GroupCommit refused because as many beacons as
 // its MaxQueued wait to be written already: the database is not keeping

@@ -63,9 +63,9 @@ type ingestAnswer struct {
 // same refusals, when every beacon was refused. A whole batch is refused
 // with 404 (unknown key), 403 beacons-refused (disabled integration,
 // origin or app not allowed), 413 (body or batch too large), 400
-// (malformed), 415 (not JSON) or 503 with Retry-After (the key cannot be
-// checked now, or too many beacons wait to be written: busy), each with a
-// "reason" where one applies. An allowed
+// (malformed), 415 (not JSON), 429 slow-down with Retry-After (too many
+// beacons wait to be written) or 503 with Retry-After (the key cannot be
+// checked now), each with a "reason" where one applies. An allowed
 // Origin is echoed in Access-Control-Allow-Origin; a refused one is not,
 // so another site's page cannot read the answer.
 func (h *Handler) postBeacons(w http.ResponseWriter, r *http.Request) {

@@ -186,7 +186,7 @@ func TestPostBeaconsBusy(t *testing.T) {
 	e := newEnvStore(t, Options{}, res, func(s analytics.Store) analytics.Store { return busyStore{s} })
 	e.resolver = res
 	r := e.post(t, keyA1, allowedOrigin, batch(beacon{session: "s1", seq: 0, at: testNow}))
-	wantProblem(t, "busy", r, http.StatusServiceUnavailable, "busy", "")
+	wantProblem(t, "busy", r, http.StatusTooManyRequests, ProblemSlowDown, "")
 	if got := r.header.Get("Retry-After"); got != "1" {
 		t.Errorf("Retry-After: got %q, want 1", got)
 	}

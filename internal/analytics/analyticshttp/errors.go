@@ -21,6 +21,10 @@ const (
 	// or already there; the extension "refused" lists each with its
 	// pointer and reason.
 	ProblemInvalidBeacons = "invalid-beacons"
+	// ProblemSlowDown is a batch shed because more beacons wait to be
+	// written than the service holds (analytics.ErrBusy); Retry-After
+	// says when to send it again.
+	ProblemSlowDown = "slow-down"
 )
 
 // retryAfterUnavailable is the Retry-After of a 503 for a resolver that
@@ -51,8 +55,11 @@ func problemOf(err error) *problem.Problem {
 		return problem.BadRequest(be.Detail+".").With("reason", be.Reason)
 	}
 	if errors.Is(err, analytics.ErrBusy) {
-		return problem.New(http.StatusServiceUnavailable, "busy", "Busy",
-			"More beacons wait to be written than the service holds; send the batch again after the time in Retry-After.")
+		// 429, not 503: the service is up and sheds what it cannot write
+		// yet; a 5xx would count against it in the gateway's breaker,
+		// whose opening would refuse what it can write too.
+		return problem.New(http.StatusTooManyRequests, ProblemSlowDown, "Slow down",
+			"More beacons wait to be written than the service holds; the batch was not stored. Send it again after the time in Retry-After.")
 	}
 	if errors.Is(err, analytics.ErrResolverUnavailable) {
 		return problem.Unavailable("dependency-unavailable",

@@ -158,9 +158,9 @@ export interface paths {
          *     `origin-not-allowed`, `origin-missing`, `bundle-id-not-allowed`), 413 `body-too-large`
          *     (over the body limit, 256 KiB by default, or `too-many-beacons`), 400 `bad-request`
          *     (no delivery key, or `malformed`), 415 `unsupported-media-type`; 503
-         *     `dependency-unavailable` with Retry-After when the key cannot be checked now, 503 `busy` with
-         *     Retry-After when more beacons wait to be written than the service holds (the batch was not
-         *     stored). An allowed
+         *     `dependency-unavailable` with Retry-After when the key cannot be checked now; 429 `slow-down`
+         *     with Retry-After when more beacons wait to be written than the service holds (the batch was
+         *     not stored). An allowed
          *     Origin is echoed in Access-Control-Allow-Origin (Vary: Origin).
          *
          *     Through the gateway: public; the gateway authenticates nobody here. Request bodies up to 256KiB.
@@ -2184,6 +2184,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["analytics.Problem"];
             };
         };
+        /** @description `slow-down`: more beacons wait to be written than the service holds; the batch was not stored. Send it again after Retry-After. */
+        "analytics.SlowDown": {
+            headers: {
+                "Retry-After": components["headers"]["analytics.RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["analytics.Problem"];
+            };
+        };
         /** @description Created, or created by an earlier request with the same Idempotency-Key. */
         "auth.IdentityCreated": {
             headers: {
@@ -2295,6 +2305,8 @@ export interface components {
         RateLimitPolicyOptional: string;
         /** @description The request's Origin, when the integration allows it. */
         "analytics.AccessControlAllowOrigin": string;
+        /** @description Seconds to wait before sending the batch again. */
+        "analytics.RetryAfter": number;
         /** @description The strong entity tag of the settings version, "v<N>". */
         "configs.ETag": string;
     };
@@ -2960,6 +2972,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["analytics.Problem"];
                 };
             };
+            429: components["responses"]["analytics.SlowDown"];
             502: components["responses"]["UpstreamFailed"];
             /**
              * @description A dependency cannot answer now; retry after Retry-After.
