@@ -690,15 +690,7 @@ func TestClientCanceledAwaitingHeader(t *testing.T) {
 		"after the grace":  4 * watchAfter,
 	} {
 		t.Run(name, func(t *testing.T) {
-			received, release := make(chan struct{}), make(chan struct{})
-			defer close(release)
-			addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
-				if _, err := readRequest(rd); err != nil {
-					return
-				}
-				close(received)
-				<-release
-			})
+			addr, received := holdingUpstream(t)
 			c, _ := countingClient(Options{ResponseHeaderTimeout: time.Hour})
 			ctx, cancel := context.WithCancel(context.Background())
 			errc := make(chan error, 1)
@@ -749,15 +741,7 @@ func TestClientResponseAfterGrace(t *testing.T) {
 // A request body the upstream does not read blocks the write; the
 // request's context canceled ends it.
 func TestClientCanceledWritingBody(t *testing.T) {
-	received, release := make(chan struct{}), make(chan struct{})
-	defer close(release)
-	addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
-		if _, err := readRequest(rd); err != nil {
-			return
-		}
-		close(received)
-		<-release
-	})
+	addr, received := holdingUpstream(t)
 	c, _ := countingClient(Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	body := strings.NewReader(strings.Repeat("x", 16<<20)) // more than any socket buffers
@@ -876,6 +860,24 @@ type closeCounted struct {
 func (c *closeCounted) Close() error {
 	c.once.Do(func() { c.open.Add(-1) })
 	return c.Conn.Close()
+}
+
+// holdingUpstream returns the address of an upstream that reads one
+// request's header, closes received, and then neither reads nor answers
+// until the test ends.
+func holdingUpstream(t *testing.T) (string, <-chan struct{}) {
+	received, release := make(chan struct{}), make(chan struct{})
+	addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
+		if _, err := readRequest(rd); err != nil {
+			return
+		}
+		close(received)
+		<-release
+	})
+	// After rawUpstream's: cleanups run last first, and its waits for
+	// this handler.
+	t.Cleanup(func() { close(release) })
+	return addr, received
 }
 
 // awaitCanceled waits for the error of a request whose context was
