@@ -71,7 +71,9 @@ func (h *hostPool) dial(ctx context.Context) (*conn, error) {
 	nc, err := h.opts.Dial(ctx, "tcp", h.addr)
 	if err != nil {
 		h.closed()
-		return nil, err
+		// The dialer ends a connect at the context's deadline with its
+		// own timeout, often before the context's timer has fired.
+		return nil, contextErr(ctx, err)
 	}
 	cn := &conn{nc: nc, h: h, r: NewReader(nc, h.opts.Limits)}
 	cn.abort = func() { nc.SetDeadline(longAgo) }
