@@ -33,6 +33,9 @@
 #   GATEWAY_RATE=0          beacons/s the players of that run send at, each
 #                           request when its time comes whether or not earlier
 #                           ones were answered (0: as fast as answers come)
+#   GATEWAY_ORDER=send      the order of that run's requests: send (as players post
+#                           them, the sessions under way mixed) or session (each
+#                           session's requests together)
 #   GATEWAY_PORT=18480      its gateway's port (admin on the next one)
 #   TIME_LIMIT=3600         seconds the whole run may take before it is stopped
 #   KEEP_SCHEMA=0           1 keeps the schema (and prints its name) for a rerun
@@ -57,6 +60,7 @@ KEEP_SCHEMA=${KEEP_SCHEMA:-0}
 GATEWAY_BEACONS=${GATEWAY_BEACONS:-0}
 GATEWAY_CONCURRENCY=${GATEWAY_CONCURRENCY:-64}
 GATEWAY_RATE=${GATEWAY_RATE:-0}
+GATEWAY_ORDER=${GATEWAY_ORDER:-send}
 GATEWAY_PORT=${GATEWAY_PORT:-18480}
 QUERY_SCHEMA=${QUERY_SCHEMA:-}
 
@@ -228,19 +232,19 @@ if ((GATEWAY_BEACONS > 0)); then
 	all0=$(cpu_ticks "$all") pg0=$(pg_cpu_ticks)
 	times >"$work/times0"
 	"$work/portico" analytics simulate --gateway "$gw" --key "$key" --origin https://www.bench.example --days 1 \
-		--max-beacons "$GATEWAY_BEACONS" --concurrency "$GATEWAY_CONCURRENCY" --rate "$GATEWAY_RATE" >"$work/sim.out" 2>&1 ||
+		--max-beacons "$GATEWAY_BEACONS" --concurrency "$GATEWAY_CONCURRENCY" --rate "$GATEWAY_RATE" --order "$GATEWAY_ORDER" >"$work/sim.out" 2>&1 ||
 		{ cat "$work/sim.out" >&2; die "gateway: simulate failed"; }
 	times >"$work/times1"
 	all1=$(cpu_ticks "$all") pg1=$(pg_cpu_ticks)
 	sim0=$(children_cpu "$work/times0") sim1=$(children_cpu "$work/times1")
-	awk -v a="$((all1 - all0))" -v p="$((pg1 - pg0))" -v hz="$tick" -v c="$GATEWAY_CONCURRENCY" -v r="$GATEWAY_RATE" -v s="$((sim1 - sim0))" '
+	awk -v a="$((all1 - all0))" -v p="$((pg1 - pg0))" -v hz="$tick" -v c="$GATEWAY_CONCURRENCY" -v r="$GATEWAY_RATE" -v o="$GATEWAY_ORDER" -v s="$((sim1 - sim0))" '
 		/ beacons in / {
 			line = $0
 			for (i = 1; i < NF - 1; i++) if ($(i + 1) == "beacons" && $(i + 2) == "in") { n = $i; break }
 		}
 		END {
 			if (n == 0) { print "gateway: no beacons sent"; exit 1 }
-			printf "gateway concurrency=%d rate=%s  %s\n", c, r, line
+			printf "gateway concurrency=%d rate=%s order=%s  %s\n", c, r, o, line
 			printf "gateway portico all CPU %.2fs (%.1f µs/beacon)  PostgreSQL CPU, all its processes, %.2fs (%.1f µs/beacon)  simulate CPU %.2fs (%.1f µs/beacon)\n",
 				a / hz, a / hz * 1e6 / n, p / hz, p / hz * 1e6 / n, s / 1000, s * 1000 / n
 		}' "$work/sim.out" || { cat "$work/sim.out" >&2; die "gateway: no figures"; }

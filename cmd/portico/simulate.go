@@ -62,7 +62,7 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	var (
 		keys                                     listFlag
 		gateway, origin, bundleID, from, to      string
-		eventStart                               string
+		eventStart, order                        string
 		seed                                     int64
 		days, rate                               float64
 		peak, maxBeacons, eventViewers, parallel int
@@ -85,6 +85,7 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	fs.IntVar(&parallel, "concurrency", 8, "batches in flight at once (with --rate: at most)")
 	fs.Float64Var(&rate, "rate", 0, "send at this many `beacons/s`, each batch when its time comes as players do, whether or not the ones before were answered (0: each batch as soon as one of --concurrency is answered)")
 	fs.DurationVar(&lateWindow, "late-window", analytics.DefaultLateWindow, "the service's late window: how far back the range may start")
+	fs.StringVar(&order, "order", "send", "the `order` batches go out in: send, as players post them (by the time of a batch's last beacon, all sessions under way mixed), or session, each session's batches together in the order sessions start")
 	fs.BoolVar(&dryRun, "dry-run", false, "make the traffic and count it, without sending it")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
@@ -98,6 +99,9 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	}
 	if rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0) {
 		return usageErr("--rate: want beacons per second, 0 or more")
+	}
+	if order != "send" && order != "session" {
+		return usageErr("--order: want send or session")
 	}
 	now := time.Now()
 	o, err := simulateRange(now, from, to, days, lateWindow)
@@ -130,16 +134,20 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 		fmt.Fprintf(stdout, ", the audience scaled by %.3f to fit --max-beacons", sim.Scale())
 	}
 	fmt.Fprintln(stdout)
+	traffic := sim.BatchesInSendOrder
+	if order == "session" {
+		traffic = sim.Batches
+	}
 	if dryRun {
 		batches, beacons := 0, 0
-		for b := range sim.Batches {
+		for b := range traffic {
 			batches++
 			beacons += len(b.Beacons)
 		}
 		fmt.Fprintf(stdout, "dry run: %d beacons in %d batches, none sent\n", beacons, batches)
 		return 0
 	}
-	sum, err := simulate.Send(ctx, sim.Batches, simulate.HTTPDestination{URL: gateway}, simulate.SendOptions{Concurrency: parallel, Rate: rate})
+	sum, err := simulate.Send(ctx, traffic, simulate.HTTPDestination{URL: gateway}, simulate.SendOptions{Concurrency: parallel, Rate: rate})
 	fmt.Fprintln(stdout, "sent", sum)
 	switch {
 	case err != nil:

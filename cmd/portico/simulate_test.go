@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,31 +25,47 @@ import (
 func noEnv(string) (string, bool) { return "", false }
 
 func TestSimulateCommand(t *testing.T) {
-	var beacons atomic.Int64
-	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/beacons" || r.Header.Get("Origin") != "https://www.acme.example" {
-			http.Error(w, `{"status":404}`, http.StatusNotFound)
-			return
+	sent := map[string][]time.Time{} // each order's batches' last event times, as posted
+	for _, order := range []string{"send", "session"} {
+		var beacons atomic.Int64
+		gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v1/beacons" || r.Header.Get("Origin") != "https://www.acme.example" {
+				http.Error(w, `{"status":404}`, http.StatusNotFound)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			bs, refused, err := analytics.DecodeBatch(body, analytics.BatchLimits{})
+			if err != nil || len(refused) > 0 || len(bs) == 0 {
+				t.Errorf("batch: %v %v", err, refused)
+				return
+			}
+			beacons.Add(int64(len(bs)))
+			sent[order] = append(sent[order], bs[len(bs)-1].Time) // one request at a time
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"accepted":`+itoa(len(bs))+`,"duplicates":0,"refused":[]}`)
+		}))
+		var stdout, stderr bytes.Buffer
+		code := runSimulate(t.Context(), []string{"--gateway", gw.URL, "--key", "pk_one,pk_two", "--key", "pk_three",
+			"--origin", "https://www.acme.example", "--days", "0.25", "--peak-viewers", "40", "--max-beacons", "3000", "--seed", "3",
+			"--concurrency", "1", "--order", order},
+			noEnv, &stdout, &stderr)
+		gw.Close()
+		if code != 0 {
+			t.Fatalf("--order %s: exit %d: %s %s", order, code, stdout.String(), stderr.String())
 		}
-		body, _ := io.ReadAll(r.Body)
-		bs, refused, err := analytics.DecodeBatch(body, analytics.BatchLimits{})
-		if err != nil || len(refused) > 0 {
-			t.Errorf("batch: %v %v", err, refused)
+		if beacons.Load() == 0 || beacons.Load() > 3000 || !strings.Contains(stdout.String(), itoa(int(beacons.Load()))+" accepted") {
+			t.Fatalf("--order %s: gateway got %d beacons; stdout %s", order, beacons.Load(), stdout.String())
 		}
-		beacons.Add(int64(len(bs)))
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"accepted":`+itoa(len(bs))+`,"duplicates":0,"refused":[]}`)
-	}))
-	defer gw.Close()
-	var stdout, stderr bytes.Buffer
-	code := runSimulate(t.Context(), []string{"--gateway", gw.URL, "--key", "pk_one,pk_two", "--key", "pk_three",
-		"--origin", "https://www.acme.example", "--days", "0.25", "--peak-viewers", "40", "--max-beacons", "3000", "--seed", "3"},
-		noEnv, &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("exit %d: %s %s", code, stdout.String(), stderr.String())
 	}
-	if beacons.Load() == 0 || beacons.Load() > 3000 || !strings.Contains(stdout.String(), itoa(int(beacons.Load()))+" accepted") {
-		t.Fatalf("gateway got %d beacons; stdout %s", beacons.Load(), stdout.String())
+	if len(sent["send"]) != len(sent["session"]) {
+		t.Fatalf("%d batches in send order, %d in session order", len(sent["send"]), len(sent["session"]))
+	}
+	sorted := func(ts []time.Time) bool {
+		return slices.IsSortedFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	}
+	if !sorted(sent["send"]) || sorted(sent["session"]) {
+		t.Fatalf("batches by the time of their last beacon: in send order %v, in session order %v (want true, false)",
+			sorted(sent["send"]), sorted(sent["session"]))
 	}
 }
 
@@ -65,6 +82,7 @@ func TestSimulateCommandRefusesBadRanges(t *testing.T) {
 		"stray argument":    {"--key", "k", "--origin", "https://a.example", "now"},
 		"negative rate":     {"--key", "k", "--origin", "https://a.example", "--rate", "-5"},
 		"rate not a number": {"--key", "k", "--origin", "https://a.example", "--rate", "NaN"},
+		"unknown order":     {"--key", "k", "--origin", "https://a.example", "--order", "random"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -143,8 +143,51 @@ func (s *Simulator) minute(t time.Time) int {
 // Options.MaxBeacons beacons. A yielded batch is the caller's to keep.
 func (s *Simulator) Batches(yield func(Batch) bool) {
 	g := generator{s: s, yield: yield, left: s.o.MaxBeacons}
+	s.generate(&g, nil)
+}
+
+// BatchesInSendOrder yields the same batches as Batches, in the order
+// players send them: by the event time of a batch's last beacon (the
+// moment the player posts it), batches of the same moment in Batches'
+// order. Sessions overlap, so this is how a service sees live traffic:
+// each moment's batches come from every session playing then, where
+// Batches gives one session's whole life at once.
+//
+// It holds the batches of the sessions under way, not the traffic: a
+// batch goes out as soon as no session yet to start can send before it.
+func (s *Simulator) BatchesInSendOrder(yield func(Batch) bool) {
+	q := &sendQueue{}
+	g := generator{s: s, left: s.o.MaxBeacons, yield: func(b Batch) bool {
+		q.push(b)
+		return true
+	}}
+	stopped := false
+	release := func(before time.Time) bool {
+		for q.Len() > 0 && (before.IsZero() || q.next().Before(before)) {
+			if !yield(q.pop()) {
+				stopped = true
+				return false
+			}
+		}
+		return true
+	}
+	s.generate(&g, release)
+	if !stopped {
+		release(time.Time{}) // all that is left
+	}
+}
+
+// generate makes the sessions minute by minute into g. Before the
+// sessions of each minute, release (when not nil) is called with that
+// minute's start: every batch those sessions and the later ones make is
+// sent after it. release returns false to stop.
+func (s *Simulator) generate(g *generator, release func(before time.Time) bool) {
 	for m := 0; m < s.minutes && !g.stop; m++ {
 		slot := s.first.Add(time.Duration(m) * time.Minute)
+		if release != nil && !release(slot) {
+			g.stop = true
+			return
+		}
 		mid := slot.Add(30 * time.Second)
 		rng := rand.New(rand.NewPCG(uint64(s.o.Seed), mix(uint64(slot.Unix()))))
 		for ti := range s.o.Integrations {

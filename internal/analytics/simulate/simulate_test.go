@@ -320,3 +320,39 @@ func BenchmarkSimulator(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "beacons/s")
 }
+
+// In send order, the batches are Batches' own, each once, ordered by the
+// time of their last beacon and, at the same time, in Batches' order.
+func TestSimulatorSendOrder(t *testing.T) {
+	o := testOptions()
+	o.Start = testEnd.Add(-3 * time.Hour)
+	for _, max := range []int{0, 5000} {
+		o.MaxBeacons = max
+		s := mustNew(t, o)
+		made := collect(s)
+		var sent []Batch
+		for b := range s.BatchesInSendOrder {
+			sent = append(sent, b)
+		}
+		if len(sent) != len(made) || len(made) < 100 {
+			t.Fatalf("MaxBeacons %d: %d batches in send order, %d made", max, len(sent), len(made))
+		}
+		want := slices.Clone(made)
+		last := func(b Batch) time.Time { return b.Beacons[len(b.Beacons)-1].Time }
+		slices.SortStableFunc(want, func(a, b Batch) int { return last(a).Compare(last(b)) })
+		if !reflect.DeepEqual(sent, want) {
+			t.Fatalf("MaxBeacons %d: the batches in send order are not Batches' sorted by their last beacon", max)
+		}
+		if reflect.DeepEqual(sent, made) {
+			t.Fatalf("MaxBeacons %d: send order is session order; the test shows nothing", max)
+		}
+	}
+	// A consumer that stops gets no more.
+	n := 0
+	for range mustNew(t, o).BatchesInSendOrder {
+		n++
+		if n == 10 {
+			break
+		}
+	}
+}
