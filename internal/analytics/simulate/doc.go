@@ -33,6 +33,11 @@
 // Options.MaxBeacons, and generation stops at MaxBeacons whatever
 // happens.
 //
+// Batches yields the traffic session by session, in the order sessions
+// start; BatchesInSendOrder yields the same batches in the order players
+// post them (by the time of a batch's last beacon), every session under
+// way mixed, as a service sees live traffic.
+//
 // Send posts batches with bounded concurrency to a Destination: the
 // gateway over HTTP (HTTPDestination), or an analytics Service in
 // process (IngestDestination), which also keeps country and ISP where
