@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/portico-gw/portico/internal/gateway/authn"
+	"github.com/portico-gw/portico/internal/gateway/deadline"
 	"github.com/portico-gw/portico/internal/gateway/router"
 	"github.com/portico-gw/portico/internal/platform/problem"
 	"github.com/portico-gw/portico/internal/platform/requestid"
@@ -186,7 +187,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if rte.timeout > 0 && !upgrade {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, rte.timeout)
+		ctx, cancel = deadline.WithTimeout(ctx, rte.timeout)
 		defer cancel()
 	}
 	if rte.attempts > 0 {

@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/portico-gw/portico/internal/gateway/deadline"
 )
 
 // StatusClientClosedRequest is the status of a Result whose client went
@@ -38,7 +40,7 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	}
 
 	r.began = time.Now()
-	runCtx, cancel := context.WithTimeout(ctx, p.budget)
+	runCtx, cancel := deadline.WithTimeout(ctx, p.budget)
 	defer cancel()
 
 	running := 0
@@ -124,7 +126,7 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 	start := time.Now()
 	cancel := context.CancelFunc(func() {})
 	if st.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, st.timeout)
+		ctx, cancel = deadline.WithTimeout(ctx, st.timeout)
 	}
 	var span trace.Span
 	if p.opts.Tracer != nil {

@@ -1,0 +1,210 @@
+package deadline
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+type valueKey struct{}
+
+// Before anything waits on it, the context reports its deadline, its
+// parent's values and, by the clock, its end.
+func TestLazyDeadline(t *testing.T) {
+	parent := context.WithValue(context.Background(), valueKey{}, "v")
+	ctx, cancel := WithTimeout(parent, time.Hour)
+	defer cancel()
+	d, ok := ctx.Deadline()
+	if !ok || time.Until(d) < 59*time.Minute {
+		t.Fatalf("Deadline %v %v", d, ok)
+	}
+	if ctx.Value(valueKey{}) != "v" || ctx.Err() != nil {
+		t.Fatalf("Value %v, Err %v", ctx.Value(valueKey{}), ctx.Err())
+	}
+	if ctx.(*lazyCtx).armed.Load() != nil {
+		t.Fatal("armed without anything waiting")
+	}
+
+	// A parent's earlier deadline is the deadline.
+	early, cancelEarly := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelEarly()
+	want, _ := early.Deadline()
+	inner, cancelInner := WithTimeout(early, time.Hour)
+	defer cancelInner()
+	if got, _ := inner.Deadline(); !got.Equal(want) {
+		t.Fatalf("Deadline %v, want the parent's %v", got, want)
+	}
+
+	past, cancelPast := WithDeadline(context.Background(), time.Now().Add(-time.Millisecond))
+	defer cancelPast()
+	if !errors.Is(past.Err(), context.DeadlineExceeded) {
+		t.Fatalf("past deadline: Err %v", past.Err())
+	}
+	select {
+	case <-past.Done():
+	default:
+		t.Fatal("past deadline: Done not closed")
+	}
+	if context.Cause(past) != context.DeadlineExceeded {
+		t.Fatalf("past deadline: Cause %v", context.Cause(past))
+	}
+}
+
+// Waiting on Done arms a timer: Done closes at the deadline.
+func TestDoneAtDeadline(t *testing.T) {
+	ctx, cancel := WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done never closed")
+	}
+	if ctx.Err() != context.DeadlineExceeded || context.Cause(ctx) != context.DeadlineExceeded {
+		t.Fatalf("Err %v, Cause %v", ctx.Err(), context.Cause(ctx))
+	}
+}
+
+func TestCancel(t *testing.T) {
+	t.Run("before Done", func(t *testing.T) {
+		ctx, cancel := WithTimeout(context.Background(), time.Hour)
+		cancel()
+		if ctx.Err() != context.Canceled {
+			t.Fatalf("Err %v", ctx.Err())
+		}
+		<-ctx.Done() // closed: it would block otherwise
+		if context.Cause(ctx) != context.Canceled {
+			t.Fatalf("Cause %v", context.Cause(ctx))
+		}
+	})
+	t.Run("after Done", func(t *testing.T) {
+		ctx, cancel := WithTimeout(context.Background(), time.Hour)
+		done := ctx.Done()
+		cancel()
+		<-done
+		if ctx.Err() != context.Canceled {
+			t.Fatalf("Err %v", ctx.Err())
+		}
+	})
+}
+
+// The parent's end is the context's, whether it came before or after
+// Done was asked for, with the parent's cause.
+func TestParentEnds(t *testing.T) {
+	why := errors.New("client left")
+	for _, early := range []bool{false, true} {
+		parent, cancelParent := context.WithCancelCause(context.Background())
+		ctx, cancel := WithTimeout(parent, time.Hour)
+		var done <-chan struct{}
+		if early {
+			done = ctx.Done()
+		}
+		cancelParent(why)
+		if ctx.Err() != context.Canceled {
+			t.Fatalf("early %v: Err %v", early, ctx.Err())
+		}
+		if !early {
+			done = ctx.Done()
+		}
+		<-done
+		if context.Cause(ctx) != why {
+			t.Fatalf("early %v: Cause %v", early, context.Cause(ctx))
+		}
+		cancel()
+	}
+}
+
+// The first error Err answers is the one it keeps answering.
+func TestErrSticky(t *testing.T) {
+	parent, cancelParent := context.WithCancel(context.Background())
+	ctx, cancel := WithDeadline(parent, time.Now().Add(-time.Second))
+	defer cancel()
+	if ctx.Err() != context.DeadlineExceeded {
+		t.Fatalf("Err %v", ctx.Err())
+	}
+	cancelParent()
+	cancel()
+	if ctx.Err() != context.DeadlineExceeded {
+		t.Fatalf("after the parent and cancel: Err %v, want still DeadlineExceeded", ctx.Err())
+	}
+}
+
+// Contexts derived from it end with it, without a goroutine each.
+func TestDerived(t *testing.T) {
+	ctx, cancel := WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	before := runtime.NumGoroutine()
+	const n = 100
+	children := make([]context.Context, n)
+	for i := range children {
+		var c context.CancelFunc
+		children[i], c = context.WithCancel(ctx)
+		defer c()
+	}
+	if g := runtime.NumGoroutine(); g > before+n/2 {
+		t.Fatalf("%d goroutines for %d derived contexts, %d before", g, n, before)
+	}
+	ran := make(chan struct{})
+	context.AfterFunc(ctx, func() { close(ran) })
+	for _, c := range children {
+		<-c.Done()
+		if c.Err() != context.DeadlineExceeded {
+			t.Fatalf("derived: Err %v", c.Err())
+		}
+	}
+	<-ran
+}
+
+// Done, Err, Value and cancel from many goroutines at once (go test
+// -race).
+func TestConcurrent(t *testing.T) {
+	for range 50 {
+		ctx, cancel := WithTimeout(context.Background(), time.Millisecond)
+		var wg sync.WaitGroup
+		chans := make([]<-chan struct{}, 8)
+		for i := range chans {
+			wg.Go(func() {
+				_ = ctx.Err()
+				chans[i] = ctx.Done()
+				_ = ctx.Value(valueKey{})
+				if i == 3 {
+					cancel()
+				}
+			})
+		}
+		wg.Wait()
+		for _, c := range chans {
+			if c != chans[0] {
+				t.Fatal("Done returned different channels")
+			}
+			<-c
+		}
+		if ctx.Err() == nil {
+			t.Fatal("ended, Err nil")
+		}
+	}
+}
+
+// BenchmarkWithTimeout is a request's deadline that nobody waits on: made,
+// read, cancelled.
+func BenchmarkWithTimeout(b *testing.B) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, bc := range []struct {
+		name string
+		with func(context.Context, time.Duration) (context.Context, context.CancelFunc)
+	}{{"lazy", WithTimeout}, {"context", context.WithTimeout}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx, cancel := bc.with(parent, time.Second)
+				if _, ok := ctx.Deadline(); !ok || ctx.Err() != nil {
+					b.Fatal("no deadline")
+				}
+				cancel()
+			}
+		})
+	}
+}
