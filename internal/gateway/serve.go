@@ -186,8 +186,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if rte.timeout > 0 && !upgrade {
+		// net/http's Transport waits on Done at once, which arms a
+		// deadline.WithTimeout: for its routes, the timer from the start.
+		withTimeout := deadline.WithTimeout
+		if rte.proxy != nil && !rte.proxy.fast {
+			withTimeout = context.WithTimeout
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = deadline.WithTimeout(ctx, rte.timeout)
+		ctx, cancel = withTimeout(ctx, rte.timeout)
 		defer cancel()
 	}
 	if rte.attempts > 0 {
