@@ -43,16 +43,25 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	runCtx, cancel := deadline.WithTimeout(ctx, p.budget)
 	defer cancel()
 
-	running := 0
+	r.cancel = cancel
+
+	// Of the steps that can start together, the last runs on this
+	// goroutine, which would otherwise only wait: a chain of steps runs
+	// here whole, without a hand-off to a worker and back.
+	running, here := 0, -1
 	for i, st := range p.steps {
 		r.slots[i].pending = len(st.deps)
 		if len(st.deps) == 0 {
-			p.start(runCtx, r, e, i, d)
+			here = p.launch(runCtx, r, e, here, i, d)
 			running++
 		}
 	}
 	failed := -1 // the first required step that failed: the route's answer
 	for running > 0 {
+		if here >= 0 {
+			p.runStep(runCtx, r, e, here, d)
+			here = -1
+		}
 		i := <-r.done
 		running--
 		r.queue = append(r.queue[:0], i)
@@ -72,7 +81,7 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 					continue
 				}
 				if p.depsHaveResults(r, k) {
-					p.start(runCtx, r, e, k, d)
+					here = p.launch(runCtx, r, e, here, k, d)
 					running++
 					continue
 				}
@@ -112,9 +121,18 @@ func (p *Plan) depsHaveResults(r *run, k int) bool {
 	return true
 }
 
-// start runs step i on a goroutine of its own (see workers).
-func (p *Plan) start(ctx context.Context, r *run, e *env, i int, d Doer) {
+// launch marks step i running and keeps it to run on Execute's goroutine
+// (it returns i), handing the step kept before, if any, to a worker.
+func (p *Plan) launch(ctx context.Context, r *run, e *env, kept, i int, d Doer) int {
 	r.slots[i].state = slotRunning
+	if kept >= 0 {
+		p.start(ctx, r, e, kept, d)
+	}
+	return i
+}
+
+// start runs step i on a worker (see workers).
+func (p *Plan) start(ctx context.Context, r *run, e *env, i int, d Doer) {
 	workers.run(func() { p.runStep(ctx, r, e, i, d) })
 }
 
@@ -171,7 +189,16 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 		}
 		span.End()
 	}
+	// A failure that fails the run (applyPolicy) ends the others' context
+	// now, not when Execute's loop gets to it, which may be busy running a
+	// step itself. It is reported first, so that the loop hears of it
+	// before any step its end cancels: r is not touched after the send.
+	cancelRun := r.cancel
+	fails := res.kind != KindOK && st.policy == policyRequired
 	r.done <- i
+	if fails {
+		cancelRun()
+	}
 }
 
 // decode decodes the part of a step's result that the plan reads.

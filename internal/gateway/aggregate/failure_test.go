@@ -171,7 +171,18 @@ func TestRequiredStatusMapping(t *testing.T) {
 	}
 }
 
+// In either order of the steps: Execute runs the last of the steps that
+// start together on its own goroutine, so the failure comes from a worker
+// in one order and from Execute's goroutine in the other.
 func TestRequiredFailureCancelsRemainingSteps(t *testing.T) {
+	for _, slowFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "slow first", false: "slow last"}[slowFirst], func(t *testing.T) {
+			testRequiredFailureCancels(t, slowFirst)
+		})
+	}
+}
+
+func testRequiredFailureCancels(t *testing.T, slowFirst bool) {
 	canceled := make(chan struct{}, 1)
 	slowArrived := make(chan struct{})
 	d := mustDoer(t, map[string]*httptest.Server{
@@ -194,14 +205,18 @@ func TestRequiredFailureCancelsRemainingSteps(t *testing.T) {
 		}),
 		"after": mustServer(t, jsonHandler(`{}`)),
 	})
-	p := mustCompile(t, PlanSpec{
+	spec := PlanSpec{
 		Budget: 30 * time.Second,
 		Steps: []StepSpec{
 			{Name: "slow", Service: "slow", Path: "/", Into: "slow", OnFailure: Optional, Timeout: 20 * time.Second},
 			{Name: "fail", Service: "fail", Path: "/", Into: "fail", Timeout: 5 * time.Second},
 			{Name: "after", Service: "after", Path: "/", Into: "after", DependsOn: []string{"slow"}, OnFailure: Optional},
 		},
-	})
+	}
+	if !slowFirst {
+		spec.Steps[0], spec.Steps[1] = spec.Steps[1], spec.Steps[0]
+	}
+	p := mustCompile(t, spec)
 	res := mustExecute(t, context.Background(), p, nil, d)
 	if res.Status != 502 {
 		t.Errorf("got status %d, want 502", res.Status)

@@ -1,6 +1,9 @@
 package aggregate
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // run is the state of one execution, recycled through the plan's pool.
 type run struct {
@@ -9,6 +12,11 @@ type run struct {
 	done    chan int // a step's index when its goroutine has finished; sized so sends never block
 	queue   []int    // steps settled and not yet propagated
 	began   time.Time
+	// cancel ends the run's context: a step on a worker whose failure
+	// fails the run calls it once it has reported, so that a step
+	// running on Execute's own goroutine meanwhile stops as soon as the
+	// loop would have stopped it.
+	cancel context.CancelFunc
 }
 
 // slotState is where a step is in one execution.
