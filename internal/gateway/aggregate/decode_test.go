@@ -118,3 +118,21 @@ func TestDecodePartialRejectsWhatJSONValidRejects(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkValidJSON validates a step's answer that nothing reads: a
+// document of many short strings, and one long string.
+func BenchmarkValidJSON(b *testing.B) {
+	for name, doc := range map[string]string{
+		"objects": benchDoc(1024),
+		"string":  `{"id":"42","name":"` + strings.Repeat("Example Streaming ", 55) + `"}`,
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if !validJSON([]byte(doc)) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}
