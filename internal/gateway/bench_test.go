@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-gw/portico/internal/gateway/config"
 )
 
 // BenchmarkProxy measures the gateway's own cost per proxied request:
@@ -46,15 +48,7 @@ services:
     fast_path: `+strconv.FormatBool(fast)+`
 routes:
 `+routes.String(), map[string]string{"A": up.URL})
-	gw, err := New(cfg, Options{
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		AccessLog:  io.Discard,
-		Registerer: prometheus.NewRegistry(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer gw.Close()
+	gw := benchGateway(b, cfg)
 
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -127,15 +121,7 @@ routes:
         - {name: order, service: orders, path: "/v1/orders/{path.id}", timeout: 1s, into: order}
         - {name: user, service: users, path: "/v1/users/{path.id}", timeout: 1s, into: user}
 `, map[string]string{"A": up.URL})
-	gw, err := New(cfg, Options{
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		AccessLog:  io.Discard,
-		Registerer: prometheus.NewRegistry(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer gw.Close()
+	gw := benchGateway(b, cfg)
 
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -149,4 +135,20 @@ routes:
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	}
+}
+
+// benchGateway returns a gateway of cfg that logs to io.Discard, closed
+// when b ends.
+func benchGateway(b *testing.B, cfg *config.Config) *Gateway {
+	b.Helper()
+	gw, err := New(cfg, Options{
+		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		AccessLog:  io.Discard,
+		Registerer: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(gw.Close)
+	return gw
 }

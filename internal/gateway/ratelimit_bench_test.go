@@ -2,15 +2,12 @@ package gateway
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // BenchmarkRateLimitDecision measures what rate limiting adds to a
@@ -30,15 +27,7 @@ rate_limits:
 routes:
   - {name: login, path: /login, service: a, rate_limits: [per-address, per-route]}
 `, nil)
-	gw, err := New(cfg, Options{
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		AccessLog:  io.Discard,
-		Registerer: prometheus.NewRegistry(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer gw.Close()
+	gw := benchGateway(b, cfg)
 	rt := gw.rt.Load()
 	var params routerParams
 	rte, _, _ := rt.router.Match("GET", "gw.example", "/login", &params)
@@ -92,15 +81,7 @@ rate_limits:
   default_policies: [per-address]
 routes:
 `+routes.String(), map[string]string{"A": up.URL})
-	gw, err := New(cfg, Options{
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		AccessLog:  io.Discard,
-		Registerer: prometheus.NewRegistry(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer gw.Close()
+	gw := benchGateway(b, cfg)
 
 	b.ReportAllocs()
 	for b.Loop() {
