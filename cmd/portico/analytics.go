@@ -76,7 +76,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	f := serviceFlags{name: "analytics", defaultListen: "127.0.0.1:8084", defaultAdmin: "127.0.0.1:9094", dbFile: analyticsDBFile}
 	f.define(fs, getenv)
 	var configsURL, configsTokenFile, accountsURL, accountsTokenFile, capRefresh, retention, minuteRetention, late, countryHeader, ispHeader,
-		natsURL, natsWriters, natsStream, groupBeacons, groupWriters, groupQueue string
+		natsURL, natsWriters, natsFetch, natsStream, groupBeacons, groupWriters, groupQueue string
 	stringFlag(fs, getenv, &configsURL, "configs-url", "PORTICO_CONFIGS_URL", "", "base `URL` of the configs service, which resolves delivery keys (required)")
 	stringFlag(fs, getenv, &configsTokenFile, "configs-token-file", "PORTICO_ANALYTICS_CONFIGS_TOKEN_FILE", "", "`file` of the analytics service's workload token for the configs service (audience portico-configs), re-read when it changes (required)")
 	stringFlag(fs, getenv, &accountsURL, "accounts-url", "PORTICO_ACCOUNTS_URL", "", "base `URL` of the accounts service, asked for each organization's plan viewer cap; unset, no cap applies")
@@ -90,6 +90,7 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	stringFlag(fs, getenv, &natsURL, "nats-url", "PORTICO_ANALYTICS_NATS_URL", "", "NATS `URL` (JetStream): accepted beacons are published to a stream and written by --nats-writers consumers, here or in other replicas; unset, they are written to the database directly")
 	stringFlag(fs, getenv, &natsStream, "nats-stream", "PORTICO_ANALYTICS_NATS_STREAM", analyticsnats.DefaultStream, "with --nats-url, the JetStream stream `name` (letters, digits, '-', '_'); deployments sharing a NATS server need one each")
 	stringFlag(fs, getenv, &natsWriters, "nats-writers", "PORTICO_ANALYTICS_NATS_WRITERS", "1", "with --nats-url, how many stream consumers this replica runs (`n`; 0: it only publishes)")
+	stringFlag(fs, getenv, &natsFetch, "nats-fetch", "PORTICO_ANALYTICS_NATS_FETCH", strconv.Itoa(analyticsnats.DefaultFetchBatch), "with --nats-url, the most batches a writer takes from the stream and writes in one transaction (`n`, 1 to 1000; the writers of all replicas hold at most 1000 at once)")
 	stringFlag(fs, getenv, &groupBeacons, "group-beacons", "PORTICO_ANALYTICS_GROUP_BEACONS", strconv.Itoa(analytics.DefaultGroupBeacons), "the most beacons written in one transaction when requests arrive together: batches arriving while one is written go in the next (`n`; 0: each batch in its own)")
 	stringFlag(fs, getenv, &groupQueue, "group-queue", "PORTICO_ANALYTICS_GROUP_QUEUE", "0", "with --group-beacons, the most beacons that wait to be written; a batch beyond it is answered 429 slow-down with Retry-After (`n`, at least --group-beacons; 0: twenty times --group-beacons)")
 	stringFlag(fs, getenv, &groupWriters, "group-writers", "PORTICO_ANALYTICS_GROUP_WRITERS", strconv.Itoa(analytics.DefaultGroupWriters), "with --group-beacons, how many transactions of grouped batches run at once, each beyond the first for half a group at least (`n`)")
@@ -112,6 +113,9 @@ func runAnalytics(ctx context.Context, args []string, getenv env, stdout, stderr
 	o := analyticsOptions{configsURL: configsURL, countryHeader: countryHeader, ispHeader: ispHeader, natsURL: natsURL}
 	if o.natsWriters, err = strconv.Atoi(natsWriters); err != nil || o.natsWriters < 0 || o.natsWriters > 64 {
 		return fail(fmt.Errorf("--nats-writers: %q is not a number from 0 to 64", natsWriters))
+	}
+	if o.natsFetch, err = strconv.Atoi(natsFetch); err != nil || o.natsFetch < 1 || o.natsFetch > analyticsnats.DefaultMaxAckPending {
+		return fail(fmt.Errorf("--nats-fetch: %q is not a number from 1 to %d", natsFetch, analyticsnats.DefaultMaxAckPending))
 	}
 	if o.groupBeacons, err = strconv.Atoi(groupBeacons); err != nil || o.groupBeacons < 0 || o.groupBeacons > 100_000 {
 		return fail(fmt.Errorf("--group-beacons: %q is not a number from 0 to 100000", groupBeacons))
@@ -169,6 +173,8 @@ type analyticsOptions struct {
 	// natsWriters consumers run in this process.
 	natsURL, natsStream string
 	natsWriters         int
+	// natsFetch is how many messages a writer takes per transaction.
+	natsFetch int
 	// groupBeacons, when not zero, groups the batches written directly
 	// (without natsURL) into transactions of up to that many beacons,
 	// groupWriters of them at once.
@@ -267,7 +273,7 @@ func analyticsStream(ctx context.Context, o analyticsOptions, store analytics.St
 		}
 		return nil
 	})
-	no := analyticsnats.Options{Stream: o.natsStream, Logger: d.logger, Metrics: streamMetrics(d.registry)}
+	no := analyticsnats.Options{Stream: o.natsStream, FetchBatch: o.natsFetch, Logger: d.logger, Metrics: streamMetrics(d.registry)}
 	if o.natsStream != analyticsnats.DefaultStream {
 		// Another stream, other subjects: streams may not share them.
 		no.SubjectPrefix = "portico.analytics." + strings.ToLower(o.natsStream)

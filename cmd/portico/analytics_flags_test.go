@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestAnalyticsGroupFlags: out-of-range grouping limits are refused
-// before anything starts, naming the flag.
+// TestAnalyticsGroupFlags: out-of-range grouping and stream limits are
+// refused before anything starts, naming the flag.
 func TestAnalyticsGroupFlags(t *testing.T) {
 	noEnv := func(string) (string, bool) { return "", false }
 	for _, args := range [][]string{
@@ -21,6 +21,9 @@ func TestAnalyticsGroupFlags(t *testing.T) {
 		{"--group-queue", "-1"},
 		{"--group-queue", "many"},
 		{"--group-queue", "10000001"},
+		{"--nats-fetch", "0"},
+		{"--nats-fetch", "1001"},
+		{"--nats-fetch", "many"},
 	} {
 		var stderr bytes.Buffer
 		code := runAnalytics(context.Background(), append([]string{"--auth-issuer", "http://127.0.0.1:1"}, args...), noEnv, &bytes.Buffer{}, &stderr)

@@ -56,7 +56,7 @@
 // refuses batches (the endpoint fails) rather than dropping unwritten
 // ones; the duplicate window; replicas.
 //
-// BenchmarkPublish measures the publishing side; the writers' rate is the
-// store's (analyticsstore's BenchmarkInsertBeacons), with FetchBatch
-// messages per transaction.
+// BenchmarkPublish measures the publishing side; BenchmarkWriters the
+// writers draining players' traffic into PostgreSQL, FetchBatch messages
+// per transaction.
 package analyticsnats

@@ -89,7 +89,7 @@ func mustStore(tb testing.TB, b sqldbtest.Backend) *analyticsstore.Store {
 func sqlite(tb testing.TB) sqldbtest.Backend { return sqldbtest.Backends(tb)[0] }
 
 // runWriters runs n writers over store until the test ends.
-func runWriters(t *testing.T, js jetstream.JetStream, store analytics.Store, o Options, n int) {
+func runWriters(t testing.TB, js jetstream.JetStream, store analytics.Store, o Options, n int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, n)
@@ -111,7 +111,7 @@ func runWriters(t *testing.T, js jetstream.JetStream, store analytics.Store, o O
 }
 
 // waitDrained waits until the durable has nothing pending or unacked.
-func waitDrained(t *testing.T, js jetstream.JetStream, o Options) {
+func waitDrained(t testing.TB, js jetstream.JetStream, o Options) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
