@@ -33,6 +33,7 @@
 #   GATEWAY_RATE=0          beacons/s the players of that run send at, each
 #                           request when its time comes whether or not earlier
 #                           ones were answered (0: as fast as answers come)
+#   GATEWAY_BATCH=20        the most beacons of one session per request in that run
 #   GATEWAY_ORDER=send      the order of that run's requests: send (as players post
 #                           them, the sessions under way mixed) or session (each
 #                           session's requests together)
@@ -60,6 +61,7 @@ KEEP_SCHEMA=${KEEP_SCHEMA:-0}
 GATEWAY_BEACONS=${GATEWAY_BEACONS:-0}
 GATEWAY_CONCURRENCY=${GATEWAY_CONCURRENCY:-64}
 GATEWAY_RATE=${GATEWAY_RATE:-0}
+GATEWAY_BATCH=${GATEWAY_BATCH:-20}
 GATEWAY_ORDER=${GATEWAY_ORDER:-send}
 GATEWAY_PORT=${GATEWAY_PORT:-18480}
 QUERY_SCHEMA=${QUERY_SCHEMA:-}
@@ -232,7 +234,7 @@ if ((GATEWAY_BEACONS > 0)); then
 	all0=$(cpu_ticks "$all") pg0=$(pg_cpu_ticks)
 	times >"$work/times0"
 	"$work/portico" analytics simulate --gateway "$gw" --key "$key" --origin https://www.bench.example --days 1 \
-		--max-beacons "$GATEWAY_BEACONS" --concurrency "$GATEWAY_CONCURRENCY" --rate "$GATEWAY_RATE" --order "$GATEWAY_ORDER" >"$work/sim.out" 2>&1 ||
+		--max-beacons "$GATEWAY_BEACONS" --concurrency "$GATEWAY_CONCURRENCY" --rate "$GATEWAY_RATE" --order "$GATEWAY_ORDER" --batch-size "$GATEWAY_BATCH" >"$work/sim.out" 2>&1 ||
 		{ cat "$work/sim.out" >&2; die "gateway: simulate failed"; }
 	times >"$work/times1"
 	all1=$(cpu_ticks "$all") pg1=$(pg_cpu_ticks)

@@ -66,7 +66,8 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 		seed                                     int64
 		days, rate                               float64
 		peak, maxBeacons, eventViewers, parallel int
-		eventDuration, lateWindow                time.Duration
+		batchSize                                int
+		eventDuration, lateWindow, heartbeat     time.Duration
 		dryRun                                   bool
 	)
 	stringFlag(fs, getenv, &gateway, "gateway", "PORTICO_GATEWAY_URL", "http://127.0.0.1:8080", "the gateway's base `URL`")
@@ -79,6 +80,8 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	fs.Float64Var(&days, "days", 0, "length of the range in `days` when --from is not given (default 1)")
 	fs.IntVar(&peak, "peak-viewers", simulate.DefaultPeakViewers, "concurrent viewers of a day's busiest minute, live event aside")
 	fs.IntVar(&maxBeacons, "max-beacons", simulate.DefaultMaxBeacons, "the most beacons to make: the audience is scaled down to fit")
+	fs.DurationVar(&heartbeat, "heartbeat", simulate.DefaultHeartbeat, "how often a player makes a beacon (at least 1s)")
+	fs.IntVar(&batchSize, "batch-size", simulate.DefaultBatchSize, "the most beacons of one session a player posts at once")
 	fs.StringVar(&eventStart, "event-start", "", "start of the live event (RFC 3339), or none (default: 5 hours before --to)")
 	fs.DurationVar(&eventDuration, "event-duration", 2*time.Hour, "length of the live event")
 	fs.IntVar(&eventViewers, "event-viewers", 0, "concurrent viewers of the live event at its height (default 3 × --peak-viewers)")
@@ -100,6 +103,9 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	if rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0) {
 		return usageErr("--rate: want beacons per second, 0 or more")
 	}
+	if batchSize < 1 || heartbeat < time.Second {
+		return usageErr("--batch-size must be at least 1 and --heartbeat at least 1s")
+	}
 	if order != "send" && order != "session" {
 		return usageErr("--order: want send or session")
 	}
@@ -111,7 +117,7 @@ func runSimulate(ctx context.Context, args []string, getenv env, stdout, stderr 
 	for _, k := range keys {
 		o.Integrations = append(o.Integrations, simulate.Target{Key: k, Origin: origin, BundleID: bundleID})
 	}
-	o.Seed, o.PeakViewers, o.MaxBeacons = seed, peak, maxBeacons
+	o.Seed, o.PeakViewers, o.MaxBeacons, o.Heartbeat, o.BatchSize = seed, peak, maxBeacons, heartbeat, batchSize
 	if eventStart != "none" {
 		start := o.End.Add(-5 * time.Hour)
 		if eventStart != "" {

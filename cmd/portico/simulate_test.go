@@ -73,16 +73,19 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestSimulateCommandRefusesBadRanges(t *testing.T) {
 	for name, args := range map[string][]string{
-		"no key":            {"--origin", "https://a.example"},
-		"no origin":         {"--key", "k"},
-		"too old":           {"--key", "k", "--origin", "https://a.example", "--days", "3"},
-		"from and days":     {"--key", "k", "--origin", "https://a.example", "--days", "1", "--from", "2026-01-01T00:00:00Z"},
-		"future":            {"--key", "k", "--origin", "https://a.example", "--to", time.Now().Add(time.Hour).Format(time.RFC3339)},
-		"bad event":         {"--key", "k", "--origin", "https://a.example", "--event-start", "tonight"},
-		"stray argument":    {"--key", "k", "--origin", "https://a.example", "now"},
-		"negative rate":     {"--key", "k", "--origin", "https://a.example", "--rate", "-5"},
-		"rate not a number": {"--key", "k", "--origin", "https://a.example", "--rate", "NaN"},
-		"unknown order":     {"--key", "k", "--origin", "https://a.example", "--order", "random"},
+		"no key":             {"--origin", "https://a.example"},
+		"no origin":          {"--key", "k"},
+		"too old":            {"--key", "k", "--origin", "https://a.example", "--days", "3"},
+		"from and days":      {"--key", "k", "--origin", "https://a.example", "--days", "1", "--from", "2026-01-01T00:00:00Z"},
+		"future":             {"--key", "k", "--origin", "https://a.example", "--to", time.Now().Add(time.Hour).Format(time.RFC3339)},
+		"bad event":          {"--key", "k", "--origin", "https://a.example", "--event-start", "tonight"},
+		"stray argument":     {"--key", "k", "--origin", "https://a.example", "now"},
+		"negative rate":      {"--key", "k", "--origin", "https://a.example", "--rate", "-5"},
+		"rate not a number":  {"--key", "k", "--origin", "https://a.example", "--rate", "NaN"},
+		"unknown order":      {"--key", "k", "--origin", "https://a.example", "--order", "random"},
+		"no batch":           {"--key", "k", "--origin", "https://a.example", "--batch-size", "0"},
+		"batch too large":    {"--key", "k", "--origin", "https://a.example", "--batch-size", "100000"},
+		"heartbeat too fast": {"--key", "k", "--origin", "https://a.example", "--heartbeat", "100ms"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
