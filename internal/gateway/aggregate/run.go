@@ -78,5 +78,6 @@ func (p *Plan) putRun(r *run) {
 	}
 	clear(r.results)
 	r.queue = r.queue[:0]
+	r.cancel = nil
 	p.runs.Put(r)
 }
