@@ -16,8 +16,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/portico-gw/portico/internal/gateway/authn"
-	"github.com/portico-gw/portico/internal/gateway/deadline"
 	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/platform/deadline"
 	"github.com/portico-gw/portico/internal/platform/problem"
 	"github.com/portico-gw/portico/internal/platform/requestid"
 )

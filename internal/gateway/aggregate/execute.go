@@ -8,7 +8,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/portico-gw/portico/internal/gateway/deadline"
+	"github.com/portico-gw/portico/internal/platform/deadline"
 )
 
 // StatusClientClosedRequest is the status of a Result whose client went

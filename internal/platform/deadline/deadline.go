@@ -17,6 +17,10 @@
 // with the deadline and asks the parent, so it reports the deadline
 // however the timer would have, at most as late as the clock is read.
 // Err is sticky: once it has answered an error, it answers that one.
+//
+// WithCancel is the same without a deadline: a context the caller can
+// cancel, which makes a context.WithCancel of its parent only when
+// something waits on Done. A server gives one to every request.
 package deadline
 
 import (
@@ -39,13 +43,22 @@ func WithDeadline(parent context.Context, d time.Time) (context.Context, context
 	if cur, ok := parent.Deadline(); ok && cur.Before(d) {
 		d = cur
 	}
-	c := &lazyCtx{parent: parent, deadline: d}
+	c := &lazyCtx{parent: parent, deadline: d, timed: true}
+	return c, c.cancel
+}
+
+// WithCancel returns a copy of parent that cancel ends, as
+// context.WithCancel does, but that arms nothing (no registration with
+// the parent) until something waits on Done.
+func WithCancel(parent context.Context) (context.Context, context.CancelFunc) {
+	c := &lazyCtx{parent: parent}
 	return c, c.cancel
 }
 
 type lazyCtx struct {
 	parent   context.Context
 	deadline time.Time
+	timed    bool // deadline is set: WithDeadline, not WithCancel
 	canceled atomic.Bool
 	err      atomic.Pointer[error] // the first error Err answered
 	mu       sync.Mutex            // arming
@@ -57,7 +70,12 @@ type armed struct {
 	cancel context.CancelFunc
 }
 
-func (c *lazyCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *lazyCtx) Deadline() (time.Time, bool) {
+	if !c.timed {
+		return c.parent.Deadline()
+	}
+	return c.deadline, true
+}
 
 // Done arms the context: from then on a timer and the parent close the
 // channel it returns.
@@ -96,7 +114,7 @@ func (c *lazyCtx) lazyErr() error {
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
-	if !time.Now().Before(c.deadline) {
+	if c.timed && !time.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
 	return nil
@@ -133,7 +151,11 @@ func (c *lazyCtx) arm() *armed {
 		return a
 	}
 	a := &armed{}
-	a.ctx, a.cancel = context.WithDeadline(c.parent, c.deadline)
+	if c.timed {
+		a.ctx, a.cancel = context.WithDeadline(c.parent, c.deadline)
+	} else {
+		a.ctx, a.cancel = context.WithCancel(c.parent)
+	}
 	c.armed.Store(a)
 	if c.canceled.Load() { // cancel stores canceled, then loads armed
 		a.cancel()
@@ -141,4 +163,9 @@ func (c *lazyCtx) arm() *armed {
 	return a
 }
 
-func (c *lazyCtx) String() string { return "deadline.WithDeadline(" + c.deadline.String() + ")" }
+func (c *lazyCtx) String() string {
+	if !c.timed {
+		return "deadline.WithCancel"
+	}
+	return "deadline.WithDeadline(" + c.deadline.String() + ")"
+}

@@ -208,3 +208,54 @@ func BenchmarkWithTimeout(b *testing.B) {
 		})
 	}
 }
+
+// WithCancel has its parent's deadline, arms nothing until Done, ends by
+// cancel or with its parent, and derived contexts attach to it without a
+// goroutine each.
+func TestWithCancel(t *testing.T) {
+	parent, cancelParent := context.WithTimeout(context.WithValue(context.Background(), valueKey{}, "v"), time.Hour)
+	defer cancelParent()
+	ctx, cancel := WithCancel(parent)
+	pd, _ := parent.Deadline()
+	if d, ok := ctx.Deadline(); !ok || !d.Equal(pd) {
+		t.Fatalf("Deadline %v %v, want the parent's %v", d, ok, pd)
+	}
+	if ctx.Value(valueKey{}) != "v" || ctx.Err() != nil || ctx.(*lazyCtx).armed.Load() != nil {
+		t.Fatalf("before Done: Value %v, Err %v, armed %v", ctx.Value(valueKey{}), ctx.Err(), ctx.(*lazyCtx).armed.Load() != nil)
+	}
+	cancel()
+	if ctx.Err() != context.Canceled {
+		t.Fatalf("cancelled: Err %v", ctx.Err())
+	}
+	<-ctx.Done()
+
+	// No deadline of its own, whatever the clock says.
+	ctx, cancel = WithCancel(context.Background())
+	if _, ok := ctx.Deadline(); ok {
+		t.Fatal("a deadline without one set")
+	}
+	before := runtime.NumGoroutine()
+	const n = 50
+	children := make([]context.Context, n)
+	for i := range children {
+		var c context.CancelFunc
+		children[i], c = context.WithCancel(ctx)
+		defer c()
+	}
+	if g := runtime.NumGoroutine(); g > before+n/2 {
+		t.Fatalf("%d goroutines for %d derived contexts, %d before", g, n, before)
+	}
+	cancel()
+	for _, c := range children {
+		<-c.Done()
+	}
+
+	// The parent's end.
+	p2, end := context.WithCancel(context.Background())
+	ctx, cancel = WithCancel(p2)
+	defer cancel()
+	end()
+	if ctx.Err() != context.Canceled {
+		t.Fatalf("parent ended: Err %v", ctx.Err())
+	}
+}
