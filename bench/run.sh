@@ -40,6 +40,8 @@
 #                   with apt-get when missing), printing the proxy's system
 #                   calls per request; it never overlaps a timed run
 #   SYSCALL_DURATION=3s  length of that counted pass
+#   FRONT_DOOR=true false: the gateway targets' server.front_door off, so
+#                   that net/http's server takes every request
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,6 +60,8 @@ REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
 PROFILE_DIR=${PROFILE_DIR:-}
 SYSCALLS=${SYSCALLS:-0}
 SYSCALL_DURATION=${SYSCALL_DURATION:-3s}
+FRONT_DOOR=${FRONT_DOOR:-true}
+[[ $FRONT_DOOR == true || $FRONT_DOOR == false ]] || { echo "run.sh: FRONT_DOOR must be true or false" >&2; exit 2; }
 
 upstream_addr=127.0.0.1:$PORT_BASE
 proxy_addr=127.0.0.1:$((PORT_BASE + 1))
@@ -488,7 +492,7 @@ run_nginx() {
 run_gateway() {
 	local name=$1 path=$2 conns=${3:-$CONNS} cfg=${4:-$here/gateway.bench.yaml} pid
 	export BENCH_UPSTREAM=http://$upstream_addr BENCH_LISTEN=$proxy_addr BENCH_ADMIN=$admin_addr
-	export BENCH_PPROF=false BENCH_FAST_PATH=$fast_path
+	export BENCH_PPROF=false BENCH_FAST_PATH=$fast_path BENCH_FRONT_DOOR=$FRONT_DOOR
 	[[ -n $PROFILE_DIR ]] && BENCH_PPROF=true
 	"$work/portico" check --config "$cfg" >/dev/null || die "portico check failed"
 	# The gateway logs (access log included) to stderr, discarded here so
@@ -589,6 +593,7 @@ echo "machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $
 echo "tree:    $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
 echo "load:    $loadavg (1-minute load average at start; other work on the machine skews the figures)"
 echo "go:      $(go version | awk '{ print $3 }'), wrk -t1 -d$DURATION, proxy on core $PROXY_CPU (GOMAXPROCS=1), wrk and upstream on core $LOAD_CPU"
+echo "gateway: server.front_door $FRONT_DOOR"
 ((authed)) && echo "redis:   $REDIS_ADDR, Redis $redis_version (not started by this script, on no core in particular)"
 echo
 printf '%-12s %5s %12s %9s %9s %14s %10s %9s %14s %7s\n' \

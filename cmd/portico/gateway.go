@@ -112,6 +112,7 @@ func serveGateway(ctx context.Context, cfg *config.Config, path string, getenv e
 		MaxConnections: s.MaxConnections,
 		ShutdownGrace:  s.ShutdownGrace.D(),
 		H2C:            s.H2C,
+		FrontDoor:      s.FrontDoorOn(),
 		TLSConfig:      gw.TLSConfig(), // nil: cleartext
 		Logger:         logger,
 

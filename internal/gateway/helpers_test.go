@@ -20,6 +20,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/config"
 	"github.com/portico-gw/portico/internal/gateway/router"
+	"github.com/portico-gw/portico/internal/platform/frontdoor"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
@@ -119,6 +120,17 @@ func mustGatewayWith(tb testing.TB, yaml string, vars map[string]string, o Optio
 		srv.Config.Protocols = new(http.Protocols)
 		srv.Config.Protocols.SetHTTP1(true)
 		srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	}
+	if testFrontDoor && cfg.Server.FrontDoorOn() {
+		// As cmd/portico serves it: plain HTTP/1.1 on the front door.
+		fd := frontdoor.New(srv.Config)
+		srv.URL = "http://" + srv.Listener.Addr().String()
+		go fd.Serve(srv.Listener)
+		tb.Cleanup(func() {
+			fd.Close()
+			gw.Close()
+		})
+		return &testGateway{gw: gw, srv: srv, logs: logs, reg: reg}
 	}
 	srv.Start()
 	tb.Cleanup(func() {

@@ -114,6 +114,7 @@ func applyDefaults(c *Config) {
 	setDuration(&s.BodyReadTimeout, DefaultBodyReadTimeout)
 	setString(&s.UnderscoreHeaders, DefaultUnderscoreHeaders)
 	setPtr(&s.AccessLog, DefaultAccessLog)
+	setPtr(&s.FrontDoor, true)
 
 	setString(&c.Admin.Listen, DefaultAdminListen)
 	setString(&c.Log.Level, DefaultLogLevel)

@@ -97,6 +97,12 @@ type Server struct {
 	// H2C accepts cleartext HTTP/2 from clients with prior knowledge; an
 	// "Upgrade: h2c" request is served as HTTP/1.1. Default false.
 	H2C bool `yaml:"h2c"`
+	// FrontDoor serves plain HTTP/1.1 requests on the gateway's own
+	// connection loop (internal/platform/frontdoor) instead of net/http's,
+	// which costs a request less CPU; other connections (HTTP/1.0,
+	// upgrades, chunked uploads, h2c) stay net/http's. No effect with
+	// TLS. Default true.
+	FrontDoor *bool `yaml:"front_door"`
 	// TLS serves the listener over TLS (types_tls.go); nil (the default)
 	// serves cleartext HTTP.
 	TLS *TLS `yaml:"tls" json:",omitempty"`
@@ -245,6 +251,9 @@ type Service struct {
 // FastPathOn reports whether the service has the fast path: FastPath, or
 // when it is unset (a Service not loaded through a Loader), whether the
 // service is not H2C.
+// FrontDoorOn reports server.front_door, true unless set false.
+func (s *Server) FrontDoorOn() bool { return s.FrontDoor == nil || *s.FrontDoor }
+
 func (s *Service) FastPathOn() bool {
 	if s.FastPath == nil {
 		return !s.H2C

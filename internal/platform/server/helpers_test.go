@@ -23,6 +23,7 @@ func mustServer(tb testing.TB, o Options) *Server {
 	if o.Addr == "" && o.Listener == nil {
 		o.Addr = "127.0.0.1:0"
 	}
+	o.FrontDoor = o.FrontDoor || testFrontDoor
 	s, err := New(o)
 	if err != nil {
 		tb.Fatalf("New: %v", err)

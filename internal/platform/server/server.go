@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/net/netutil"
+
+	"github.com/portico-gw/portico/internal/platform/frontdoor"
 )
 
 // Defaults used for zero fields of Options.
@@ -77,6 +79,12 @@ type Options struct {
 	// can cause them at will (a scanner, a plain HTTP request, a refused
 	// client certificate), so they are counted rather than logged.
 	OnTLSHandshakeError func()
+	// FrontDoor serves plain HTTP/1.1 requests on the front door's own
+	// connection loop (internal/platform/frontdoor), at a fraction of
+	// net/http's CPU per request; every other connection (HTTP/1.0,
+	// upgrades, chunked uploads, h2c, a malformed head) is net/http's as
+	// before. Ignored with TLSConfig.
+	FrontDoor bool
 	// HTTP2 tunes HTTP/2 (stream and frame limits); nil means net/http's
 	// defaults.
 	HTTP2 *http.HTTP2Config
@@ -90,6 +98,7 @@ type Server struct {
 	name   string
 	ln     net.Listener
 	srv    *http.Server
+	fd     *frontdoor.Server // nil unless Options.FrontDoor on cleartext
 	grace  time.Duration
 	logger *slog.Logger
 
@@ -145,13 +154,17 @@ func New(o Options) (*Server, error) {
 		srv.Protocols.SetHTTP1(true)
 		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
-	return &Server{
+	s := &Server{
 		name:   o.Name,
 		ln:     ln,
 		srv:    srv,
 		grace:  orDuration(o.ShutdownGrace, DefaultShutdownGrace),
 		logger: logger,
-	}, nil
+	}
+	if o.FrontDoor && o.TLSConfig == nil {
+		s.fd = frontdoor.New(srv)
+	}
+	return s, nil
 }
 
 // Addr returns the address the server listens on.
@@ -174,9 +187,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	if !s.serving.CompareAndSwap(false, true) {
 		return fmt.Errorf("server %s: Serve called twice", s.name)
 	}
-	s.logger.Info("serving", "addr", s.Addr().String(), "tls", s.srv.TLSConfig != nil)
+	s.logger.Info("serving", "addr", s.Addr().String(), "tls", s.srv.TLSConfig != nil, "front_door", s.fd != nil)
 	errc := make(chan error, 1)
 	go func() {
+		if s.fd != nil {
+			errc <- s.fd.Serve(s.ln)
+			return
+		}
 		if s.srv.TLSConfig != nil {
 			errc <- s.srv.ServeTLS(s.ln, "", "") // the certificates are in TLSConfig
 			return
@@ -211,12 +228,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			// net/http closes only the listeners it serves.
 			s.ln.Close()
 		}
-		err := s.srv.Shutdown(ctx)
+		shutdown, closeAll := s.srv.Shutdown, s.srv.Close
+		if s.fd != nil { // it shuts net/http's half down too
+			shutdown, closeAll = s.fd.Shutdown, s.fd.Close
+		}
+		err := shutdown(ctx)
 		if err == nil {
 			s.logger.Info("stopped")
 			return
 		}
-		closeErr := s.srv.Close()
+		closeErr := closeAll()
 		s.logger.Warn("shutdown grace over; closed remaining connections", "err", err)
 		s.shutdownErr = fmt.Errorf("server %s: shutdown: %w", s.name, errors.Join(err, closeErr))
 	})
