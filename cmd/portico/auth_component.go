@@ -122,7 +122,8 @@ func startAuth(ctx context.Context, s authSettings, logger *slog.Logger) (_ *aut
 	pub, err := server.New(server.Options{
 		Name: s.publicName, Listener: ln, Handler: server.Liveness(public),
 		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
-		Logger: logger,
+		FrontDoor: true, // plain HTTP/1.1, as the gateway sends, on the front door
+		Logger:    logger,
 	})
 	if err != nil {
 		return nil, err

@@ -185,7 +185,8 @@ func startService(ctx context.Context, s serviceSettings, logger *slog.Logger,
 		Name: s.publicName, Listener: ln,
 		Handler:     server.Liveness(requestid.Middleware(metrics.Middleware(nil, server.Recover(logger, parts.handler)))),
 		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
-		Logger: logger,
+		FrontDoor: true, // plain HTTP/1.1, as the gateway sends, on the front door
+		Logger:    logger,
 	})
 	if err != nil {
 		return nil, err
