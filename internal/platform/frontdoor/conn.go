@@ -2,6 +2,7 @@ package frontdoor
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +26,10 @@ const (
 	// maxPostHandlerReadBytes is how much of a request body the handler
 	// left unread is read and dropped to keep the connection, as net/http.
 	maxPostHandlerReadBytes = 256 << 10
+	// rstAvoidanceDelay is how long a connection closed with request body
+	// bytes unread keeps reading after its response, as net/http's, so
+	// that the client gets the response before a reset.
+	rstAvoidanceDelay = 500 * time.Millisecond
 )
 
 // The states of a connection, under conn.mu.
@@ -49,7 +53,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 type conn struct {
 	s        *Server
 	rwc      net.Conn
-	base     context.Context // the server's base context with the connection's values
+	base     context.Context // the server's base context, then with the connection's values
+	baseDone bool            // base has the connection's values (ConnContext ran)
 	remote   string
 	accepted time.Time
 
@@ -57,15 +62,23 @@ type conn struct {
 	bw  *bufio.Writer
 	src connReader
 
+	hd        head      // the request head being served
+	headStart time.Time // when the head's reading began, for ReadTimeout
+	lastPOST  bool      // the last request was a POST: CR and LF may follow it
+	linger    bool      // the connection closes with request body bytes unread
+
 	mu         sync.Mutex
 	state      int
 	gen        uint64             // counts requests, so that a body's end is its own request's
+	served     bool               // the handler of request gen returned
 	busy       time.Time          // when the watch's grace began
 	watchable  bool               // the request's body was read: the connection may be watched
 	pipelined  bool               // the next request's bytes are buffered: no need to watch
 	watchTimer *time.Timer        // the grace's timer (watch.go), made once
 	watchEnd   chan struct{}      // the watch's end, while it runs
 	cancel     context.CancelFunc // ends the current request's context
+	// writeDeadlineSet: the handler set a write deadline (ResponseController).
+	writeDeadlineSet bool
 
 	res response // reused for each request
 }
@@ -91,16 +104,28 @@ func (r *connReader) Read(p []byte) (int, error) {
 }
 
 func newConn(s *Server, rwc net.Conn, base context.Context) *conn {
-	c := &conn{s: s, rwc: rwc, remote: rwc.RemoteAddr().String(), accepted: time.Now()}
-	c.base = context.WithValue(base, http.LocalAddrContextKey, rwc.LocalAddr())
-	if cc := s.srv.ConnContext; cc != nil {
-		if c.base = cc(c.base, rwc); c.base == nil {
-			panic("frontdoor: ConnContext returned nil")
-		}
-	}
+	c := &conn{s: s, rwc: rwc, base: base, remote: rwc.RemoteAddr().String(), accepted: time.Now()}
 	c.src.c = c
 	c.res.c = c
 	return c
+}
+
+// connContext is the base context of the connection's requests: the
+// server's, with LocalAddrContextKey and what ConnContext adds. It is
+// made for the first request served here, so that a connection handed to
+// net/http at once meets ConnContext once, net/http's.
+func (c *conn) connContext() context.Context {
+	if c.baseDone {
+		return c.base
+	}
+	c.baseDone = true
+	c.base = context.WithValue(c.base, http.LocalAddrContextKey, c.rwc.LocalAddr())
+	if cc := c.s.srv.ConnContext; cc != nil {
+		if c.base = cc(c.base, c.rwc); c.base == nil {
+			panic("frontdoor: ConnContext returned nil")
+		}
+	}
+	return c.base
 }
 
 // serve reads and serves requests until the connection closes, is
@@ -139,7 +164,32 @@ func (c *conn) serve() {
 			c.handOff()
 			return
 		}
-		if !c.serveRequest(h) || !c.s.keepAlives() {
+		if !c.serveRequest(h) {
+			if c.linger {
+				c.closeWriteAndWait()
+			}
+			return
+		}
+		if !c.s.keepAlives() {
+			return
+		}
+	}
+}
+
+// closeWriteAndWait ends the connection's writing and reads what the
+// client still sends, until it closes or for rstAvoidanceDelay at most,
+// as net/http does before closing a connection with request body bytes
+// unread: closing at once would reset the connection, and the client
+// could lose the response.
+func (c *conn) closeWriteAndWait() {
+	cw, ok := c.rwc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	c.rwc.SetReadDeadline(time.Now().Add(rstAvoidanceDelay))
+	var buf [2048]byte
+	for {
+		if _, err := c.rwc.Read(buf[:]); err != nil {
 			return
 		}
 	}
@@ -165,59 +215,92 @@ func (c *conn) release(kept bool) {
 
 // readHead waits for the next request and reads its head. It reports
 // ok false for a head to hand to net/http, and an error when the
-// connection is to close. Between requests the server's IdleTimeout
-// applies, and ReadHeaderTimeout (or ReadTimeout) from a request's first
-// bytes; a head that arrives whole in the wait needs no second deadline.
+// connection is to close. The deadlines are net/http's: between requests
+// the server's IdleTimeout (or ReadTimeout), and from a request's first
+// bytes (from the start for a connection's first request)
+// ReadHeaderTimeout (or ReadTimeout), or none; a head that arrives whole
+// in the wait needs no second deadline.
 func (c *conn) readHead(first bool) (h *head, ok bool, err error) {
 	srv := c.s.srv
-	now := time.Now()
 	hdrTimeout := srv.ReadHeaderTimeout
-	if hdrTimeout <= 0 {
+	if hdrTimeout == 0 {
 		hdrTimeout = srv.ReadTimeout
 	}
+	now := time.Now()
+	hdrDeadline := false // the read deadline is the head's
 	if c.br.Buffered() == 0 {
 		if !c.setState(stateIdle) {
 			return nil, false, net.ErrClosed
 		}
-		wait := srv.IdleTimeout
-		if wait <= 0 {
-			wait = srv.ReadTimeout
-		}
 		if first {
-			wait = hdrTimeout
+			// The head's deadline runs from the start (a new connection
+			// has none to clear).
+			if hdrTimeout > 0 {
+				c.rwc.SetReadDeadline(now.Add(hdrTimeout))
+			}
+			hdrDeadline = true
+		} else {
+			wait := srv.IdleTimeout
+			if wait == 0 {
+				wait = srv.ReadTimeout
+			}
+			var d time.Time
+			if wait > 0 {
+				d = now.Add(wait)
+			}
+			c.rwc.SetReadDeadline(d)
 		}
-		if wait > 0 {
-			c.rwc.SetReadDeadline(now.Add(wait))
-		} else if !first {
-			c.rwc.SetReadDeadline(time.Time{})
-		}
+		// Idle until the first byte: Shutdown may close the connection.
 		if _, err := c.br.Peek(1); err != nil {
 			return nil, false, err
 		}
-		now = time.Now()
+		if !first {
+			now = time.Now()
+		}
 	}
 	if !c.setState(stateActive) {
 		return nil, false, net.ErrClosed
 	}
+	c.headStart = now
 
-	hdrSet := false
+	// As net/http: up to 4 CR or LF after a POST are skipped, for old
+	// clients that end a body with a CRLF it does not count.
+	skip := 0
+	if c.lastPOST {
+		skip = 4
+	}
 	for {
 		b, _ := c.br.Peek(c.br.Buffered())
-		if i := strings.Index(string(b), "\r\n\r\n"); i >= 0 {
+		if skip > 0 && len(b) > 0 {
+			n := 0
+			for n < len(b) && n < skip && (b[n] == '\r' || b[n] == '\n') {
+				n++
+			}
+			c.br.Discard(n)
+			b = b[n:]
+			if skip -= n; len(b) > 0 {
+				skip = 0
+			}
+		}
+		if i := bytes.Index(b, crlfcrlf); i >= 0 {
 			s := string(b[:i+4])
-			h := &head{}
+			h := &c.hd
 			if !parseHead(s, h) {
 				return nil, false, nil
 			}
 			c.br.Discard(len(s))
 			return h, true, nil
 		}
-		if len(b) == readBufSize || len(b) > 0 && !startsLikeHead(b) {
+		if len(b) == readBufSize || skip == 0 && !mayBeHead(b) {
 			return nil, false, nil // net/http's to read, or refuse
 		}
-		if !hdrSet && hdrTimeout > 0 {
-			c.rwc.SetReadDeadline(now.Add(hdrTimeout))
-			hdrSet = true
+		if !hdrDeadline {
+			var d time.Time
+			if hdrTimeout > 0 {
+				d = now.Add(hdrTimeout)
+			}
+			c.rwc.SetReadDeadline(d)
+			hdrDeadline = true
 		}
 		if _, err := c.br.Peek(len(b) + 1); err != nil {
 			if len(b) > 0 && !isTimeout(err) && err != io.EOF {
@@ -227,6 +310,8 @@ func (c *conn) readHead(first bool) (h *head, ok bool, err error) {
 		}
 	}
 }
+
+var crlfcrlf = []byte("\r\n\r\n")
 
 // setState moves the connection to st unless Shutdown closed it.
 func (c *conn) setState(st int) bool {
@@ -239,18 +324,40 @@ func (c *conn) setState(st int) bool {
 	return true
 }
 
-// startsLikeHead reports whether b could begin a head this package
-// serves: a method token and a space, as far as b goes.
-func startsLikeHead(b []byte) bool {
+// mayBeHead reports whether b, the start of a head not yet whole, may
+// be one parseHead takes: a method token and a space, the request line
+// ending in " HTTP/1.1" and CRLF once it is there, no LF without a CR
+// before it. Anything else is net/http's, which may answer it before
+// the rest comes (a malformed request line) or read it differently (a
+// head that ends with bare LFs).
+func mayBeHead(b []byte) bool {
 	for i, c := range b {
 		if c == ' ' {
-			return i > 0
+			if i == 0 {
+				return false
+			}
+			break
 		}
 		if !tokenTable[c] {
 			return false
 		}
 	}
-	return true
+	eol := bytes.IndexByte(b, '\n')
+	if eol < 0 {
+		return true
+	}
+	if !bytes.HasSuffix(b[:eol+1], []byte(" HTTP/1.1\r\n")) {
+		return false
+	}
+	for {
+		b = b[eol+1:]
+		if eol = bytes.IndexByte(b, '\n'); eol < 0 {
+			return true
+		}
+		if eol == 0 || b[eol-1] != '\r' {
+			return false
+		}
+	}
 }
 
 func isTimeout(err error) bool {
@@ -261,7 +368,8 @@ func isTimeout(err error) bool {
 // handOff gives the connection, with what was read and not served, to
 // the net/http server.
 func (c *conn) handOff() {
-	c.rwc.SetReadDeadline(time.Time{})
+	// net/http sets the deadlines it wants, and clears none.
+	c.rwc.SetDeadline(time.Time{})
 	c.bw.Reset(nil)
 	writeBufPool.Put(c.bw)
 	c.bw = nil
@@ -294,23 +402,20 @@ func (c *conn) serveRequest(h *head) bool {
 	if d := srv.WriteTimeout; d > 0 {
 		c.rwc.SetWriteDeadline(start.Add(d))
 	}
-	c.mu.Lock()
-	c.gen++
-	gen := c.gen
-	c.mu.Unlock()
+	c.lastPOST = h.method == "POST"
 	var rb *body
 	if h.contentLength > 0 {
 		// The whole request's deadline, or none, as net/http sets once
 		// the head is read.
 		var whole time.Time
 		if d := srv.ReadTimeout; d > 0 {
-			whole = start.Add(d)
+			whole = c.headStart.Add(d)
 		}
 		c.rwc.SetReadDeadline(whole)
-		rb = &body{c: c, gen: gen, remain: h.contentLength}
+		rb = &body{c: c, remain: h.contentLength}
 	}
 
-	ctx, cancel := deadline.WithCancel(c.base)
+	ctx, cancel := deadline.WithCancel(c.connContext())
 	req := &http.Request{
 		Method:        h.method,
 		URL:           h.url,
@@ -333,6 +438,11 @@ func (c *conn) serveRequest(h *head) bool {
 	w := &c.res
 	w.reset(req, rb)
 	c.mu.Lock()
+	c.gen++
+	c.served = false
+	if rb != nil {
+		rb.gen = c.gen
+	}
 	c.cancel = cancel
 	if rb == nil {
 		c.armWatch(start) // nothing left to read: the connection may be watched
@@ -342,16 +452,35 @@ func (c *conn) serveRequest(h *head) bool {
 	aborted := c.runHandler(w, req)
 
 	hijacked := c.endRequest()
-	if hijacked || aborted {
-		cancel()
+	// As net/http: the context ends once the handler returned, before
+	// the response is finished.
+	cancel()
+	if hijacked {
+		return false
+	}
+	if aborted {
+		// What is buffered goes out before the close, as net/http's final
+		// flush: the client sees the response cut, not missing.
+		c.bw.Flush()
 		return false
 	}
 	w.finish()
-	cancel() // after the response, as net/http: a handler's AfterFunc runs once it is out
-	if rb != nil {
-		rb.Close()
+	if c.writeDeadlineSet {
+		// A handler's write deadline is its response's only, as with
+		// net/http; WriteTimeout sets the next one anyway.
+		c.writeDeadlineSet = false
+		if c.s.srv.WriteTimeout <= 0 {
+			c.rwc.SetWriteDeadline(time.Time{})
+		}
 	}
-	return w.reusable()
+	if rb != nil {
+		rb.end()
+	}
+	if !w.reusable() {
+		c.linger = rb != nil && rb.lingers()
+		return false
+	}
+	return true
 }
 
 // runHandler calls the handler and reports whether it aborted the
@@ -384,6 +513,7 @@ func (c *conn) endRequest() bool {
 	if st != stateHijacked {
 		c.state = stateActive // until the response is out; idle once readHead waits
 	}
+	c.served = true
 	c.disarmWatch()
 	end := c.watchEnd
 	c.watchEnd = nil
@@ -453,6 +583,7 @@ type body struct {
 	gen    uint64 // the request's, in c.gen
 	remain int64
 	closed bool
+	early  bool // closed by the handler with too much left: the connection closes
 	err    error
 }
 
@@ -491,20 +622,67 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close ends the body as net/http's does: what is left of it, up to
+// maxPostHandlerReadBytes, is read and dropped, so that the connection
+// may carry the next request; more is left, and closes the connection.
+// As net/http's, a rest of maxPostHandlerReadBytes exactly is read, and
+// closes the connection all the same.
 func (b *body) Close() error {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
 	b.closed = true
-	b.mu.Unlock()
+	if b.remain == 0 || b.err != nil {
+		return nil
+	}
+	if b.remain > maxPostHandlerReadBytes {
+		b.early = true
+		return nil
+	}
+	b.early = b.remain == maxPostHandlerReadBytes
+	n, err := b.c.br.Discard(int(b.remain))
+	b.remain -= int64(n)
+	if err != nil {
+		b.err = err
+		return err
+	}
+	b.c.bodyDone(b.gen)
 	return nil
 }
 
+// end closes the body once the request is served: a handler's goroutine
+// reading it after reads nothing more off the connection.
+func (b *body) end() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+}
+
 // unread reports how many body bytes are still on the connection, and
-// whether reading them failed.
+// whether reading them failed; a body the handler closed with too much
+// left reports errBodyEarlyClose, as the connection cannot go on.
 func (b *body) unread() (int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.early && b.err == nil {
+		return b.remain, errBodyEarlyClose
+	}
 	return b.remain, b.err
 }
+
+// lingers reports whether the connection, closed after the response,
+// should first wait for the client to take it (closeWriteAndWait): body
+// bytes are left on it, or the handler closed the body early, as
+// net/http's requestBodyLimitHit and closedRequestBodyEarly.
+func (b *body) lingers() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.early || b.remain > 0 && b.err == nil
+}
+
+var errBodyEarlyClose = errors.New("frontdoor: request body closed with too much left to read")
 
 // What discard did with the rest of a body.
 const (
@@ -520,6 +698,8 @@ func (b *body) discard(limit int64) int {
 	defer b.mu.Unlock()
 	switch {
 	case b.remain == 0:
+		// Read to its end, if closed early: the connection closes
+		// (unread reports it), without a Connection field, as net/http.
 		return discardDone
 	case b.err != nil || b.closed:
 		return discardFailed
@@ -532,6 +712,7 @@ func (b *body) discard(limit int64) int {
 		b.err = err
 		return discardFailed
 	}
+	b.c.bodyDone(b.gen) // the header goes out while the handler runs on
 	return discardDone
 }
 
@@ -539,7 +720,7 @@ func (b *body) discard(limit int64) int {
 // may be watched from now on.
 func (c *conn) bodyDone(gen uint64) {
 	c.mu.Lock()
-	if c.gen == gen && c.state == stateActive && !c.watchable {
+	if c.gen == gen && !c.served && c.state == stateActive && !c.watchable {
 		c.armWatch(time.Now())
 	}
 	c.mu.Unlock()

@@ -31,7 +31,16 @@
 // otherwise, Content-Type sniffed when the handler set none, a Date, header
 // fields sorted with CR and LF made spaces, 1xx responses, trailers,
 // HEAD, and the connection closed after a response that asks for it, a
-// short body, or a request body left unread beyond 256 KiB. The server's
-// ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout and
-// BaseContext apply; Shutdown and Close cover both halves.
+// short body, or a request body left unread of 256 KiB or more. The
+// server's ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout,
+// BaseContext and ConnContext apply; Shutdown and Close cover both
+// halves.
+//
+// What differs from net/http, on purpose or because net/http keeps the
+// state private: SetKeepAlivesEnabled on the server is not seen (Shutdown
+// is); ConnState is called only for connections net/http serves;
+// http.MaxBytesReader cannot mark the connection for closing (its
+// handler should say Connection: close, as the gateway does); a handler
+// that aborts after flushing has the bytes it wrote since sent before the
+// connection is cut, where net/http drops up to 2 KiB of them.
 package frontdoor

@@ -2,14 +2,19 @@ package frontdoor
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/textproto"
+	"path"
+	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,20 +26,23 @@ import (
 // as with net/http.
 const bufferBeforeChunking = 2048
 
+// sniffLen is how much of a body http.DetectContentType looks at.
+const sniffLen = 512
+
 // response is the http.ResponseWriter of one request; a connection keeps
-// one and resets it for each request.
+// one and resets it for each request. It writes what net/http's response
+// and chunkWriter write, byte for byte but for chunk sizes.
 type response struct {
 	c   *conn
 	req *http.Request
 	rb  *body // nil without a body
 
 	handlerHeader http.Header
-	snapshot      []field // the header as it was at WriteHeader
-	keys          struct {
-		// Keys in the map at WriteHeader, even with no value: a nil
-		// value keeps net/http from adding the field.
-		contentType, contentLength, date, trailerKeys bool
-	}
+	// snapshot is the header as it was at WriteHeader, as net/http's
+	// clone: fields with valid names, sorted, values as the handler set
+	// them (CR, LF and spaces around are dealt with when written).
+	snapshot      []field
+	keys          headerKeys
 	trailers      []string
 	status        int
 	wroteHeader   bool // WriteHeader was called with a final status
@@ -44,15 +52,24 @@ type response struct {
 	written       int64
 	chunking      bool
 	closeAfter    bool
-	flushed       bool // the handler flushed: the body is streamed
+	fullDuplex    bool
 	werr          error
-	pending       []byte // body held back until the header is sent
-	sniff         [512]byte
+	closeNotify   chan bool // made by CloseNotify
+	pending       []byte    // body held back until the header is sent
+	sniff         [sniffLen]byte
 	scratch       [32]byte // status codes and chunk sizes
 	clBuf         [20]byte // the Content-Length added
 }
 
-// field is one header field line of the snapshot.
+// headerKeys are keys in the map at WriteHeader, even with no value: a
+// nil value keeps net/http from adding the field.
+type headerKeys struct {
+	contentType, contentLength, date bool
+	trailerKeys                      bool // a TrailerPrefix key
+	trailer                          bool // a Trailer field with a value
+}
+
+// field is one header field of the snapshot.
 type field struct{ name, value string }
 
 func (w *response) reset(req *http.Request, rb *body) {
@@ -63,11 +80,15 @@ func (w *response) reset(req *http.Request, rb *body) {
 	clear(w.handlerHeader)
 	w.req, w.rb = req, rb
 	w.snapshot = w.snapshot[:0]
+	w.keys = headerKeys{}
 	w.trailers = w.trailers[:0]
 	w.status, w.wroteHeader, w.sentHeader, w.handlerDone = 0, false, false, false
 	w.contentLength, w.written = -1, 0
-	w.chunking, w.closeAfter, w.flushed = false, req.Close, false
-	w.werr = nil
+	w.chunking, w.fullDuplex = false, false
+	// As net/http's wantsClose: Request.Close, or a first Connection
+	// value with the token close.
+	w.closeAfter = req.Close || hasToken(headerGet(req.Header, "Connection"), "close")
+	w.werr, w.closeNotify = nil, nil
 	w.pending = w.pending[:0]
 }
 
@@ -81,26 +102,74 @@ func (w *response) hijacked() bool {
 
 // WriteHeader follows net/http's response.WriteHeader.
 func (w *response) WriteHeader(code int) {
+	if w.hijacked() {
+		w.logCaller("http: response.WriteHeader on hijacked connection")
+		return
+	}
+	w.writeHeader(code)
+}
+
+// writeHeader is WriteHeader on a connection known not to be hijacked.
+func (w *response) writeHeader(code int) {
 	if w.wroteHeader {
-		w.c.s.logf("http: superfluous response.WriteHeader call")
+		w.logCaller("http: superfluous response.WriteHeader call")
 		return
 	}
 	if code < 100 || code > 999 {
 		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
 	}
+	bw := w.c.bw
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		// An informational response goes out at once; the header map
-		// stays for the final one (RFC 8297).
+		// stays for the final one (RFC 8297). The snapshot, unused
+		// until the final WriteHeader, serves as scratch.
 		w.writeStatusLine(code)
-		for _, f := range fieldsOf(w.handlerHeader, true) {
-			writeField(w.c.bw, f.name, f.value)
+		w.snapshot = appendFields(w.snapshot[:0], w.handlerHeader)
+		for _, f := range w.snapshot {
+			if f.name != "Content-Length" && f.name != "Transfer-Encoding" {
+				writeField(bw, f.name, f.value)
+			}
 		}
-		w.c.bw.WriteString("\r\n")
-		w.noteErr(w.c.bw.Flush())
+		w.snapshot = w.snapshot[:0]
+		bw.WriteString("\r\n")
+		w.noteErr(bw.Flush())
 		return
 	}
 	w.wroteHeader = true
 	w.status = code
+
+	// Later changes to the map are not the header's, only the trailers'.
+	// As net/http, the snapshot is taken before an invalid Content-Length
+	// leaves the map: the header keeps it.
+	w.snapshot = w.snapshot[:0]
+	for k, vs := range w.handlerHeader {
+		switch k {
+		case "Content-Type":
+			w.keys.contentType = true
+		case "Content-Length":
+			w.keys.contentLength = true
+		case "Date":
+			w.keys.date = true
+		case "Trailer":
+			w.keys.trailer = len(vs) > 0
+		}
+		if !httpguts.ValidHeaderFieldName(k) {
+			w.keys.trailerKeys = w.keys.trailerKeys || strings.HasPrefix(k, http.TrailerPrefix)
+			continue
+		}
+		for _, v := range vs {
+			w.snapshot = append(w.snapshot, field{k, v})
+		}
+	}
+	sortFields(w.snapshot)
+	if w.keys.trailer {
+		for _, f := range w.snapshot {
+			if f.name == "Trailer" {
+				foreachElement(f.value, w.declareTrailer)
+			}
+		}
+	}
+
 	if cl := headerGet(w.handlerHeader, "Content-Length"); cl != "" {
 		v, err := strconv.ParseInt(cl, 10, 64)
 		if err == nil && v >= 0 {
@@ -108,23 +177,6 @@ func (w *response) WriteHeader(code int) {
 		} else {
 			w.c.s.logf("http: invalid Content-Length of %q", cl)
 			delete(w.handlerHeader, "Content-Length")
-		}
-	}
-	// Later changes to the map are not the header's, only the trailers'.
-	w.snapshot = appendFields(w.snapshot[:0], w.handlerHeader)
-	_, w.keys.contentType = w.handlerHeader["Content-Type"]
-	_, w.keys.contentLength = w.handlerHeader["Content-Length"]
-	_, w.keys.date = w.handlerHeader["Date"]
-	w.keys.trailerKeys = false
-	for k := range w.handlerHeader {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			w.keys.trailerKeys = true
-			break
-		}
-	}
-	for _, f := range w.snapshot {
-		if f.name == "Trailer" {
-			foreachElement(f.value, w.declareTrailer)
 		}
 	}
 }
@@ -141,7 +193,11 @@ func (w *response) Write(p []byte) (int, error) {
 	if !w.writable(len(p)) {
 		return w.refusal(len(p))
 	}
-	return w.write(p)
+	if !w.sentHeader && len(w.pending)+len(p) <= bufferBeforeChunking {
+		w.pending = append(w.pending, p...)
+		return len(p), nil
+	}
+	return w.write(p, "")
 }
 
 func (w *response) WriteString(s string) (int, error) {
@@ -152,7 +208,7 @@ func (w *response) WriteString(s string) (int, error) {
 		w.pending = append(w.pending, s...)
 		return len(s), nil
 	}
-	return w.write([]byte(s))
+	return w.write(nil, s)
 }
 
 // writable applies net/http's checks before a write of n bytes.
@@ -161,12 +217,12 @@ func (w *response) writable(n int) bool {
 		return false
 	}
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.writeHeader(http.StatusOK)
 	}
 	if n == 0 || !bodyAllowed(w.status) {
 		return false
 	}
-	w.written += int64(n)
+	w.written += int64(n) // even when refused, as net/http
 	return w.contentLength == -1 || w.written <= w.contentLength
 }
 
@@ -174,6 +230,9 @@ func (w *response) writable(n int) bool {
 func (w *response) refusal(n int) (int, error) {
 	switch {
 	case w.hijacked():
+		if n > 0 {
+			w.logCaller("http: response.Write on hijacked connection")
+		}
 		return 0, http.ErrHijacked
 	case n == 0:
 		return 0, nil
@@ -183,46 +242,55 @@ func (w *response) refusal(n int) (int, error) {
 	return 0, http.ErrContentLength
 }
 
-func (w *response) write(p []byte) (int, error) {
+// write writes p, or s when p is nil, past the held body: the header
+// goes out first.
+func (w *response) write(p []byte, s string) (int, error) {
 	if !w.sentHeader {
-		if len(w.pending)+len(p) <= bufferBeforeChunking {
-			w.pending = append(w.pending, p...)
-			return len(p), nil
-		}
-		w.sendHeader(w.sniffData(p))
-		w.writeChunk(w.pending)
+		w.sendHeader(w.sniffData(p, s))
+		w.writeChunk(w.pending, "")
 		w.pending = w.pending[:0]
 	}
-	w.writeChunk(p)
+	w.writeChunk(p, s)
 	if w.werr != nil {
 		return 0, w.werr
 	}
-	return len(p), nil
+	return len(p) + len(s), nil
 }
 
-// sniffData is the start of the body, for sniffing its type.
-func (w *response) sniffData(p []byte) []byte {
-	if len(w.pending) == 0 {
-		return p
-	}
-	if len(w.pending) >= len(w.sniff) {
+// sniffData is the start of the body, the held part then p or s, for
+// sniffing its type.
+func (w *response) sniffData(p []byte, s string) []byte {
+	if len(w.pending) >= sniffLen {
 		return w.pending
 	}
+	if len(w.pending) == 0 && p != nil {
+		return p
+	}
 	b := append(w.sniff[:0], w.pending...)
-	return append(b, p[:min(len(p), len(w.sniff)-len(b))]...)
+	if p != nil {
+		return append(b, p[:min(len(p), sniffLen-len(b))]...)
+	}
+	return append(b, s[:min(len(s), sniffLen-len(b))]...)
 }
 
-// writeChunk writes body bytes into the write buffer, framed.
-func (w *response) writeChunk(p []byte) {
-	if len(p) == 0 || w.req.Method == "HEAD" || w.werr != nil {
+// writeChunk writes body bytes, p or else s, into the write buffer,
+// framed.
+func (w *response) writeChunk(p []byte, s string) {
+	n := len(p) + len(s)
+	if n == 0 || w.req.Method == "HEAD" || w.werr != nil {
 		return
 	}
 	bw := w.c.bw
 	if w.chunking {
-		bw.Write(strconv.AppendInt(w.scratch[:0], int64(len(p)), 16))
+		bw.Write(strconv.AppendInt(w.scratch[:0], int64(n), 16))
 		bw.WriteString("\r\n")
 	}
-	_, err := bw.Write(p)
+	var err error
+	if p != nil {
+		_, err = bw.Write(p)
+	} else {
+		_, err = bw.WriteString(s)
+	}
 	if w.chunking && err == nil {
 		_, err = bw.WriteString("\r\n")
 	}
@@ -236,39 +304,109 @@ func (w *response) noteErr(err error) {
 	}
 }
 
+// flushBody sends the header if it is not out yet, with the held body.
+func (w *response) flushBody() {
+	if !w.sentHeader {
+		w.sendHeader(w.pending)
+		w.writeChunk(w.pending, "")
+		w.pending = w.pending[:0]
+	}
+}
+
 // Flush sends the header and what the body holds.
 func (w *response) Flush() { w.FlushError() }
 
 // FlushError is Flush that reports the write's error, for
-// http.ResponseController.
+// http.ResponseController. Unlike net/http's, which would write a header
+// on the hijacked connection, it refuses after a hijack.
 func (w *response) FlushError() error {
 	if w.hijacked() {
 		return http.ErrHijacked
 	}
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.writeHeader(http.StatusOK)
 	}
-	w.flushed = true
-	if !w.sentHeader {
-		w.sendHeader(w.pending)
-		w.writeChunk(w.pending)
-		w.pending = w.pending[:0]
-	}
+	w.flushBody()
 	w.noteErr(w.c.bw.Flush())
 	return w.werr
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.
-func (w *response) SetReadDeadline(t time.Time) error  { return w.c.rwc.SetReadDeadline(t) }
-func (w *response) SetWriteDeadline(t time.Time) error { return w.c.rwc.SetWriteDeadline(t) }
+func (w *response) SetReadDeadline(t time.Time) error { return w.c.rwc.SetReadDeadline(t) }
+func (w *response) SetWriteDeadline(t time.Time) error {
+	w.c.writeDeadlineSet = true // cleared after the response (serveRequest)
+	return w.c.rwc.SetWriteDeadline(t)
+}
 
-// EnableFullDuplex is accepted: reading the body while writing the
-// response is always possible here.
-func (w *response) EnableFullDuplex() error { return nil }
+// EnableFullDuplex serves http.ResponseController: as with net/http, the
+// request body is then not read to its end before the header goes out,
+// but once the handler returned.
+func (w *response) EnableFullDuplex() error {
+	w.fullDuplex = true
+	return nil
+}
 
-// Hijack hands the connection to the handler, as net/http's does.
+// Hijack hands the connection to the handler, as net/http's does: a
+// header written is sent first (without the body held back).
 func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.handlerDone {
+		panic("net/http: Hijack called after ServeHTTP finished")
+	}
+	if w.wroteHeader && !w.sentHeader {
+		w.sendHeader(nil)
+		w.pending = w.pending[:0]
+	}
 	return w.c.hijack()
+}
+
+// CloseNotify serves the deprecated http.CloseNotifier, which handlers
+// and wrappers of net/http's ResponseWriter still assert: the channel
+// receives true once the request's context ends, which it does when the
+// client leaves (see watch.go).
+func (w *response) CloseNotify() <-chan bool {
+	if w.handlerDone {
+		panic("net/http: CloseNotify called after ServeHTTP finished")
+	}
+	if w.closeNotify == nil {
+		ch := make(chan bool, 1)
+		context.AfterFunc(w.req.Context(), func() { ch <- true })
+		w.closeNotify = ch
+	}
+	return w.closeNotify
+}
+
+// writerOnly hides a writer's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
+
+var copyBufPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+// ReadFrom is net/http's: the first 512 bytes go through Write, then the
+// header goes out and, for a body that is not chunked, the rest goes to
+// the connection's ReadFrom (sendfile, splice).
+func (w *response) ReadFrom(src io.Reader) (n int64, err error) {
+	buf := copyBufPool.Get().(*[32 << 10]byte)
+	defer copyBufPool.Put(buf)
+	rf, ok := w.c.rwc.(io.ReaderFrom)
+	if !ok {
+		return io.CopyBuffer(writerOnly{w}, src, buf[:])
+	}
+	if !w.sentHeader {
+		n0, err := io.CopyBuffer(writerOnly{w}, io.LimitReader(src, sniffLen), buf[:])
+		n += n0
+		if err != nil || n0 < sniffLen {
+			return n, err
+		}
+	}
+	w.flushBody()
+	w.noteErr(w.c.bw.Flush())
+	if !w.chunking && bodyAllowed(w.status) && w.req.Method != "HEAD" {
+		n0, err := rf.ReadFrom(src)
+		n += n0
+		w.written += n0
+		return n, err
+	}
+	n0, err := io.CopyBuffer(writerOnly{w}, src, buf[:])
+	return n + n0, err
 }
 
 // finish completes the response once the handler returned: the header if
@@ -277,13 +415,9 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *response) finish() {
 	w.handlerDone = true
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.writeHeader(http.StatusOK)
 	}
-	if !w.sentHeader {
-		w.sendHeader(w.pending)
-		w.writeChunk(w.pending)
-		w.pending = w.pending[:0]
-	}
+	w.flushBody()
 	if w.chunking && w.werr == nil {
 		bw := w.c.bw
 		bw.WriteString("0\r\n")
@@ -293,6 +427,11 @@ func (w *response) finish() {
 		bw.WriteString("\r\n")
 	}
 	w.noteErr(w.c.bw.Flush())
+	if w.fullDuplex && w.rb != nil && !w.closeAfter {
+		// As net/http's closing of the body: what is left of it, up to
+		// the limit, is read to keep the connection.
+		w.rb.discard(maxPostHandlerReadBytes - 1)
+	}
 }
 
 // finalTrailers are the trailer fields, as net/http's finalTrailers.
@@ -335,12 +474,12 @@ func (w *response) reusable() bool {
 }
 
 // sendHeader writes the status line and header fields into the write
-// buffer, with the fields net/http's chunkWriter.writeHeader adds; p is
-// the start of the body, for the Content-Length of a body that is whole
-// and for sniffing.
+// buffer, as net/http's chunkWriter.writeHeader; p is the start of the
+// body, for the Content-Length of a body that is whole and for sniffing.
 func (w *response) sendHeader(p []byte) {
 	w.sentHeader = true
 	isHEAD := w.req.Method == "HEAD"
+	keepAlives := w.c.s.keepAlives()
 	var (
 		contentType, connection, transferEncoding string
 		contentLength                             []byte
@@ -348,7 +487,7 @@ func (w *response) sendHeader(p []byte) {
 	// Snapshot fields left out.
 	var dropConnection, dropContentType, dropContentLength, dropTE bool
 
-	trailers := w.keys.trailerKeys || len(w.trailers) > 0
+	trailers := w.keys.trailerKeys || w.keys.trailer
 	te := snapGet(w.snapshot, "Transfer-Encoding")
 	hasTE := te != ""
 
@@ -357,15 +496,19 @@ func (w *response) sendHeader(p []byte) {
 		contentLength = strconv.AppendInt(w.clBuf[:0], int64(len(p)), 10)
 	}
 	hasCL := w.contentLength != -1
-	if snapGet(w.snapshot, "Connection") == "close" || !w.c.s.keepAlives() {
+	connField := snapGet(w.snapshot, "Connection")
+	if connField == "close" || !keepAlives {
 		w.closeAfter = true
 	}
-	// A request body the handler left: read and drop up to 256 KiB of it
-	// to keep the connection, or close it.
-	if w.rb != nil && !w.closeAfter {
-		switch w.rb.discard(maxPostHandlerReadBytes) {
+	// A request body the handler left: read and drop it to keep the
+	// connection, unless 256 KiB or more are left. Read to its end, the
+	// body is closed: the handler reads no more of it, as with net/http.
+	if w.rb != nil && !w.closeAfter && !w.fullDuplex {
+		switch w.rb.discard(maxPostHandlerReadBytes - 1) {
+		case discardDone:
+			w.rb.Close()
 		case discardTooBig:
-			dropConnection, connection = true, "close"
+			dropConnection, connection, connField = true, "close", ""
 			w.closeAfter = true
 		case discardFailed:
 			w.closeAfter = true
@@ -390,18 +533,21 @@ func (w *response) sendHeader(p []byte) {
 		dropTE = true
 	case hasCL:
 		dropTE = true
-	case hasTE && te == "identity":
+	case te == "identity":
 		w.chunking = false
 		w.closeAfter = true
 		dropTE = true
 	default:
 		w.chunking = true
 		transferEncoding = "chunked"
-		if hasTE && te == "chunked" {
+		if te == "chunked" {
 			dropTE = true
 		}
 	}
-	if w.closeAfter && connection == "" && !httpguts.HeaderValuesContainsToken(snapValues(w.snapshot, "Connection"), "close") {
+	if w.chunking {
+		dropContentLength = true // an invalid one the handler set
+	}
+	if w.closeAfter && (!keepAlives || !hasToken(connField, "close")) && !w.protocolSwitch(dropConnection) {
 		dropConnection, connection = true, "close"
 	}
 
@@ -428,28 +574,54 @@ func (w *response) sendHeader(p []byte) {
 		}
 		writeField(bw, f.name, f.value)
 	}
-	if contentType != "" {
-		writeField(bw, "Content-Type", contentType)
-	}
-	if connection != "" {
-		writeField(bw, "Connection", connection)
-	}
-	if transferEncoding != "" {
-		writeField(bw, "Transfer-Encoding", transferEncoding)
-	}
+	// The fields added, in net/http's order.
 	if !w.keys.date {
-		writeField(bw, "Date", httpDate())
+		writeCleanField(bw, "Date", httpDate())
 	}
 	if contentLength != nil {
 		bw.WriteString("Content-Length: ")
 		bw.Write(contentLength)
 		bw.WriteString("\r\n")
 	}
+	if contentType != "" {
+		writeCleanField(bw, "Content-Type", contentType)
+	}
+	if connection != "" {
+		writeCleanField(bw, "Connection", connection)
+	}
+	if transferEncoding != "" {
+		writeCleanField(bw, "Transfer-Encoding", transferEncoding)
+	}
 	_, err := bw.WriteString("\r\n")
 	w.noteErr(err)
 }
 
+// protocolSwitch reports a 101 response with an Upgrade field and an
+// upgrade Connection token, whose Connection net/http leaves alone;
+// noConnection says the Connection fields are dropped.
+func (w *response) protocolSwitch(noConnection bool) bool {
+	if w.status != http.StatusSwitchingProtocols || noConnection || snapGet(w.snapshot, "Upgrade") == "" {
+		return false
+	}
+	for _, f := range w.snapshot {
+		if f.name == "Connection" && httpguts.HeaderValuesContainsToken([]string{f.value}, "Upgrade") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeField writes a field line as net/http's Header.Write: CR and LF in
+// the value made spaces, spaces around it trimmed.
 func writeField(bw *bufio.Writer, name, value string) {
+	if strings.IndexByte(value, '\n') >= 0 || strings.IndexByte(value, '\r') >= 0 {
+		value = newlineToSpace.Replace(value)
+	}
+	writeCleanField(bw, name, textproto.TrimString(value))
+}
+
+// writeCleanField writes a field line whose value needs no cleaning.
+func writeCleanField(bw *bufio.Writer, name, value string) {
 	bw.WriteString(name)
 	bw.WriteString(": ")
 	bw.WriteString(value)
@@ -469,36 +641,24 @@ func (w *response) writeStatusLine(code int) {
 	fmt.Fprintf(bw, "%03d status code %d\r\n", code, code)
 }
 
-// fieldsOf is appendFields into a new slice; noBody leaves out
-// Content-Length and Transfer-Encoding, as for a 1xx response.
-func fieldsOf(h http.Header, noBody bool) []field {
-	fs := appendFields(nil, h)
-	if !noBody {
-		return fs
-	}
-	return slices.DeleteFunc(fs, func(f field) bool {
-		return f.name == "Content-Length" || f.name == "Transfer-Encoding"
-	})
-}
-
-// appendFields appends h's field lines as net/http writes them: names in
-// order, invalid names and trailer keys left out, CR and LF in values
-// made spaces, values trimmed.
+// appendFields appends h's fields with valid names, sorted by name.
 func appendFields(fs []field, h http.Header) []field {
 	start := len(fs)
 	for k, vs := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) || !httpguts.ValidHeaderFieldName(k) {
+		if !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
 		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n") {
-				v = newlineToSpace.Replace(v)
-			}
-			fs = append(fs, field{k, textproto.TrimString(v)})
+			fs = append(fs, field{k, v})
 		}
 	}
-	slices.SortStableFunc(fs[start:], func(a, b field) int { return strings.Compare(a.name, b.name) })
+	sortFields(fs[start:])
 	return fs
+}
+
+// sortFields sorts fields by name, the values of a name in their order.
+func sortFields(fs []field) {
+	slices.SortStableFunc(fs, func(a, b field) int { return strings.Compare(a.name, b.name) })
 }
 
 var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
@@ -513,17 +673,6 @@ func snapGet(fs []field, k string) string {
 	return ""
 }
 
-// snapValues returns k's values.
-func snapValues(fs []field, k string) []string {
-	var vs []string
-	for _, f := range fs {
-		if f.name == k {
-			vs = append(vs, f.value)
-		}
-	}
-	return vs
-}
-
 // headerGet is Header.Get for a canonical key, without canonicalizing.
 func headerGet(h http.Header, k string) string {
 	if vs := h[k]; len(vs) > 0 {
@@ -531,6 +680,34 @@ func headerGet(h http.Header, k string) string {
 	}
 	return ""
 }
+
+// hasToken is net/http's: whether the lower-case token appears in v,
+// in any case, between spaces, tabs, commas or v's ends.
+func hasToken(v, token string) bool {
+	if len(token) > len(v) || token == "" {
+		return false
+	}
+	if v == token {
+		return true
+	}
+	for sp := 0; sp <= len(v)-len(token); sp++ {
+		if b := v[sp]; b != token[0] && b|0x20 != token[0] {
+			continue
+		}
+		if sp > 0 && !isTokenBoundary(v[sp-1]) {
+			continue
+		}
+		if end := sp + len(token); end != len(v) && !isTokenBoundary(v[end]) {
+			continue
+		}
+		if strings.EqualFold(v[sp:sp+len(token)], token) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTokenBoundary(b byte) bool { return b == ' ' || b == ',' || b == '\t' }
 
 func bodyAllowed(status int) bool {
 	return !(status >= 100 && status <= 199 || status == 204 || status == 304)
@@ -543,6 +720,23 @@ func foreachElement(v string, fn func(string)) {
 			fn(f)
 		}
 	}
+}
+
+// logCaller logs msg with the handler's line that caused it, as net/http.
+func (w *response) logCaller(msg string) {
+	pc := make([]uintptr, 16)
+	n := runtime.Callers(2, pc)
+	frames := runtime.CallersFrames(pc[:n])
+	pkg := reflect.TypeFor[response]().PkgPath()
+	var frame runtime.Frame
+	for more := true; more; {
+		frame, more = frames.Next()
+		f := frame.Function
+		if !strings.HasPrefix(f, "net/http.") && !strings.HasPrefix(f, pkg+".(*response).") && !strings.HasPrefix(f, pkg+".writerOnly.") {
+			break
+		}
+	}
+	w.c.s.logf("%s from %s (%s:%d)", msg, frame.Function, path.Base(frame.File), frame.Line)
 }
 
 // httpDate is the current time as a Date field, formatted once a second.
@@ -565,7 +759,9 @@ type cachedDate struct {
 var dateCache atomic.Pointer[cachedDate]
 
 var (
-	_ http.Flusher    = (*response)(nil)
-	_ http.Hijacker   = (*response)(nil)
-	_ io.StringWriter = (*response)(nil)
+	_ http.Flusher       = (*response)(nil)
+	_ http.CloseNotifier = (*response)(nil) //nolint:staticcheck // as net/http's
+	_ http.Hijacker      = (*response)(nil)
+	_ io.StringWriter    = (*response)(nil)
+	_ io.ReaderFrom      = (*response)(nil)
 )

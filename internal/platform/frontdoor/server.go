@@ -53,7 +53,10 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return ErrServerClosed
 	}
-	defer s.untrack(ln)
+	defer func() {
+		s.untrack(ln)
+		ln.Close() // as net/http, whatever ended the loop
+	}()
 	s.handoff.setAddr(ln.Addr())
 	s.fallback.Do(func() {
 		go func() { s.fallbackErr <- s.srv.Serve(s.handoff) }()
