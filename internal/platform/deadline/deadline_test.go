@@ -135,17 +135,7 @@ func TestErrSticky(t *testing.T) {
 func TestDerived(t *testing.T) {
 	ctx, cancel := WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	before := runtime.NumGoroutine()
-	const n = 100
-	children := make([]context.Context, n)
-	for i := range children {
-		var c context.CancelFunc
-		children[i], c = context.WithCancel(ctx)
-		defer c()
-	}
-	if g := runtime.NumGoroutine(); g > before+n/2 {
-		t.Fatalf("%d goroutines for %d derived contexts, %d before", g, n, before)
-	}
+	children := deriveWithoutGoroutines(t, ctx, 100)
 	ran := make(chan struct{})
 	context.AfterFunc(ctx, func() { close(ran) })
 	for _, c := range children {
@@ -155,6 +145,24 @@ func TestDerived(t *testing.T) {
 		}
 	}
 	<-ran
+}
+
+// deriveWithoutGoroutines derives n cancelable contexts from ctx, checks
+// that they did not start a goroutine each, and returns them; they are
+// cancelled when the test ends.
+func deriveWithoutGoroutines(t *testing.T, ctx context.Context, n int) []context.Context {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	children := make([]context.Context, n)
+	for i := range children {
+		var c context.CancelFunc
+		children[i], c = context.WithCancel(ctx)
+		t.Cleanup(c)
+	}
+	if g := runtime.NumGoroutine(); g > before+n/2 {
+		t.Fatalf("%d goroutines for %d derived contexts, %d before", g, n, before)
+	}
+	return children
 }
 
 // Done, Err, Value and cancel from many goroutines at once (go test
@@ -234,17 +242,7 @@ func TestWithCancel(t *testing.T) {
 	if _, ok := ctx.Deadline(); ok {
 		t.Fatal("a deadline without one set")
 	}
-	before := runtime.NumGoroutine()
-	const n = 50
-	children := make([]context.Context, n)
-	for i := range children {
-		var c context.CancelFunc
-		children[i], c = context.WithCancel(ctx)
-		defer c()
-	}
-	if g := runtime.NumGoroutine(); g > before+n/2 {
-		t.Fatalf("%d goroutines for %d derived contexts, %d before", g, n, before)
-	}
+	children := deriveWithoutGoroutines(t, ctx, 50)
 	cancel()
 	for _, c := range children {
 		<-c.Done()

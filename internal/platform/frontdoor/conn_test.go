@@ -261,7 +261,7 @@ func TestConnSlowloris(t *testing.T) {
 	// A first request's partial head.
 	c := ts.dial()
 	c.write("GET / HTTP/1.1\r\nHost: te")
-	if d := c.expectClosed(); d < timeout/2 || d > time.Second {
+	if d := c.expectClosed(); d < timeout/2 || d > 5*time.Second {
 		t.Errorf("first head: closed after %v, ReadHeaderTimeout is %v", d, timeout)
 	}
 	// A kept-alive connection's next head.
@@ -269,7 +269,7 @@ func TestConnSlowloris(t *testing.T) {
 	c.write(get("/1"))
 	c.read("GET")
 	c.write("GET /2 HTTP/1.1\r\n")
-	if d := c.expectClosed(); d < timeout/2 || d > time.Second {
+	if d := c.expectClosed(); d < timeout/2 || d > 5*time.Second {
 		t.Errorf("second head: closed after %v, ReadHeaderTimeout is %v", d, timeout)
 	}
 	// Bytes trickling in do not extend the deadline.
@@ -285,7 +285,7 @@ func TestConnSlowloris(t *testing.T) {
 		}
 	}
 	c.expectClosed()
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("trickled head: closed after %v, ReadHeaderTimeout is %v", d, timeout)
 	}
 }
@@ -298,7 +298,7 @@ func TestConnReadTimeoutHead(t *testing.T) {
 	})
 	c := ts.dial()
 	c.write("GET / HTTP/1.1\r\n")
-	if d := c.expectClosed(); d < timeout/2 || d > time.Second {
+	if d := c.expectClosed(); d < timeout/2 || d > 5*time.Second {
 		t.Errorf("closed after %v, ReadTimeout is %v", d, timeout)
 	}
 }
@@ -311,7 +311,7 @@ func TestConnIdleTimeout(t *testing.T) {
 	c := ts.dial()
 	c.write(get("/"))
 	c.read("GET")
-	if d := c.expectClosed(); d < idle/2 || d > time.Second {
+	if d := c.expectClosed(); d < idle/2 || d > 5*time.Second {
 		t.Errorf("idle connection closed after %v, IdleTimeout is %v", d, idle)
 	}
 
@@ -344,7 +344,7 @@ func TestConnIdleTimeoutAfterWatch(t *testing.T) {
 	time.Sleep(2 * idle)
 	c.write("Host: test\r\n\r\n")
 	checkResponse(t, c.read("GET"), 200, "GET /next ", "frontdoor")
-	if d := c.expectClosed(); d < idle/2 || d > time.Second {
+	if d := c.expectClosed(); d < idle/2 || d > 5*time.Second {
 		t.Errorf("idle connection closed after %v, IdleTimeout is %v", d, idle)
 	}
 }
@@ -709,7 +709,7 @@ func TestConnClientGone(t *testing.T) {
 		if err := <-ended; err != nil {
 			t.Fatal(err)
 		}
-		if d := time.Since(start); d > time.Second {
+		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("the handler ended %v after the client left", d)
 		}
 	}
@@ -939,7 +939,7 @@ func TestConnShutdownContext(t *testing.T) {
 	if err := ts.s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown returned %v, want context.DeadlineExceeded", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Shutdown took %v with a context of 100ms", d)
 	}
 }
@@ -1031,7 +1031,7 @@ func TestConnReadTimeoutBody(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("reading the body: %v, want a timeout", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the body's read ended after %v, ReadTimeout is %v", d, timeout)
 	}
 	r := c.read("POST")
