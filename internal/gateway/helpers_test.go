@@ -121,20 +121,18 @@ func mustGatewayWith(tb testing.TB, yaml string, vars map[string]string, o Optio
 		srv.Config.Protocols.SetHTTP1(true)
 		srv.Config.Protocols.SetUnencryptedHTTP2(true)
 	}
+	stop := srv.Close
 	if testFrontDoor && cfg.Server.FrontDoorOn() {
 		// As cmd/portico serves it: plain HTTP/1.1 on the front door.
 		fd := frontdoor.New(srv.Config)
 		srv.URL = "http://" + srv.Listener.Addr().String()
 		go fd.Serve(srv.Listener)
-		tb.Cleanup(func() {
-			fd.Close()
-			gw.Close()
-		})
-		return &testGateway{gw: gw, srv: srv, logs: logs, reg: reg}
+		stop = func() { fd.Close() }
+	} else {
+		srv.Start()
 	}
-	srv.Start()
 	tb.Cleanup(func() {
-		srv.Close()
+		stop()
 		gw.Close()
 	})
 	return &testGateway{gw: gw, srv: srv, logs: logs, reg: reg}

@@ -133,11 +133,8 @@ func (c *conn) connContext() context.Context {
 func (c *conn) serve() {
 	handed := false
 	defer func() {
-		if err := recover(); err != nil && err != http.ErrAbortHandler {
-			const size = 64 << 10
-			buf := make([]byte, size)
-			buf = buf[:runtime.Stack(buf, false)]
-			c.s.logf("http: panic serving %v: %v\n%s", c.remote, err, buf)
+		if err := recover(); err != nil {
+			c.logPanic(err)
 		}
 		c.mu.Lock()
 		hijacked := c.state == stateHijacked
@@ -489,12 +486,7 @@ func (c *conn) runHandler(w *response, req *http.Request) (aborted bool) {
 	defer func() {
 		if err := recover(); err != nil {
 			aborted = true
-			if err != http.ErrAbortHandler {
-				const size = 64 << 10
-				buf := make([]byte, size)
-				buf = buf[:runtime.Stack(buf, false)]
-				c.s.logf("http: panic serving %v: %v\n%s", c.remote, err, buf)
-			}
+			c.logPanic(err)
 		}
 	}()
 	handler := c.s.srv.Handler
@@ -503,6 +495,18 @@ func (c *conn) runHandler(w *response, req *http.Request) (aborted bool) {
 	}
 	handler.ServeHTTP(w, req)
 	return false
+}
+
+// logPanic logs a recovered panic with its stack, as net/http does;
+// http.ErrAbortHandler is quiet.
+func (c *conn) logPanic(err any) {
+	if err == http.ErrAbortHandler {
+		return
+	}
+	const size = 64 << 10
+	buf := make([]byte, size)
+	buf = buf[:runtime.Stack(buf, false)]
+	c.s.logf("http: panic serving %v: %v\n%s", c.remote, err, buf)
 }
 
 // endRequest stops the watch, if one runs, and reports whether the
@@ -514,13 +518,8 @@ func (c *conn) endRequest() bool {
 		c.state = stateActive // until the response is out; idle once readHead waits
 	}
 	c.served = true
-	c.disarmWatch()
-	end := c.watchEnd
-	c.watchEnd = nil
 	c.cancel = nil
-	if st == stateWatched {
-		c.rwc.SetReadDeadline(aLongTimeAgo)
-	}
+	end := c.stopWatch(st == stateWatched)
 	c.mu.Unlock()
 	if end != nil {
 		<-end
@@ -554,14 +553,8 @@ func (c *conn) hijack() (net.Conn, *bufio.ReadWriter, error) {
 		c.mu.Unlock()
 		return nil, nil, http.ErrHijacked
 	}
-	watched := c.state == stateWatched
-	c.disarmWatch()
-	end := c.watchEnd
-	c.watchEnd = nil
+	end := c.stopWatch(c.state == stateWatched)
 	c.state = stateHijacked
-	if watched {
-		c.rwc.SetReadDeadline(aLongTimeAgo)
-	}
 	c.mu.Unlock()
 	if end != nil {
 		<-end
@@ -587,13 +580,11 @@ type body struct {
 	err    error
 }
 
-var errBodyClosed = http.ErrBodyReadAfterClose
-
 func (b *body) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return 0, errBodyClosed
+		return 0, http.ErrBodyReadAfterClose
 	}
 	if b.err != nil {
 		return 0, b.err
@@ -642,14 +633,7 @@ func (b *body) Close() error {
 		return nil
 	}
 	b.early = b.remain == maxPostHandlerReadBytes
-	n, err := b.c.br.Discard(int(b.remain))
-	b.remain -= int64(n)
-	if err != nil {
-		b.err = err
-		return err
-	}
-	b.c.bodyDone(b.gen)
-	return nil
+	return b.dropRest()
 }
 
 // end closes the body once the request is served: a handler's goroutine
@@ -706,14 +690,23 @@ func (b *body) discard(limit int64) int {
 	case b.remain > limit:
 		return discardTooBig
 	}
+	if b.dropRest() != nil {
+		return discardFailed
+	}
+	return discardDone
+}
+
+// dropRest reads and drops the rest of the body; b.mu is held. Its end
+// reached, the connection may be watched while the handler runs on.
+func (b *body) dropRest() error {
 	n, err := b.c.br.Discard(int(b.remain))
 	b.remain -= int64(n)
 	if err != nil {
 		b.err = err
-		return discardFailed
+		return err
 	}
-	b.c.bodyDone(b.gen) // the header goes out while the handler runs on
-	return discardDone
+	b.c.bodyDone(b.gen)
+	return nil
 }
 
 // bodyDone is called when the body was read to its end: the connection

@@ -16,12 +16,11 @@ type Server struct {
 	srv     *http.Server
 	handoff *handoffListener
 
-	mu          sync.Mutex
-	conns       map[*conn]struct{}
-	listeners   map[net.Listener]struct{}
-	inShutdown  atomic.Bool
-	fallback    sync.Once // starts srv.Serve on the handoff listener
-	fallbackErr chan error
+	mu         sync.Mutex
+	conns      map[*conn]struct{}
+	listeners  map[net.Listener]struct{}
+	inShutdown atomic.Bool
+	fallback   sync.Once // starts srv.Serve on the handoff listener
 }
 
 // New returns a Server that serves with srv's Handler, timeouts and
@@ -30,11 +29,10 @@ type Server struct {
 // connections are net/http's whole.
 func New(srv *http.Server) *Server {
 	return &Server{
-		srv:         srv,
-		handoff:     newHandoffListener(),
-		conns:       make(map[*conn]struct{}),
-		listeners:   make(map[net.Listener]struct{}),
-		fallbackErr: make(chan error, 1),
+		srv:       srv,
+		handoff:   newHandoffListener(),
+		conns:     make(map[*conn]struct{}),
+		listeners: make(map[net.Listener]struct{}),
 	}
 }
 
@@ -58,9 +56,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close() // as net/http, whatever ended the loop
 	}()
 	s.handoff.setAddr(ln.Addr())
-	s.fallback.Do(func() {
-		go func() { s.fallbackErr <- s.srv.Serve(s.handoff) }()
-	})
+	// net/http's Serve ends only when Shutdown or Close closes the
+	// handoff listener: its error says nothing Serve's caller needs.
+	s.fallback.Do(func() { go s.srv.Serve(s.handoff) })
 
 	base := context.Background()
 	if s.srv.BaseContext != nil {

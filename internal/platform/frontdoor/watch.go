@@ -39,6 +39,19 @@ func (c *conn) disarmWatch() {
 	}
 }
 
+// stopWatch stops the grace's timer and, when a watch reads the
+// connection (watched), interrupts its read; it returns the channel the
+// watch closes on its end, to wait on once c.mu is released. c.mu is held.
+func (c *conn) stopWatch(watched bool) chan struct{} {
+	c.disarmWatch()
+	end := c.watchEnd
+	c.watchEnd = nil
+	if watched {
+		c.rwc.SetReadDeadline(aLongTimeAgo)
+	}
+	return end
+}
+
 // watchFired runs on the timer's goroutine: if the request it was armed
 // for still runs, it reads the connection until the client leaves (its
 // context then ends) or the request ends (endRequest interrupts the read).
