@@ -1,8 +1,10 @@
 package aggregate
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -256,12 +258,23 @@ var plainByte = func() (t [256]bool) {
 }()
 
 // str parses a string. It reports whether the string's content is its
-// text as written: no escapes and valid UTF-8.
+// text as written: no escapes and valid UTF-8. Plain bytes are skipped
+// eight at a time (see special), which is most of the work of validating
+// an answer nothing reads.
 func (d *partialDecoder) str() (bool, error) {
 	d.i++
 	start := d.i
 	escaped, multibyte := false, false
 	for d.i < len(d.b) {
+		if len(d.b)-d.i >= 8 {
+			m := special(binary.LittleEndian.Uint64(d.b[d.i:]))
+			if m == 0 {
+				d.i += 8
+				continue
+			}
+			// The lowest marked byte is exact (see special).
+			d.i += bits.TrailingZeros64(m) >> 3
+		}
 		c := d.b[d.i]
 		if plainByte[c] {
 			d.i++
@@ -287,6 +300,22 @@ func (d *partialDecoder) str() (bool, error) {
 		}
 	}
 	return false, d.fail("unterminated string")
+}
+
+// special marks, in the high bit of each byte, the bytes of w (eight bytes
+// of a string, the first in the lowest) that are not plain (see plainByte):
+// '"', '\\', a control character or a byte of 0x80 and above. A marked
+// byte may be falsely marked only above a truly marked one (the borrow of
+// the subtraction runs upwards), so the lowest marked byte is exact.
+func special(w uint64) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	quote := w ^ (ones * '"')
+	slash := w ^ (ones * '\\')
+	control := (w - ones*0x20) &^ w
+	return (control | (quote-ones)&^quote | (slash-ones)&^slash | w) & highs
 }
 
 // escape parses one escape sequence in a string.

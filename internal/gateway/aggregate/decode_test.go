@@ -1,7 +1,10 @@
 package aggregate
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -134,5 +137,51 @@ func BenchmarkValidJSON(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpecial checks the word-at-a-time scan of strings against plainByte:
+// special marks only high bits, marks nothing in a word of plain bytes, and
+// its lowest mark is the first byte that is not plain. Every byte value is
+// tried in every position of a word of plain bytes, followed by every
+// other, and then random words.
+func TestSpecial(t *testing.T) {
+	check := func(b [8]byte) {
+		t.Helper()
+		m := special(binary.LittleEndian.Uint64(b[:]))
+		first := -1
+		for k, c := range b {
+			if !plainByte[c] {
+				first = k
+				break
+			}
+		}
+		got := -1
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != first || m&^0x8080808080808080 != 0 {
+			t.Fatalf("special(%q) = %#x: lowest mark at %d, first special byte at %d", b[:], m, got, first)
+		}
+	}
+	plain := [8]byte{'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}
+	for c := range 256 {
+		for k := range 8 {
+			b := plain
+			b[k] = byte(c)
+			check(b)
+			for c2 := range 256 {
+				if k < 7 {
+					b[k+1] = byte(c2)
+					check(b)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], r.Uint64())
+		check(b)
 	}
 }
