@@ -187,14 +187,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if rte.timeout > 0 && !upgrade {
 		// net/http's Transport waits on Done at once, which arms a
-		// deadline.WithTimeout: for its routes, the timer from the start.
-		withTimeout := deadline.WithTimeout
+		// deadline.Timeout: for its routes, the timer from the start.
 		if rte.proxy != nil && !rte.proxy.fast {
-			withTimeout = context.WithTimeout
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, rte.timeout)
+			defer cancel()
+		} else {
+			dc := deadline.Timeout(ctx, time.Now().Add(rte.timeout))
+			ctx = dc
+			defer dc.Cancel()
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = withTimeout(ctx, rte.timeout)
-		defer cancel()
 	}
 	if rte.attempts > 0 {
 		ctx = context.WithValue(ctx, attemptsKey{}, rte.attempts)

@@ -40,22 +40,37 @@ func WithTimeout(parent context.Context, timeout time.Duration) (context.Context
 
 // WithDeadline is WithTimeout with an instant.
 func WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
-	if cur, ok := parent.Deadline(); ok && cur.Before(d) {
-		d = cur
-	}
-	c := &lazyCtx{parent: parent, deadline: d, timed: true}
-	return c, c.cancel
+	c := Timeout(parent, d)
+	return c, c.Cancel
 }
 
 // WithCancel returns a copy of parent that cancel ends, as
 // context.WithCancel does, but that arms nothing (no registration with
 // the parent) until something waits on Done.
 func WithCancel(parent context.Context) (context.Context, context.CancelFunc) {
-	c := &lazyCtx{parent: parent}
-	return c, c.cancel
+	c := Cancelable(parent)
+	return c, c.Cancel
 }
 
-type lazyCtx struct {
+// Timeout is WithDeadline for a caller that keeps the context and ends it
+// with its Cancel method: one allocation, where WithDeadline makes two
+// (the context and its cancel function).
+func Timeout(parent context.Context, d time.Time) *Ctx {
+	if cur, ok := parent.Deadline(); ok && cur.Before(d) {
+		d = cur
+	}
+	return &Ctx{parent: parent, deadline: d, timed: true}
+}
+
+// Cancelable is WithCancel for a caller that keeps the context and ends it
+// with its Cancel method, in one allocation.
+func Cancelable(parent context.Context) *Ctx {
+	return &Ctx{parent: parent}
+}
+
+// Ctx is the context WithDeadline, WithCancel, Timeout and Cancelable
+// return.
+type Ctx struct {
 	parent   context.Context
 	deadline time.Time
 	timed    bool // deadline is set: WithDeadline, not WithCancel
@@ -70,7 +85,7 @@ type armed struct {
 	cancel context.CancelFunc
 }
 
-func (c *lazyCtx) Deadline() (time.Time, bool) {
+func (c *Ctx) Deadline() (time.Time, bool) {
 	if !c.timed {
 		return c.parent.Deadline()
 	}
@@ -79,9 +94,9 @@ func (c *lazyCtx) Deadline() (time.Time, bool) {
 
 // Done arms the context: from then on a timer and the parent close the
 // channel it returns.
-func (c *lazyCtx) Done() <-chan struct{} { return c.arm().ctx.Done() }
+func (c *Ctx) Done() <-chan struct{} { return c.arm().ctx.Done() }
 
-func (c *lazyCtx) Err() error {
+func (c *Ctx) Err() error {
 	if e := c.err.Load(); e != nil {
 		return *e
 	}
@@ -101,20 +116,22 @@ func (c *lazyCtx) Err() error {
 // returns the one stored. A function of its own so that Err's error
 // escapes to the heap only when there is one: Err is called on every
 // request, nearly always before any end.
-func (c *lazyCtx) keep(err error) error {
+func (c *Ctx) keep(err error) error {
 	c.err.CompareAndSwap(nil, &err)
 	return *c.err.Load()
 }
 
 // lazyErr is Err before the context is armed.
-func (c *lazyCtx) lazyErr() error {
+func (c *Ctx) lazyErr() error {
 	if c.canceled.Load() {
 		return context.Canceled
 	}
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
-	if c.timed && !time.Now().Before(c.deadline) {
+	// time.Until reads only the monotonic clock (when the deadline has
+	// a monotonic reading, as one from time.Now has): half of time.Now.
+	if c.timed && time.Until(c.deadline) <= 0 {
 		return context.DeadlineExceeded
 	}
 	return nil
@@ -124,14 +141,15 @@ func (c *lazyCtx) lazyErr() error {
 // is one. context.Cause needs no arming: it asks Err first, then the
 // nearest cancelable context for a cause, which is the parent's, or
 // none, when the parent has not ended.
-func (c *lazyCtx) Value(key any) any {
+func (c *Ctx) Value(key any) any {
 	if a := c.armed.Load(); a != nil {
 		return a.ctx.Value(key)
 	}
 	return c.parent.Value(key)
 }
 
-func (c *lazyCtx) cancel() {
+// Cancel ends the context, as its context.CancelFunc does.
+func (c *Ctx) Cancel() {
 	c.canceled.Store(true)
 	if a := c.armed.Load(); a != nil {
 		a.cancel()
@@ -141,7 +159,7 @@ func (c *lazyCtx) cancel() {
 // arm makes the context.WithDeadline this one stands for, once. It ends
 // at once if this one has: its deadline is past, its parent ended, or
 // cancel was called.
-func (c *lazyCtx) arm() *armed {
+func (c *Ctx) arm() *armed {
 	if a := c.armed.Load(); a != nil {
 		return a
 	}
@@ -163,7 +181,7 @@ func (c *lazyCtx) arm() *armed {
 	return a
 }
 
-func (c *lazyCtx) String() string {
+func (c *Ctx) String() string {
 	if !c.timed {
 		return "deadline.WithCancel"
 	}

@@ -24,7 +24,7 @@ func TestLazyDeadline(t *testing.T) {
 	if ctx.Value(valueKey{}) != "v" || ctx.Err() != nil {
 		t.Fatalf("Value %v, Err %v", ctx.Value(valueKey{}), ctx.Err())
 	}
-	if ctx.(*lazyCtx).armed.Load() != nil {
+	if ctx.(*Ctx).armed.Load() != nil {
 		t.Fatal("armed without anything waiting")
 	}
 
@@ -228,8 +228,8 @@ func TestWithCancel(t *testing.T) {
 	if d, ok := ctx.Deadline(); !ok || !d.Equal(pd) {
 		t.Fatalf("Deadline %v %v, want the parent's %v", d, ok, pd)
 	}
-	if ctx.Value(valueKey{}) != "v" || ctx.Err() != nil || ctx.(*lazyCtx).armed.Load() != nil {
-		t.Fatalf("before Done: Value %v, Err %v, armed %v", ctx.Value(valueKey{}), ctx.Err(), ctx.(*lazyCtx).armed.Load() != nil)
+	if ctx.Value(valueKey{}) != "v" || ctx.Err() != nil || ctx.(*Ctx).armed.Load() != nil {
+		t.Fatalf("before Done: Value %v, Err %v, armed %v", ctx.Value(valueKey{}), ctx.Err(), ctx.(*Ctx).armed.Load() != nil)
 	}
 	cancel()
 	if ctx.Err() != context.Canceled {
@@ -255,5 +255,39 @@ func TestWithCancel(t *testing.T) {
 	end()
 	if ctx.Err() != context.Canceled {
 		t.Fatalf("parent ended: Err %v", ctx.Err())
+	}
+}
+
+// Timeout and Cancelable cost one allocation, and their Cancel ends them
+// as the cancel function of WithDeadline does.
+func TestTimeoutAndCancelable(t *testing.T) {
+	parent := context.Background()
+	if n := testing.AllocsPerRun(100, func() {
+		c := Timeout(parent, time.Now().Add(time.Hour))
+		c.Cancel()
+	}); n != 1 {
+		t.Errorf("Timeout: %v allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { Cancelable(parent).Cancel() }); n != 1 {
+		t.Errorf("Cancelable: %v allocations, want 1", n)
+	}
+	c := Timeout(parent, time.Now().Add(time.Hour))
+	done := c.Done()
+	c.Cancel()
+	<-done
+	if c.Err() != context.Canceled {
+		t.Fatalf("Err %v after Cancel", c.Err())
+	}
+	past := Timeout(parent, time.Now().Add(-time.Second))
+	if past.Err() != context.DeadlineExceeded {
+		t.Fatalf("Err %v past the deadline", past.Err())
+	}
+	k := Cancelable(parent)
+	if _, ok := k.Deadline(); ok || k.Err() != nil {
+		t.Fatal("Cancelable has a deadline or an error before Cancel")
+	}
+	k.Cancel()
+	if k.Err() != context.Canceled {
+		t.Fatalf("Err %v after Cancel", k.Err())
 	}
 }

@@ -69,14 +69,14 @@ type conn struct {
 
 	mu         sync.Mutex
 	state      int
-	gen        uint64             // counts requests, so that a body's end is its own request's
-	served     bool               // the handler of request gen returned
-	busy       time.Time          // when the watch's grace began
-	watchable  bool               // the request's body was read: the connection may be watched
-	pipelined  bool               // the next request's bytes are buffered: no need to watch
-	watchTimer *time.Timer        // the grace's timer (watch.go), made once
-	watchEnd   chan struct{}      // the watch's end, while it runs
-	cancel     context.CancelFunc // ends the current request's context
+	gen        uint64        // counts requests, so that a body's end is its own request's
+	served     bool          // the handler of request gen returned
+	busy       time.Time     // when the watch's grace began
+	watchable  bool          // the request's body was read: the connection may be watched
+	pipelined  bool          // the next request's bytes are buffered: no need to watch
+	watchTimer *time.Timer   // the grace's timer (watch.go), made once
+	watchEnd   chan struct{} // the watch's end, while it runs
+	cancel     *deadline.Ctx // the current request's context
 	// writeDeadlineSet: the handler set a write deadline (ResponseController).
 	writeDeadlineSet bool
 
@@ -412,7 +412,7 @@ func (c *conn) serveRequest(h *head) bool {
 		rb = &body{c: c, remain: h.contentLength}
 	}
 
-	ctx, cancel := deadline.WithCancel(c.connContext())
+	ctx := deadline.Cancelable(c.connContext())
 	req := &http.Request{
 		Method:        h.method,
 		URL:           h.url,
@@ -440,7 +440,7 @@ func (c *conn) serveRequest(h *head) bool {
 	if rb != nil {
 		rb.gen = c.gen
 	}
-	c.cancel = cancel
+	c.cancel = ctx
 	if rb == nil {
 		c.armWatch(start) // nothing left to read: the connection may be watched
 	}
@@ -451,7 +451,7 @@ func (c *conn) serveRequest(h *head) bool {
 	hijacked := c.endRequest()
 	// As net/http: the context ends once the handler returned, before
 	// the response is finished.
-	cancel()
+	ctx.Cancel()
 	if hijacked {
 		return false
 	}

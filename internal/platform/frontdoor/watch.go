@@ -85,6 +85,6 @@ func (c *conn) watchFired() {
 		return
 	}
 	if cancel != nil {
-		cancel()
+		cancel.Cancel()
 	}
 }
