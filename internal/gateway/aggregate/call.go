@@ -50,7 +50,15 @@ func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer) ca
 	return p.readResponse(ctx, st, resp)
 }
 
-// newRequest builds the request of one call.
+// outgoing is what a call's request holds besides the http.Request, in
+// one allocation: its URL and the values of the headers the plan sets.
+type outgoing struct {
+	url  url.URL
+	vals [3]string
+}
+
+// newRequest builds the request of one call. Its path, query and deadline
+// header share one string.
 func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*http.Request, error) {
 	scratch := p.getBuf()
 	defer p.putBuf(scratch)
@@ -61,20 +69,10 @@ func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*ht
 	if hasDotSegment(b) {
 		return nil, &refError{ref: firstRef(st.path), reason: "makes a . or .. path segment"}
 	}
-	rawPath := string(b)
-	path := rawPath
-	if bytes.IndexByte(b, '%') >= 0 {
-		if path, err = url.PathUnescape(rawPath); err != nil {
-			return nil, fmt.Errorf("path %q: %w", rawPath, err)
-		}
-	} else {
-		rawPath = ""
-	}
-
-	b = b[:0]
+	pathEnd := len(b)
 	for _, q := range st.query {
 		n := len(b)
-		if n > 0 {
+		if n > pathEnd {
 			b = append(b, '&')
 		}
 		b = append(b, q.name...)
@@ -87,9 +85,31 @@ func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*ht
 			b = b[:n]
 		}
 	}
-	rawQuery := string(b)
+	queryEnd := len(b)
+	ms := int64(0)
+	if dl, ok := ctx.Deadline(); ok {
+		ms = max(time.Until(dl).Milliseconds(), 0)
+	}
+	b = strconv.AppendInt(b, ms, 10)
+	all := string(b)
+	rawPath, rawQuery := all[:pathEnd], all[pathEnd:queryEnd]
+	path := rawPath
+	if strings.IndexByte(rawPath, '%') >= 0 {
+		if path, err = url.PathUnescape(rawPath); err != nil {
+			return nil, fmt.Errorf("path %q: %w", rawPath, err)
+		}
+	} else {
+		rawPath = ""
+	}
 
-	var body io.Reader
+	o := &outgoing{url: url.URL{Path: path, RawPath: rawPath, RawQuery: rawQuery}}
+	req := &http.Request{
+		Method:     st.method,
+		URL:        &o.url,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+	}
 	if st.body != nil {
 		// The body is not pooled: a transport may read it after the
 		// response arrives.
@@ -97,13 +117,10 @@ func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*ht
 		if err != nil {
 			return nil, err
 		}
-		body = bytes.NewReader(jb)
+		req.Body = io.NopCloser(bytes.NewReader(jb))
+		req.ContentLength = int64(len(jb))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(jb)), nil }
 	}
-	req, err := http.NewRequestWithContext(ctx, st.method, "/", body)
-	if err != nil {
-		return nil, err
-	}
-	req.URL.Path, req.URL.RawPath, req.URL.RawQuery = path, rawPath, rawQuery
 
 	h := make(http.Header, len(in.Header)+len(st.headers)+3)
 	for k, vs := range in.Header {
@@ -120,15 +137,11 @@ func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*ht
 		}
 		h[hp.name] = []string{v}
 	}
-	ms := int64(0)
-	if dl, ok := ctx.Deadline(); ok {
-		ms = max(time.Until(dl).Milliseconds(), 0)
-	}
-	vals := make([]string, 3)
-	vals[0], vals[1] = "application/json", strconv.FormatInt(ms, 10)
+	vals := o.vals[:]
+	vals[0], vals[1] = "application/json", all[queryEnd:]
 	h["Accept"] = vals[0:1:1]
 	h[DeadlineHeader] = vals[1:2:2]
-	if body != nil {
+	if st.body != nil {
 		vals[2] = "application/json"
 		h["Content-Type"] = vals[2:3:3]
 	}
@@ -136,7 +149,7 @@ func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*ht
 		p.opts.Propagator.Inject(ctx, propagation.HeaderCarrier(h))
 	}
 	req.Header = h
-	return req, nil
+	return req.WithContext(ctx), nil
 }
 
 // firstRef returns a template's first reference, for error messages about

@@ -40,10 +40,10 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	}
 
 	r.began = time.Now()
-	runCtx, cancel := deadline.WithTimeout(ctx, p.budget)
-	defer cancel()
+	runCtx := deadline.Timeout(ctx, r.began.Add(p.budget))
+	defer runCtx.Cancel()
 
-	r.cancel = cancel
+	r.cancel = runCtx
 
 	// Of the steps that can start together, the last runs on this
 	// goroutine, which would otherwise only wait: a chain of steps runs
@@ -70,7 +70,7 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 			r.queue = r.queue[:len(r.queue)-1]
 			if !p.settle(r, j) && failed < 0 {
 				failed = j
-				cancel()
+				runCtx.Cancel()
 			}
 			if failed >= 0 {
 				continue
@@ -133,7 +133,9 @@ func (p *Plan) launch(ctx context.Context, r *run, e *env, kept, i int, d Doer) 
 
 // start runs step i on a worker (see workers).
 func (p *Plan) start(ctx context.Context, r *run, e *env, i int, d Doer) {
-	workers.run(func() { p.runStep(ctx, r, e, i, d) })
+	j := &r.slots[i].job
+	*j = stepJob{p: p, ctx: ctx, r: r, e: e, i: i, d: d}
+	workers.run(j)
 }
 
 // runStep runs one step to its end and reports on r.done; sending is its
@@ -142,9 +144,10 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 	st := p.steps[i]
 	s := &r.slots[i]
 	start := time.Now()
-	cancel := context.CancelFunc(func() {})
+	var stepCtx *deadline.Ctx
 	if st.timeout > 0 {
-		ctx, cancel = deadline.WithTimeout(ctx, st.timeout)
+		stepCtx = deadline.Timeout(ctx, start.Add(st.timeout))
+		ctx = stepCtx
 	}
 	var span trace.Span
 	if p.opts.Tracer != nil {
@@ -181,7 +184,9 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 	s.out.Step, s.out.Kind, s.out.Status, s.out.Reason, s.out.Err = st.name, res.kind, res.status, res.reason, res.err
 	s.out.Start = start.Sub(r.began)
 	s.out.Duration = time.Since(start)
-	cancel()
+	if stepCtx != nil {
+		stepCtx.Cancel()
+	}
 	if span != nil {
 		span.SetAttributes(attribute.String("portico.outcome", string(res.kind)), attribute.Int("http.response.status_code", res.status))
 		if res.kind != KindOK {
@@ -193,11 +198,11 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 	// now, not when Execute's loop gets to it, which may be busy running a
 	// step itself. It is reported first, so that the loop hears of it
 	// before any step its end cancels: r is not touched after the send.
-	cancelRun := r.cancel
+	run := r.cancel
 	fails := res.kind != KindOK && st.policy == policyRequired
 	r.done <- i
 	if fails {
-		cancelRun()
+		run.Cancel()
 	}
 }
 

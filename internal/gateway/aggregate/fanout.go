@@ -35,7 +35,7 @@ func (p *Plan) fanOut(ctx context.Context, st *step, s *slot, e *env, d Doer) ca
 	)
 	for range min(st.concurrency, len(items)) {
 		wg.Add(1)
-		workers.run(func() {
+		workers.run(jobFunc(func() {
 			defer wg.Done()
 			ie := *e
 			for {
@@ -63,7 +63,7 @@ func (p *Plan) fanOut(ctx context.Context, st *step, s *slot, e *env, d Doer) ca
 				}
 				bufs[k] = res.buf
 			}
-		})
+		}))
 	}
 	wg.Wait()
 	cancel()

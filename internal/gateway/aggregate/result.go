@@ -19,7 +19,8 @@ type Result struct {
 	// its "step", "kind" and "service" extension members.
 	Problem *problem.Problem
 	// Header holds the response's headers: OutcomeHeader, Server-Timing,
-	// Content-Type, and Cache-Control: no-store when Partial.
+	// and with a Body, Content-Type, Content-Length and, when Partial,
+	// Cache-Control: no-store.
 	Header http.Header
 	// Steps are the steps' outcomes in spec order.
 	Steps []StepOutcome
@@ -68,7 +69,6 @@ func (r *Result) Write(w http.ResponseWriter, req *http.Request) {
 		problem.Write(w, req, r.Problem)
 		return
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(r.Body))}
 	w.WriteHeader(r.Status)
 	w.Write(r.Body)
 }
@@ -93,13 +93,23 @@ func (p *Plan) finish(r *run, res *Result, failed int) {
 			o.StepDone(p.name, s.Step, s.Kind, s.Duration)
 		}
 	}
+	// The headers set here take one string and one array of values
+	// between them.
 	scratch := p.getBuf()
 	b := appendOutcomeHeader((*scratch)[:0], res.Steps)
-	res.Header[OutcomeHeader] = []string{string(b)}
-	b = appendServerTiming(b[:0], res.Steps)
-	res.Header["Server-Timing"] = []string{string(b)}
+	outcomeEnd := len(b)
+	b = appendServerTiming(b, res.Steps)
+	timingEnd := len(b)
+	if failed < 0 {
+		b = strconv.AppendInt(b, int64(len(res.Body)), 10)
+	}
+	all := string(b)
 	*scratch = b
 	p.putBuf(scratch)
+	vals := make([]string, 5)
+	vals[0], vals[1] = all[:outcomeEnd], all[outcomeEnd:timingEnd]
+	res.Header[OutcomeHeader] = vals[0:1:1]
+	res.Header["Server-Timing"] = vals[1:2:2]
 	if failed >= 0 {
 		o := &res.Steps[failed]
 		res.Problem = failureProblem(p.steps[failed], o)
@@ -107,8 +117,10 @@ func (p *Plan) finish(r *run, res *Result, failed int) {
 		return
 	}
 	res.Status = http.StatusOK
-	res.Header["Content-Type"] = []string{"application/json"}
+	vals[2], vals[3], vals[4] = "application/json", all[timingEnd:], "no-store"
+	res.Header["Content-Type"] = vals[2:3:3]
+	res.Header["Content-Length"] = vals[3:4:4]
 	if res.Partial {
-		res.Header["Cache-Control"] = []string{"no-store"}
+		res.Header["Cache-Control"] = vals[4:5:5]
 	}
 }

@@ -3,6 +3,8 @@ package aggregate
 import (
 	"context"
 	"time"
+
+	"github.com/portico-gw/portico/internal/platform/deadline"
 )
 
 // run is the state of one execution, recycled through the plan's pool.
@@ -12,11 +14,11 @@ type run struct {
 	done    chan int // a step's index when its goroutine has finished; sized so sends never block
 	queue   []int    // steps settled and not yet propagated
 	began   time.Time
-	// cancel ends the run's context: a step on a worker whose failure
-	// fails the run calls it once it has reported, so that a step
+	// cancel is the run's context: a step on a worker whose failure
+	// fails the run cancels it once it has reported, so that a step
 	// running on Execute's own goroutine meanwhile stops as soon as the
 	// loop would have stopped it.
-	cancel context.CancelFunc
+	cancel *deadline.Ctx
 }
 
 // slotState is where a step is in one execution.
@@ -38,7 +40,20 @@ type slot struct {
 	value   any     // the decoded (then shaped) result, when the step needs it
 	has     bool    // results[i] holds a result or a fallback for dependents
 	out     StepOutcome
+	job     stepJob // the step handed to a worker
 }
+
+// stepJob is a step to run on a worker: the arguments of runStep.
+type stepJob struct {
+	p   *Plan
+	ctx context.Context
+	r   *run
+	e   *env
+	i   int
+	d   Doer
+}
+
+func (j *stepJob) work() { j.p.runStep(j.ctx, j.r, j.e, j.i, j.d) }
 
 func newRun(n int) *run {
 	return &run{

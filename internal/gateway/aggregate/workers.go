@@ -25,12 +25,21 @@ type workerPool struct {
 }
 
 type worker struct {
-	jobs  chan func() // nil: end
-	since time.Time   // when it last became idle
+	jobs  chan job  // nil: end
+	since time.Time // when it last became idle
 }
 
+// job is work for a worker. A step is handed over as its slot (see
+// stepJob), which costs no allocation where a closure would.
+type job interface{ work() }
+
+// jobFunc is a function as a job.
+type jobFunc func()
+
+func (f jobFunc) work() { f() }
+
 // run runs f on an idle worker, or on a new one when none is idle.
-func (p *workerPool) run(f func()) {
+func (p *workerPool) run(f job) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
@@ -41,13 +50,13 @@ func (p *workerPool) run(f func()) {
 		return
 	}
 	p.mu.Unlock()
-	go p.work(&worker{jobs: make(chan func(), 1)}, f)
+	go p.work(&worker{jobs: make(chan job, 1)}, f)
 }
 
 // work runs f, then what run hands this worker, until told to end.
-func (p *workerPool) work(w *worker, f func()) {
+func (p *workerPool) work(w *worker, f job) {
 	for f != nil {
-		f()
+		f.work()
 		f = nil // not kept alive while idle
 		w.since = time.Now()
 		p.mu.Lock()

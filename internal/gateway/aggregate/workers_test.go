@@ -23,11 +23,11 @@ func TestWorkersReusedThenEnd(t *testing.T) {
 	started.Add(4)
 	release.Add(4)
 	for range 4 {
-		p.run(func() {
+		p.run(jobFunc(func() {
 			defer release.Done()
 			started.Done()
 			<-hold
-		})
+		}))
 	}
 	started.Wait()
 	if n, _ := p.idleWorkers(); n != 0 {
@@ -40,7 +40,7 @@ func TestWorkersReusedThenEnd(t *testing.T) {
 	// Jobs one after the other take an idle worker, the same one each time.
 	for range 10 {
 		done := make(chan struct{})
-		p.run(func() { close(done) })
+		p.run(jobFunc(func() { close(done) }))
 		<-done
 		waitIdle(t, p, 4)
 	}
@@ -61,7 +61,7 @@ func TestWorkersReusedThenEnd(t *testing.T) {
 
 	// A pool whose workers ended starts new ones.
 	done := make(chan struct{})
-	p.run(func() { close(done) })
+	p.run(jobFunc(func() { close(done) }))
 	<-done
 	waitIdle(t, p, 1)
 }
