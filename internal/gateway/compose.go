@@ -17,6 +17,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/aggregate"
 	"github.com/portico-gw/portico/internal/gateway/authn"
 	"github.com/portico-gw/portico/internal/gateway/config"
+	"github.com/portico-gw/portico/internal/gateway/h1"
 	"github.com/portico-gw/portico/internal/gateway/router"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/platform/problem"
@@ -139,15 +140,38 @@ func (d serviceDoer) Do(ctx context.Context, name string, req *http.Request) (*h
 	}
 	resp, err := s.transport.RoundTrip(req)
 	if err != nil {
-		switch {
-		case errors.Is(err, upstream.ErrCircuitOpen):
-			return nil, refusal{err: err, kind: string(kindCircuitOpen)}
-		case errors.Is(err, upstream.ErrNoTarget):
-			return nil, refusal{err: err, kind: string(kindNoTarget)}
-		}
-		s.errors(classify(ctx, err)).Inc()
+		return nil, s.callError(ctx, err)
 	}
-	return resp, err
+	return resp, nil
+}
+
+// DoHead is Do without an http.Response: on the fast path the response's
+// head is read into h and no header map is built.
+func (d serviceDoer) DoHead(ctx context.Context, name string, req *http.Request, h *aggregate.Head) (io.ReadCloser, error) {
+	s, ok := d[name]
+	if !ok {
+		return nil, errors.New("unknown service " + name)
+	}
+	var hh h1.Head
+	body, err := s.transport.roundTripHead(req, &hh)
+	if err != nil {
+		return nil, s.callError(ctx, err)
+	}
+	*h = aggregate.Head{Status: hh.StatusCode, ContentLength: hh.ContentLength, ContentType: hh.ContentType}
+	return body, nil
+}
+
+// callError counts a failed call of a composition and makes a refusal
+// (open breaker, no target) say so.
+func (s *service) callError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, upstream.ErrCircuitOpen):
+		return refusal{err: err, kind: string(kindCircuitOpen)}
+	case errors.Is(err, upstream.ErrNoTarget):
+		return refusal{err: err, kind: string(kindNoTarget)}
+	}
+	s.errors(classify(ctx, err)).Inc()
+	return err
 }
 
 // refusal is a service refusing a call without trying it; the plan maps it
@@ -258,6 +282,6 @@ func (m *stepMetrics) retire(live map[routeStep]bool) {
 }
 
 var (
-	_ aggregate.Doer     = serviceDoer(nil)
+	_ aggregate.HeadDoer = serviceDoer(nil)
 	_ aggregate.Observer = (*stepMetrics)(nil)
 )

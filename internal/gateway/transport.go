@@ -113,6 +113,63 @@ func (t *serviceTransport) send(req *http.Request) (*http.Response, error) {
 type attemptsKey struct{}
 
 func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var resp *http.Response
+	a, outcome, err := t.attempt(req, func(req *http.Request) (int, error) {
+		var err error
+		if resp, err = t.send(req); err != nil {
+			return 0, err
+		}
+		return resp.StatusCode, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
+		// An upgraded connection: the proxy needs the writable body.
+		resp.Body = &upgradedBody{ReadWriteCloser: rwc, done: doneBody{a: a, outcome: outcome}}
+		return resp, nil
+	}
+	resp.Body = &doneBody{ReadCloser: resp.Body, a: a, outcome: outcome}
+	return resp, nil
+}
+
+// roundTripHead is RoundTrip for a caller that reads only the response's
+// status, length and content type (composition's steps): on the fast
+// path, no http.Response is built (h1.Client.RoundTripHead).
+func (t *serviceTransport) roundTripHead(req *http.Request, h *h1.Head) (io.ReadCloser, error) {
+	var body io.ReadCloser
+	a, outcome, err := t.attempt(req, func(req *http.Request) (int, error) {
+		if t.fast != nil && h1.Supports(req) {
+			var err error
+			if body, err = t.fast.RoundTripHead(req, h); err != nil {
+				return 0, err
+			}
+			return h.StatusCode, nil
+		}
+		resp, err := t.rt.RoundTrip(req)
+		if err != nil {
+			return 0, err
+		}
+		*h = h1.Head{StatusCode: resp.StatusCode, ContentLength: resp.ContentLength}
+		if ct := resp.Header["Content-Type"]; len(ct) > 0 {
+			h.ContentType = ct[0]
+		}
+		body = resp.Body
+		return resp.StatusCode, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &doneBody{ReadCloser: body, a: a, outcome: outcome}, nil
+}
+
+// attempt sends req with send, which reports the response's status, to one
+// of the service's targets after another: it asks the service for a target
+// (breaker, health, balancing), and retries an idempotent request that
+// failed to connect, within the service's retry budget. It returns the
+// attempt that answered, to be finished with the outcome once the body is
+// done.
+func (t *serviceTransport) attempt(req *http.Request, send func(*http.Request) (int, error)) (upstream.Attempt, upstream.Outcome, error) {
 	maxAttempts := t.svc.MaxAttempts()
 	if n, ok := req.Context().Value(attemptsKey{}).(int); ok {
 		maxAttempts = n
@@ -123,31 +180,25 @@ func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	for attempt := 1; ; attempt++ {
 		a, err := t.svc.Acquire(avoid)
 		if err != nil {
-			return nil, err
+			return a, 0, err
 		}
 		target := a.Target().URL()
 		req.URL.Scheme = target.Scheme
 		req.URL.Host = target.Host
 		req.URL.Path, req.URL.RawPath = joinPath(target, basePath, rawBase)
 		req.Host = ""
-		resp, err := t.send(req)
+		status, err := send(req)
 		if err == nil {
 			outcome := upstream.Success
-			if resp.StatusCode >= 500 {
+			if status >= 500 {
 				outcome = upstream.Failure
 			}
-			if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
-				// An upgraded connection: the proxy needs the writable body.
-				resp.Body = &upgradedBody{ReadWriteCloser: rwc, done: doneBody{a: a, outcome: outcome}}
-				return resp, nil
-			}
-			resp.Body = &doneBody{ReadCloser: resp.Body, a: a, outcome: outcome}
-			return resp, nil
+			return a, outcome, nil
 		}
 		kind := classify(req.Context(), err)
 		a.Done(kind.outcome())
 		if kind != kindConnect || !retryable || attempt >= maxAttempts || req.Context().Err() != nil || !t.svc.AllowRetry() {
-			return nil, err
+			return a, 0, err
 		}
 		t.retries.Inc()
 		avoid = a.Target()

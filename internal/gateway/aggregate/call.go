@@ -42,12 +42,22 @@ func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer) ca
 		}
 		return callResult{kind: KindInternal, err: err}
 	}
-	resp, err := d.Do(ctx, st.service, req)
+	var h Head
+	var body io.ReadCloser
+	if hd, ok := d.(HeadDoer); ok {
+		body, err = hd.DoHead(ctx, st.service, req, &h)
+	} else {
+		var resp *http.Response
+		if resp, err = d.Do(ctx, st.service, req); err == nil {
+			h = Head{Status: resp.StatusCode, ContentLength: resp.ContentLength, ContentType: resp.Header.Get("Content-Type")}
+			body = resp.Body
+		}
+	}
 	if err != nil {
 		kind, status, reason := classify(ctx, err)
 		return callResult{kind: kind, status: status, reason: reason, err: fmt.Errorf("call %s: %w", st.service, err)}
 	}
-	return p.readResponse(ctx, st, resp)
+	return p.readResponse(ctx, st, &h, body)
 }
 
 // outgoing is what a call's request holds besides the http.Request, in
@@ -182,11 +192,11 @@ func hasDotSegment(path []byte) bool {
 
 // readResponse checks and reads a response: only a 2xx JSON body within
 // the step's cap is a result. The body is always closed.
-func (p *Plan) readResponse(ctx context.Context, st *step, resp *http.Response) callResult {
-	defer resp.Body.Close()
-	status := resp.StatusCode
+func (p *Plan) readResponse(ctx context.Context, st *step, h *Head, body io.ReadCloser) callResult {
+	defer body.Close()
+	status := h.Status
 	if status < 200 || status > 299 {
-		io.CopyN(io.Discard, resp.Body, maxDrain)
+		io.CopyN(io.Discard, body, maxDrain)
 		kind := KindStatus5xx
 		switch {
 		case status < 400:
@@ -201,18 +211,18 @@ func (p *Plan) readResponse(ctx context.Context, st *step, resp *http.Response) 
 		*buf = append(*buf, "null"...)
 		return callResult{buf: buf, kind: KindOK, status: status}
 	}
-	if ct := resp.Header.Get("Content-Type"); !isJSONMediaType(ct) {
-		io.CopyN(io.Discard, resp.Body, maxDrain)
+	if ct := h.ContentType; !isJSONMediaType(ct) {
+		io.CopyN(io.Discard, body, maxDrain)
 		return callResult{kind: KindNotJSON, status: status, err: fmt.Errorf("%s answered content type %q", st.service, ct)}
 	}
-	if resp.ContentLength > st.maxBody {
-		return callResult{kind: KindTooLarge, status: status, err: fmt.Errorf("%s answered %d bytes, more than the cap of %d", st.service, resp.ContentLength, st.maxBody)}
+	if h.ContentLength > st.maxBody {
+		return callResult{kind: KindTooLarge, status: status, err: fmt.Errorf("%s answered %d bytes, more than the cap of %d", st.service, h.ContentLength, st.maxBody)}
 	}
 	buf := p.getBuf()
-	if n := int(resp.ContentLength) + 1; n > cap(*buf) {
+	if n := int(h.ContentLength) + 1; n > cap(*buf) {
 		*buf = make([]byte, 0, n)
 	}
-	b, over, err := readLimited(resp.Body, *buf, st.maxBody)
+	b, over, err := readLimited(body, *buf, st.maxBody)
 	*buf = b
 	switch {
 	case err != nil:

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -166,6 +167,24 @@ type Observer interface {
 // both are reported.
 type Doer interface {
 	Do(ctx context.Context, service string, req *http.Request) (*http.Response, error)
+}
+
+// HeadDoer is a Doer that can also answer with only what a step reads of
+// a response's head, without building an http.Response and its header
+// map; Execute uses DoHead when the Doer has it. DoHead fills h and
+// returns the body, which Execute closes; its errors are Do's.
+type HeadDoer interface {
+	Doer
+	DoHead(ctx context.Context, service string, req *http.Request, h *Head) (io.ReadCloser, error)
+}
+
+// Head is what a step reads of a response's head.
+type Head struct {
+	Status int
+	// ContentLength is the body's length, -1 when unknown.
+	ContentLength int64
+	// ContentType is the Content-Type field's first value, "" without one.
+	ContentType string
 }
 
 // DoerFunc adapts a function to the Doer interface.

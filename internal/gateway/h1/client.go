@@ -100,11 +100,25 @@ func Supports(req *http.Request) bool {
 // connection the upstream had closed is sent again on a new one when it has
 // no body and is idempotent, as net/http does.
 func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, _, err := c.roundTrip(req, nil)
+	return resp, err
+}
+
+// RoundTripHead is RoundTrip for a caller that reads only a response's
+// status, length and content type: it puts them in h and returns the
+// body, without building an http.Response and its header map. Trailers
+// are read and dropped. The body must be closed, as a response's.
+func (c *Client) RoundTripHead(req *http.Request, h *Head) (io.ReadCloser, error) {
+	_, b, err := c.roundTrip(req, h)
+	return b, err
+}
+
+func (c *Client) roundTrip(req *http.Request, head *Head) (*http.Response, io.ReadCloser, error) {
 	if !Supports(req) {
-		return nil, ErrUnsupported
+		return nil, nil, ErrUnsupported
 	}
 	if err := validHeader(req.Header); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx := req.Context()
 	h := c.host(req.URL)
@@ -115,21 +129,21 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		resp, err := cn.exchange(ctx, req)
+		resp, b, err := cn.exchange(ctx, req, head)
 		if err == nil {
-			return resp, nil
+			return resp, b, nil
 		}
 		reused := cn.reused
 		cn.close()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		if reused && isStale(err) && replayable(req) {
 			continue // only ever on a reused connection, so this ends
 		}
-		return nil, err
+		return nil, nil, err
 	}
 }
 

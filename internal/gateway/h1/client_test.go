@@ -219,38 +219,129 @@ func TestClientMisbehavingUpstreams(t *testing.T) {
 		{name: "endless 1xx", reply: strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 6) + "HTTP/1.1 200 OK\r\n\r\n", want: errTooMany1xx},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
-				if _, err := readRequest(rd); err != nil {
+		for _, mode := range []string{"RoundTrip", "RoundTripHead"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				addr := rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
+					if _, err := readRequest(rd); err != nil {
+						return
+					}
+					io.WriteString(c, tt.reply)
+				})
+				c, dials := countingClient(Options{Limits: Limits{MaxHeaderBytes: 1024}})
+				req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+				_, body, err := exchange(c, req, mode == "RoundTripHead")
+				if tt.inBody {
+					if err != nil {
+						t.Fatalf("got %v before the body", err)
+					}
+					_, err = io.ReadAll(body)
+					body.Close()
+				}
+				if err == nil {
+					t.Fatal("got no error")
+				}
+				var pe *ProtocolError
+				if tt.want == nil && !errors.As(err, &pe) {
+					t.Errorf("got %v, want a *ProtocolError", err)
+				}
+				if tt.want != nil && !errors.Is(err, tt.want) {
+					t.Errorf("got %v, want %v", err, tt.want)
+				}
+				c.RoundTrip(req) // whatever it gets, on a connection of its own
+				if n := dials.Load(); n != 2 {
+					t.Errorf("got %d dials, want 2: the broken connection must not be reused", n)
+				}
+			})
+		}
+	}
+}
+
+// exchange sends req with RoundTrip, or with RoundTripHead when head is
+// set, and returns what RoundTripHead gives: the head and the body.
+func exchange(c *Client, req *http.Request, head bool) (Head, io.ReadCloser, error) {
+	var h Head
+	if head {
+		body, err := c.RoundTripHead(req, &h)
+		return h, body, err
+	}
+	resp, err := c.RoundTrip(req)
+	if err != nil {
+		return h, nil, err
+	}
+	h = Head{StatusCode: resp.StatusCode, ContentLength: resp.ContentLength}
+	if ct := resp.Header["Content-Type"]; len(ct) > 0 {
+		h.ContentType = ct[0]
+	}
+	return h, resp.Body, nil
+}
+
+// RoundTripHead reads what RoundTrip reads, for every way a response can
+// be framed, and reuses connections as RoundTrip does: the same head, body
+// and dials on both.
+func TestRoundTripHeadMatchesRoundTrip(t *testing.T) {
+	replies := map[string]string{
+		"/length":      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
+		"/chunked":     "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.api+json\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n3\r\n[1,\r\n2\r\n2]\r\n0\r\nX-Sum: 3\r\n\r\n",
+		"/no-type":     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+		"/two-type":    "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\nhi",
+		"/204":         "HTTP/1.1 204 No Content\r\nContent-Type: application/json\r\n\r\n",
+		"/304":         "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
+		"/early":       "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nContent-Type: text/plain\r\n\r\noops",
+		"/close":       "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nby",
+		"/eof-body":    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
+		"/http10":      "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		"/bad-trailer": "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	}
+	upstream := func() string {
+		return rawUpstream(t, func(c net.Conn, rd *bufio.Reader) {
+			for {
+				req, err := readRequest(rd)
+				if err != nil {
 					return
 				}
-				io.WriteString(c, tt.reply)
-			})
-			c, dials := countingClient(Options{Limits: Limits{MaxHeaderBytes: 1024}})
-			req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
-			resp, err := c.RoundTrip(req)
-			if tt.inBody {
-				if err != nil {
-					t.Fatalf("got %v before the body", err)
+				reply := replies[req.URL.Path]
+				io.WriteString(c, reply)
+				if strings.Contains(reply, "close") || strings.HasPrefix(reply, "HTTP/1.0") {
+					return
 				}
-				_, err = io.ReadAll(resp.Body)
-				resp.Body.Close()
-			}
-			if err == nil {
-				t.Fatal("got no error")
-			}
-			var pe *ProtocolError
-			if tt.want == nil && !errors.As(err, &pe) {
-				t.Errorf("got %v, want a *ProtocolError", err)
-			}
-			if tt.want != nil && !errors.Is(err, tt.want) {
-				t.Errorf("got %v, want %v", err, tt.want)
-			}
-			c.RoundTrip(req) // whatever it gets, on a connection of its own
-			if n := dials.Load(); n != 2 {
-				t.Errorf("got %d dials, want 2: the broken connection must not be reused", n)
 			}
 		})
+	}
+	for path := range replies {
+		for _, method := range []string{"GET", "HEAD"} {
+			t.Run(method+path, func(t *testing.T) {
+				type result struct {
+					head  Head
+					body  string
+					err   string
+					dials int64
+				}
+				var got [2]result
+				for i, head := range []bool{false, true} {
+					addr := upstream()
+					c, dials := countingClient(Options{})
+					for range 2 {
+						h, body, err := exchange(c, mustRequest(t, method, "http://"+addr+path, nil), head)
+						r := result{head: h}
+						if err != nil {
+							r.err = err.Error()
+						} else {
+							b, err := io.ReadAll(body)
+							body.Close()
+							r.body = string(b)
+							if err != nil {
+								r.err = err.Error()
+							}
+						}
+						r.dials = dials.Load()
+						got[i] = r
+					}
+				}
+				if got[0] != got[1] {
+					t.Errorf("RoundTrip: %+v\nRoundTripHead: %+v", got[0], got[1])
+				}
+			})
+		}
 	}
 }
 

@@ -81,26 +81,28 @@ var longAgo = time.Unix(1, 0)
 // exchange writes req and reads the response's header on cn. The
 // request's context ends it through a deadline in the past, set by
 // context.AfterFunc once the exchange watches the context (see watch): no
-// goroutine waits on the context meanwhile.
-func (cn *conn) exchange(ctx context.Context, req *http.Request) (*http.Response, error) {
+// goroutine waits on the context meanwhile. With h, the response is what h
+// holds and the body exchange returns (see Client.RoundTripHead); without,
+// it is the http.Response, body included.
+func (cn *conn) exchange(ctx context.Context, req *http.Request, h *Head) (*http.Response, io.ReadCloser, error) {
 	cn.grace = time.Time{}
-	resp, err := cn.roundTrip(ctx, req)
+	resp, b, err := cn.roundTrip(ctx, req, h)
 	if err != nil {
 		cn.unwatch()
-		return nil, err
+		return nil, nil, err
 	}
-	return resp, nil
+	return resp, b, nil
 }
 
 // roundTrip is exchange, which stops watching the context when it fails.
-func (cn *conn) roundTrip(ctx context.Context, req *http.Request) (*http.Response, error) {
+func (cn *conn) roundTrip(ctx context.Context, req *http.Request, h *Head) (*http.Response, io.ReadCloser, error) {
 	awaited, err := cn.writeRequest(ctx, req)
 	if err != nil {
-		return nil, cn.ctxErr(ctx, err)
+		return nil, nil, cn.ctxErr(ctx, err)
 	}
 	if t := cn.h.opts.ResponseHeaderTimeout; t > 0 && !awaited {
 		if err := cn.deadlineWithin(ctx, time.Now().Add(t)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	n1xx := 0
@@ -110,17 +112,17 @@ func (cn *conn) roundTrip(ctx context.Context, req *http.Request) (*http.Respons
 			if err != io.EOF {
 				err = fmt.Errorf("h1: read response: %w", err)
 			}
-			return nil, cn.ctxErr(ctx, err)
+			return nil, nil, cn.ctxErr(ctx, err)
 		}
 		code := cn.resp.StatusCode
 		if code >= 200 {
 			break
 		}
 		if code == http.StatusSwitchingProtocols {
-			return nil, errSwitching
+			return nil, nil, errSwitching
 		}
 		if n1xx++; n1xx > max1xx {
-			return nil, errTooMany1xx
+			return nil, nil, errTooMany1xx
 		}
 		// httputil.ReverseProxy passes informational responses (103 Early
 		// Hints) on to its client through this hook, as net/http calls it.
@@ -130,36 +132,49 @@ func (cn *conn) roundTrip(ctx context.Context, req *http.Request) (*http.Respons
 				err = trace.Got1xxResponse(code, textproto.MIMEHeader(h.Header))
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	cn.grace = time.Time{}
 	if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	x, err := newResponse(&cn.resp, req)
-	if err != nil {
-		return nil, err
+	var x *response
+	if h != nil {
+		if err := checkTrailer(&cn.resp); err != nil {
+			return nil, nil, err
+		}
+		h.set(&cn.resp)
+	} else {
+		if x, err = newResponse(&cn.resp, req); err != nil {
+			return nil, nil, err
+		}
 	}
-	resp := &x.Response
+	closing := cn.resp.Close || req.Close
 	if cn.r.Done() {
 		// No body to read: the connection is free now.
-		if !cn.unwatch() || cn.resp.Close || req.Close || cn.r.Buffered() > 0 {
+		if !cn.unwatch() || closing || cn.r.Buffered() > 0 {
 			cn.close()
 		} else {
 			cn.h.put(cn)
 		}
-		resp.Body = http.NoBody
-		return resp, nil
+		if x == nil {
+			return nil, http.NoBody, nil
+		}
+		x.Body = http.NoBody
+		return &x.Response, nil, nil
 	}
 	if !cn.r.bodyBuffered() {
 		// Reading the body may block: the context's end must abort it.
 		cn.watch(ctx)
 	}
-	x.body = body{cn: cn, resp: resp, close: cn.resp.Close || req.Close}
-	resp.Body = &x.body
-	return resp, nil
+	if x == nil {
+		return nil, &body{cn: cn, ctx: ctx, close: closing}, nil
+	}
+	x.body = body{cn: cn, ctx: ctx, resp: &x.Response, close: closing}
+	x.Body = &x.body
+	return &x.Response, nil, nil
 }
 
 // readResponse reads the next response's header into cn.resp. When the
@@ -226,8 +241,9 @@ func contextErr(ctx context.Context, err error) error {
 // connection back when the body was read to its end.
 type body struct {
 	cn    *conn
-	resp  *http.Response
-	close bool // the connection cannot be reused anyway
+	ctx   context.Context // the request's
+	resp  *http.Response  // nil for RoundTripHead, which keeps no trailers
+	close bool            // the connection cannot be reused anyway
 	err   error
 }
 
@@ -244,9 +260,7 @@ func (b *body) Read(p []byte) (int, error) {
 		if _, ok := err.(*ProtocolError); ok {
 			err = fmt.Errorf("h1: read body: %w", err)
 		}
-		if req := b.resp.Request; req != nil {
-			err = contextErr(req.Context(), err)
-		}
+		err = contextErr(b.ctx, err)
 		b.finish(false)
 		b.err = err
 	}
@@ -277,7 +291,7 @@ func (b *body) finish(ok bool) {
 }
 
 func (b *body) setTrailers() {
-	if tr := b.cn.r.Trailers(); len(tr) > 0 {
+	if tr := b.cn.r.Trailers(); len(tr) > 0 && b.resp != nil {
 		setTrailers(b.resp, tr)
 	}
 }

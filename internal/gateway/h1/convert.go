@@ -108,20 +108,39 @@ func newResponse(r *Response, req *http.Request) (*response, error) {
 	}
 	resp.Header = h
 	if tr := h["Trailer"]; tr != nil && r.Chunked {
+		if err := checkTrailer(r); err != nil {
+			return nil, err
+		}
 		resp.Trailer = make(http.Header)
 		for _, v := range tr {
 			for _, k := range splitList(v) {
-				k = http.CanonicalHeaderKey(k)
-				switch k {
-				case "Transfer-Encoding", "Trailer", "Content-Length":
-					return nil, errTrailerKey
-				}
-				resp.Trailer[k] = nil
+				resp.Trailer[http.CanonicalHeaderKey(k)] = nil
 			}
 		}
 		delete(h, "Trailer")
 	}
 	return x, nil
+}
+
+// checkTrailer rejects a chunked response whose Trailer field announces a
+// field that framing or the announcement itself forbids in a trailer, as
+// net/http does.
+func checkTrailer(r *Response) error {
+	if !r.Chunked {
+		return nil
+	}
+	for _, f := range r.fields {
+		if !equalFold(r.raw[f.ns:f.ne], "trailer") {
+			continue
+		}
+		for _, k := range splitList(string(r.raw[f.vs:f.ve])) {
+			switch http.CanonicalHeaderKey(k) {
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+				return errTrailerKey
+			}
+		}
+	}
+	return nil
 }
 
 // errTrailerKey is a Trailer field announcing a field that framing or the

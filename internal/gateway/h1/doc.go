@@ -20,6 +20,11 @@
 // short grace (watchAfter): until then the context's deadline is the
 // connection's, and a cancellation is seen when the grace ends.
 //
+// A caller that reads only a response's status, length and content type
+// (composition's steps) uses [Client.RoundTripHead], which builds no
+// http.Response and no header map: the response's head costs nothing but
+// the body that streams it.
+//
 // The reader ([Reader]) is strict, as RFC 9112 asks of a recipient that
 // forwards what it reads: CRLF line endings, no obs-fold, no whitespace
 // before a field's colon, tokens for names, no control characters in

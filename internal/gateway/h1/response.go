@@ -244,3 +244,39 @@ func trimOWS(b []byte) []byte {
 	}
 	return b
 }
+
+// Head is what [Client.RoundTripHead] reads of a response.
+type Head struct {
+	// StatusCode is the final response's status.
+	StatusCode int
+	// ContentLength is as in [Response].
+	ContentLength int64
+	// ContentType is the first Content-Type field's value, "" without one.
+	ContentType string
+}
+
+// commonTypes are Content-Type values that cost no string of their own.
+var commonTypes = [...]string{
+	"application/json",
+	"application/json; charset=utf-8",
+	"application/problem+json",
+	"text/plain; charset=utf-8",
+}
+
+func (h *Head) set(r *Response) {
+	h.StatusCode, h.ContentLength, h.ContentType = r.StatusCode, r.ContentLength, ""
+	for _, f := range r.fields {
+		if !equalFold(r.raw[f.ns:f.ne], "content-type") {
+			continue
+		}
+		v := r.raw[f.vs:f.ve]
+		for _, t := range commonTypes {
+			if string(v) == t {
+				h.ContentType = t
+				return
+			}
+		}
+		h.ContentType = string(v)
+		return
+	}
+}
