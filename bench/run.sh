@@ -26,7 +26,11 @@
 #                   ratio of their CPU per request is printed;
 #                   portico-fast and compose-fast (not in the default
 #                   list) are portico and compose with every service on
-#                   the fast path (fast_path: true)
+#                   the fast path (fast_path: true); the ratios the fast
+#                   path aims at (portico-fast/minproxy, compose-fast/
+#                   portico-fast, and the same without -fast) are printed
+#                   for the targets measured, round by round with their
+#                   median
 #   ROUNDS=1        measure the targets this many times, interleaved
 #   PROXY_CPU=0 LOAD_CPU=1  cores for the proxy, and for wrk + upstream
 #   PORT_BASE=18380 upstream on PORT_BASE, proxy on +1, gateway admin on +2,
@@ -606,33 +610,43 @@ if ((${#sysrows[@]})); then
 	printf '%s\n' "${sysrows[@]}"
 fi
 
-# The authenticated request's CPU against the public one's, round by round
-# (each pair measured close together), and their median over the rounds.
-ratios=()
-skipped=0
-for ((round = 1; round <= ROUNDS; round++)); do
-	a=${cpu[portico-authed/$round]:-} p=${cpu[portico/$round]:-}
-	[[ -n $a && -n $p && $a != - && $p != - ]] || continue
-	if [[ -n ${invalid[portico-authed/$round]:-} || -n ${invalid[portico/$round]:-} ]]; then
-		skipped=$((skipped + 1))
-		continue
-	fi
-	ratios+=("$(awk -v a="$a" -v p="$p" 'BEGIN { printf "%.2f", a / p }')")
-done
 if ((${#notes[@]})); then
 	echo
 	printf '%s\n' "${notes[@]}"
 fi
-if ((${#ratios[@]} == 1)); then
-	echo
-	echo "authed/public CPU per request: ${ratios[0]}x (target ≤ 1.15x)"
-elif ((${#ratios[@]} > 1)); then
-	median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 }
-		END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }')
-	echo
-	echo "authed/public CPU per request: ${median}x, median of ${#ratios[@]} rounds (${ratios[*]}; target ≤ 1.15x)"
-fi
-if ((skipped)); then
-	((${#ratios[@]})) || echo
-	echo "authed/public: $skipped round(s) left out, with errors or decisions Redis did not make"
-fi
+
+# ratio NAME A B TARGET: A's CPU per request against B's, round by round
+# (each pair measured close together, in the same run), and their median
+# over the rounds, when both were measured; rounds where either run was
+# invalid (errors, decisions Redis did not make) are left out and counted.
+printed_ratio=0
+ratio() {
+	local name=$1 a_target=$2 b_target=$3 goal=$4 round a b median
+	local ratios=() skipped=0
+	for ((round = 1; round <= ROUNDS; round++)); do
+		a=${cpu[$a_target/$round]:-} b=${cpu[$b_target/$round]:-}
+		[[ -n $a && -n $b && $a != - && $b != - ]] || continue
+		if [[ -n ${invalid[$a_target/$round]:-} || -n ${invalid[$b_target/$round]:-} ]]; then
+			skipped=$((skipped + 1))
+			continue
+		fi
+		ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')")
+	done
+	((${#ratios[@]} + skipped)) || return 0
+	((printed_ratio++)) || echo
+	if ((${#ratios[@]} == 1)); then
+		echo "$name CPU per request: ${ratios[0]}x (target $goal)"
+	elif ((${#ratios[@]} > 1)); then
+		median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 }
+			END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }')
+		echo "$name CPU per request: ${median}x, median of ${#ratios[@]} rounds (${ratios[*]}; target $goal)"
+	fi
+	if ((skipped)); then
+		echo "$name: $skipped round(s) left out, with errors or decisions Redis did not make"
+	fi
+}
+ratio authed/public portico-authed portico "≤ 1.15x"
+ratio portico-fast/minproxy portico-fast minproxy "≤ 0.6x"
+ratio compose-fast/portico-fast compose-fast portico-fast "≤ 2.2x"
+ratio portico/minproxy portico minproxy "≤ 0.6x on the fast path"
+ratio compose/portico compose portico "≤ 2.2x on the fast path"
