@@ -117,9 +117,6 @@ func (c *Client) roundTrip(req *http.Request, head *Head) (*http.Response, io.Re
 	if !Supports(req) {
 		return nil, nil, ErrUnsupported
 	}
-	if err := validHeader(req.Header); err != nil {
-		return nil, nil, err
-	}
 	ctx := req.Context()
 	h := c.host(req.URL)
 	for {
@@ -134,6 +131,10 @@ func (c *Client) roundTrip(req *http.Request, head *Head) (*http.Response, io.Re
 		resp, b, err := cn.exchange(ctx, req, head)
 		if err == nil {
 			return resp, b, nil
+		}
+		if invalidRequest(err) {
+			cn.h.put(cn) // nothing was written
+			return nil, nil, err
 		}
 		reused := cn.reused
 		cn.close()

@@ -715,10 +715,32 @@ func TestClientRefusesUnsupported(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrUnsupported", name, err)
 		}
 	}
-	bad := mustRequest(t, "GET", "http://127.0.0.1:1/", nil)
-	bad.Header["X-Bad"] = []string{"a\r\nInjected: 1"}
-	if _, err := c.RoundTrip(bad); err != errHeaderValue {
-		t.Errorf("got %v, want errHeaderValue", err)
+}
+
+// A header field net/http's Transport would refuse is refused before
+// anything is written, and the connection taken for it stays in the pool.
+func TestClientRefusesInvalidHeader(t *testing.T) {
+	addr := keepAliveUpstream(t, "ok", 0, "")
+	c, dials := countingClient(Options{})
+	for _, tt := range []struct {
+		name, key, value string
+		want             error
+	}{
+		{"value", "X-Bad", "a\r\nInjected: 1", errHeaderValue},
+		{"name", "X Bad", "a", errHeaderName},
+		{"connection", "Connection", "x\r\ny", errHeaderValue},
+	} {
+		bad := mustRequest(t, "GET", "http://"+addr+"/", nil)
+		bad.Header[tt.key] = []string{tt.value}
+		if _, err := c.RoundTrip(bad); err != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+		}
+		if _, body := mustGet(t, c, "http://"+addr+"/"); body != "ok" {
+			t.Fatalf("%s: the next request got %q", tt.name, body)
+		}
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("got %d dials, want 1: a refused request must leave its connection pooled", n)
 	}
 }
 
@@ -983,5 +1005,33 @@ func awaitCanceled(t *testing.T, errc <-chan error, doing string) {
 		}
 	case <-time.After(10 * time.Second): // only against a hang
 		t.Fatalf("the canceled request still %s", doing)
+	}
+}
+
+// A response read whole with its head leaves the connection's deadline
+// as it was (the exchange's grace); the connection is pooled with it. Taken
+// again after that deadline has passed, it is still clean and is reused,
+// and a body read after the deadline still reads.
+func TestClientReusesConnectionPastItsDeadline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "small")
+	}))
+	defer srv.Close()
+	c, dials := countingClient(Options{})
+	for i := range 3 {
+		resp, err := c.RoundTrip(mustRequest(t, "GET", srv.URL, nil))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		time.Sleep(3 * watchAfter)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != "small" {
+			t.Fatalf("request %d: body %q, %v", i, body, err)
+		}
+		time.Sleep(3 * watchAfter)
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("got %d dials for 3 requests, want 1: a connection past its last deadline was not reused", n)
 	}
 }

@@ -137,8 +137,14 @@ func (cn *conn) roundTrip(ctx context.Context, req *http.Request, h *Head) (*htt
 		}
 	}
 	cn.grace = time.Time{}
-	if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
-		return nil, nil, err
+	if !cn.r.Done() && !cn.r.bodyBuffered() {
+		// Reading the body touches the connection: no deadline but the
+		// context's. A body already read whole leaves the deadline as it
+		// is, to be replaced by the next exchange's, which spares a
+		// change of the poller's timers per exchange.
+		if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
+			return nil, nil, err
+		}
 	}
 	var x *response
 	if h != nil {

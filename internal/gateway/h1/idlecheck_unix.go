@@ -17,7 +17,7 @@ type idleCheck struct {
 	buf  [1]byte
 	n    int
 	err  error
-	peek func(fd uintptr) bool // the method value, made once
+	peek func(fd uintptr) // the method value, made once
 }
 
 func (c *idleCheck) init(nc any) {
@@ -29,17 +29,19 @@ func (c *idleCheck) init(nc any) {
 	}
 }
 
-func (c *idleCheck) peekFD(fd uintptr) bool {
+func (c *idleCheck) peekFD(fd uintptr) {
 	c.n, _, c.err = syscall.Recvfrom(int(fd), c.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	return true
 }
 
-// clean reports whether the connection received nothing and is open.
+// clean reports whether the connection received nothing and is open. The
+// peek goes through Control, not Read: a pooled connection may keep the
+// deadline of its last exchange (see conn.roundTrip), past by now, which
+// Read would report instead of peeking.
 func (c *idleCheck) clean() bool {
 	if c.rc == nil {
 		return true
 	}
-	if err := c.rc.Read(c.peek); err != nil {
+	if err := c.rc.Control(c.peek); err != nil {
 		return false
 	}
 	return c.err == syscall.EAGAIN || c.err == syscall.EWOULDBLOCK

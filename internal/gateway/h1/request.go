@@ -30,20 +30,25 @@ var (
 	errBodyLength  = errors.New("h1: request body shorter than its Content-Length")
 )
 
-// validHeader checks what net/http's Transport checks of a request's
-// header: names are tokens, values hold no control characters but HTAB.
-func validHeader(h http.Header) error {
-	for k, vv := range h {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return errHeaderName
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return errHeaderValue
-			}
+// validField checks what net/http's Transport checks of a request's
+// header field: its name is a token, its values hold no control
+// characters but HTAB.
+func validField(k string, vv []string) error {
+	if !httpguts.ValidHeaderFieldName(k) {
+		return errHeaderName
+	}
+	for _, v := range vv {
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return errHeaderValue
 		}
 	}
 	return nil
+}
+
+// invalidRequest reports the errors of a request writeRequest refused
+// before writing anything: the connection is as it was.
+func invalidRequest(err error) bool {
+	return err == errHeaderName || err == errHeaderValue || err == errTarget
 }
 
 // validTarget reports whether s may be sent as the request target or the
@@ -106,6 +111,10 @@ func (cn *conn) writeRequest(ctx context.Context, req *http.Request) (awaited bo
 	w = append(w, host...)
 	w = append(w, "\r\n"...)
 	for k, vv := range req.Header {
+		// Checked while written, to go over the header once.
+		if err := validField(k, vv); err != nil {
+			return false, err
+		}
 		switch k {
 		case "Host", "Content-Length", "Transfer-Encoding", "Trailer", "Connection":
 			continue
