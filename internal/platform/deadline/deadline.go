@@ -126,7 +126,13 @@ func (c *Ctx) lazyErr() error {
 	if c.canceled.Load() {
 		return context.Canceled
 	}
-	if err := c.parent.Err(); err != nil {
+	var err error
+	if c.timed {
+		err = errBefore(c.parent, c.deadline)
+	} else {
+		err = c.parent.Err()
+	}
+	if err != nil {
 		return err
 	}
 	// time.Until reads only the monotonic clock (when the deadline has
@@ -135,6 +141,29 @@ func (c *Ctx) lazyErr() error {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+// errBefore is parent.Err() for a child whose own deadline d is checked
+// against the clock after it: a lazy parent Ctx whose deadline is not
+// before d has not passed it unless d has passed too, so for it (and its
+// lazy ancestors alike) the clock is not read. A composition's step
+// deadline under its budget under the request's context reads the clock
+// once per Err, not once per level.
+func errBefore(parent context.Context, d time.Time) error {
+	p, ok := parent.(*Ctx)
+	if !ok || p.timed && p.deadline.Before(d) {
+		return parent.Err()
+	}
+	if e := p.err.Load(); e != nil {
+		return *e
+	}
+	if a := p.armed.Load(); a != nil {
+		return a.ctx.Err()
+	}
+	if p.canceled.Load() {
+		return context.Canceled
+	}
+	return errBefore(p.parent, d)
 }
 
 // Value looks key up in the parent, or in the armed context once there

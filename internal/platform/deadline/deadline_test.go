@@ -282,3 +282,46 @@ func TestTimeoutAndCancelable(t *testing.T) {
 		t.Fatalf("Err %v after Cancel", k.Err())
 	}
 }
+
+// A Ctx under lazy Ctx ancestors reads the clock for its own deadline
+// only, and still reports every ancestor's end: cancellation at any level,
+// the deadline that the nearest one shares with it, and an armed one's.
+func TestNestedErr(t *testing.T) {
+	root := Cancelable(context.Background())
+	budget := Timeout(root, time.Now().Add(time.Hour))
+	step := Timeout(budget, time.Now().Add(time.Minute))
+	if step.Err() != nil {
+		t.Fatalf("Err %v before any end", step.Err())
+	}
+	root.Cancel()
+	if step.Err() != context.Canceled {
+		t.Fatalf("Err %v after the root's Cancel", step.Err())
+	}
+
+	// A budget that has passed: the step's deadline, no later, has too.
+	budget = Timeout(context.Background(), time.Now().Add(20*time.Millisecond))
+	step = Timeout(budget, time.Now().Add(time.Hour))
+	if d, _ := step.Deadline(); !d.Equal(budget.deadline) {
+		t.Fatalf("step deadline %v, want the budget's %v", d, budget.deadline)
+	}
+	time.Sleep(30 * time.Millisecond)
+	if step.Err() != context.DeadlineExceeded {
+		t.Fatalf("Err %v after the budget", step.Err())
+	}
+
+	// An armed budget canceled: its context's end is reported.
+	budget = Timeout(context.Background(), time.Now().Add(time.Hour))
+	<-func() <-chan struct{} { done := budget.Done(); budget.Cancel(); return done }()
+	step = Timeout(budget, time.Now().Add(time.Minute))
+	if step.Err() != context.Canceled {
+		t.Fatalf("Err %v under an armed, canceled budget", step.Err())
+	}
+
+	// An ancestor that is not a Ctx is asked as it is.
+	parent, cancel := context.WithCancel(context.Background())
+	step = Timeout(Timeout(parent, time.Now().Add(time.Hour)), time.Now().Add(time.Minute))
+	cancel()
+	if step.Err() != context.Canceled {
+		t.Fatalf("Err %v under a canceled context.WithCancel", step.Err())
+	}
+}
