@@ -42,8 +42,10 @@ func (g *Gateway) compilePlan(rc *config.Route, tmpl *router.Template, services 
 func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *http.Request, params *router.Params, ident *authn.Result) {
 	in := aggregate.Input{
 		Path:   params,
-		Query:  r.URL.Query(),
 		Header: make(http.Header, 3),
+	}
+	if rte.plan.UsesQuery() {
+		in.Query = r.URL.Query()
 	}
 	in.Header[requestid.Header] = r.Header[requestid.Header]
 	if ident != nil {

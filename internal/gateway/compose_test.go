@@ -160,3 +160,39 @@ routes:
 		t.Errorf("status = %d, want 200", code)
 	}
 }
+
+// A plan that references the caller's query gets it; the gateway parses
+// the query only for such plans.
+func TestAggregateRouteQuery(t *testing.T) {
+	echo := mustUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(map[string]string{"q": r.URL.Query().Get("q"), "path": r.URL.Path})
+		jsonHandler(200, string(b)).ServeHTTP(w, r)
+	}))
+	tg := mustGateway(t, `
+version: 1
+services:
+  search: {targets: ["${SEARCH}"]}
+routes:
+  - name: find
+    methods: [GET]
+    path: /v1/find
+    aggregate:
+      steps:
+        - {name: hits, service: search, path: /internal/search, query: {q: "{query.q}"}, into: hits}
+  - name: plain
+    methods: [GET]
+    path: /v1/plain
+    aggregate:
+      steps:
+        - {name: hits, service: search, path: /internal/plain, into: hits}
+`, map[string]string{"SEARCH": echo.URL})
+	for _, tt := range []struct{ path, want string }{
+		{"/v1/find?q=a%20b&x=1", `{"hits":{"path":"/internal/search","q":"a b"}}`},
+		{"/v1/plain?q=ignored", `{"hits":{"path":"/internal/plain","q":""}}`},
+	} {
+		resp, body := mustDo(t, mustRequest(t, "GET", tg.srv.URL+tt.path, nil))
+		if resp.StatusCode != 200 || string(body) != tt.want {
+			t.Errorf("%s: got %d %s, want %s", tt.path, resp.StatusCode, body, tt.want)
+		}
+	}
+}

@@ -32,8 +32,9 @@ type callResult struct {
 }
 
 // call sends one request of step st and reads its answer. ctx bounds the
-// call; e resolves the templates.
-func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer) callResult {
+// call; e resolves the templates; h receives the answer's head (the
+// caller's, so that a call allocates none).
+func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer, h *Head) callResult {
 	req, err := p.newRequest(ctx, st, e, in)
 	if err != nil {
 		var re *refError
@@ -42,14 +43,13 @@ func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer) ca
 		}
 		return callResult{kind: KindInternal, err: err}
 	}
-	var h Head
 	var body io.ReadCloser
 	if hd, ok := d.(HeadDoer); ok {
-		body, err = hd.DoHead(ctx, st.service, req, &h)
+		body, err = hd.DoHead(ctx, st.service, req, h)
 	} else {
 		var resp *http.Response
 		if resp, err = d.Do(ctx, st.service, req); err == nil {
-			h = Head{Status: resp.StatusCode, ContentLength: resp.ContentLength, ContentType: resp.Header.Get("Content-Type")}
+			*h = Head{Status: resp.StatusCode, ContentLength: resp.ContentLength, ContentType: resp.Header.Get("Content-Type")}
 			body = resp.Body
 		}
 	}
@@ -57,7 +57,7 @@ func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer) ca
 		kind, status, reason := classify(ctx, err)
 		return callResult{kind: kind, status: status, reason: reason, err: fmt.Errorf("call %s: %w", st.service, err)}
 	}
-	return p.readResponse(ctx, st, &h, body)
+	return p.readResponse(ctx, st, h, body)
 }
 
 // outgoing is what a call's request holds besides the http.Request, in

@@ -392,6 +392,8 @@ func (c *compiler) checkRef(i int, field string, r *ref, fanOut bool) {
 		c.items[i] = append(c.items[i], r)
 	case nsBody:
 		c.plan.usesBody = true
+	case nsQuery:
+		c.plan.usesQuery = true
 	case nsSteps:
 		j, ok := c.byName[r.name]
 		switch {

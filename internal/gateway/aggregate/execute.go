@@ -29,7 +29,8 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	defer p.putRun(r)
 	res := p.getResult()
 
-	e := &env{in: in, results: r.results}
+	e := &r.env
+	*e = env{in: in, results: r.results}
 	if p.usesBody && len(in.Body) > 0 {
 		v, err := decodeJSON(in.Body)
 		if err != nil {
@@ -52,7 +53,7 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	for i, st := range p.steps {
 		r.slots[i].pending = len(st.deps)
 		if len(st.deps) == 0 {
-			here = p.launch(runCtx, r, e, here, i, d)
+			here = p.launch(runCtx, r, e, here, i, d, r.began)
 			running++
 		}
 	}
@@ -65,6 +66,7 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 		i := <-r.done
 		running--
 		r.queue = append(r.queue[:0], i)
+		var now time.Time // the start of the steps launched now
 		for len(r.queue) > 0 {
 			j := r.queue[len(r.queue)-1]
 			r.queue = r.queue[:len(r.queue)-1]
@@ -81,7 +83,10 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 					continue
 				}
 				if p.depsHaveResults(r, k) {
-					here = p.launch(runCtx, r, e, here, k, d)
+					if now.IsZero() {
+						now = time.Now()
+					}
+					here = p.launch(runCtx, r, e, here, k, d, now)
 					running++
 					continue
 				}
@@ -121,10 +126,13 @@ func (p *Plan) depsHaveResults(r *run, k int) bool {
 	return true
 }
 
-// launch marks step i running and keeps it to run on Execute's goroutine
-// (it returns i), handing the step kept before, if any, to a worker.
-func (p *Plan) launch(ctx context.Context, r *run, e *env, kept, i int, d Doer) int {
+// launch marks step i running from now and keeps it to run on Execute's
+// goroutine (it returns i), handing the step kept before, if any, to a
+// worker. A step's start (its timeout's and its duration's) is its launch,
+// one clock reading for the steps launched together.
+func (p *Plan) launch(ctx context.Context, r *run, e *env, kept, i int, d Doer, now time.Time) int {
 	r.slots[i].state = slotRunning
+	r.slots[i].start = now
 	if kept >= 0 {
 		p.start(ctx, r, e, kept, d)
 	}
@@ -143,7 +151,7 @@ func (p *Plan) start(ctx context.Context, r *run, e *env, i int, d Doer) {
 func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 	st := p.steps[i]
 	s := &r.slots[i]
-	start := time.Now()
+	start := s.start
 	var stepCtx *deadline.Ctx
 	if st.timeout > 0 {
 		stepCtx = deadline.Timeout(ctx, start.Add(st.timeout))
@@ -168,7 +176,7 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 		res = p.fanOut(ctx, st, s, e, d)
 	} else {
 		s.out.Calls = 1
-		res = p.call(ctx, st, e, e.in, d)
+		res = p.call(ctx, st, e, e.in, d, &s.head)
 	}
 	if res.kind == KindOK && st.needTree {
 		v, err := st.decode(*res.buf)

@@ -38,6 +38,7 @@ func (p *Plan) fanOut(ctx context.Context, st *step, s *slot, e *env, d Doer) ca
 		workers.run(jobFunc(func() {
 			defer wg.Done()
 			ie := *e
+			var h Head
 			for {
 				mu.Lock()
 				k := next
@@ -51,7 +52,7 @@ func (p *Plan) fanOut(ctx context.Context, st *step, s *slot, e *env, d Doer) ca
 					return
 				}
 				ie.item = items[k]
-				res := p.call(ctx, st, &ie, e.in, d)
+				res := p.call(ctx, st, &ie, e.in, d, &h)
 				if res.kind != KindOK {
 					mu.Lock()
 					if first.kind == "" {

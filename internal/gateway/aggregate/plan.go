@@ -19,6 +19,7 @@ type Plan struct {
 	reserved     map[string]struct{} // root keys of Into steps and the outcome field
 	hasMerge     bool
 	usesBody     bool
+	usesQuery    bool
 	critical     time.Duration
 	criticalPath []string
 	opts         Options
@@ -97,6 +98,10 @@ func (p *Plan) Budget() time.Duration { return p.budget }
 // UsesBody reports whether some template references the caller's body, so
 // the caller must read it into Input.Body.
 func (p *Plan) UsesBody() bool { return p.usesBody }
+
+// UsesQuery reports whether some template references the caller's query,
+// so the caller must parse it into Input.Query.
+func (p *Plan) UsesQuery() bool { return p.usesQuery }
 
 // Steps returns the steps' names in spec order.
 func (p *Plan) Steps() []string {

@@ -14,6 +14,7 @@ type run struct {
 	done    chan int // a step's index when its goroutine has finished; sized so sends never block
 	queue   []int    // steps settled and not yet propagated
 	began   time.Time
+	env     env // the run's references: no step outlives the run
 	// cancel is the run's context: a step on a worker whose failure
 	// fails the run cancels it once it has reported, so that a step
 	// running on Execute's own goroutine meanwhile stops as soon as the
@@ -41,6 +42,8 @@ type slot struct {
 	has     bool    // results[i] holds a result or a fallback for dependents
 	out     StepOutcome
 	job     stepJob // the step handed to a worker
+	head    Head    // the head of the step's answer
+	start   time.Time
 }
 
 // stepJob is a step to run on a worker: the arguments of runStep.
@@ -94,5 +97,6 @@ func (p *Plan) putRun(r *run) {
 	clear(r.results)
 	r.queue = r.queue[:0]
 	r.cancel = nil
+	r.env = env{}
 	p.runs.Put(r)
 }

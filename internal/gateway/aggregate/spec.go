@@ -214,7 +214,8 @@ func (m MapParams) Lookup(name string) (string, bool) {
 type Input struct {
 	// Path holds the route's path parameters; nil has none.
 	Path PathParams
-	// Query is the caller's query; nil has none.
+	// Query is the caller's query, read only when the plan references it
+	// (Plan.UsesQuery); nil has none.
 	Query url.Values
 	// Identity holds the caller's identity claims; nil has none.
 	Identity map[string]any
