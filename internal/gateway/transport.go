@@ -103,8 +103,13 @@ func (t *serviceTransport) closeIdle() {
 // send sends one attempt: through the fast path when the service has one
 // and it serves the request, else through net/http.
 func (t *serviceTransport) send(req *http.Request) (*http.Response, error) {
-	if t.fast != nil && h1.Supports(req) {
-		return t.fast.RoundTrip(req)
+	if t.fast != nil {
+		// The client checks what it serves (h1.Supports) before anything
+		// else; what it refuses goes to net/http.
+		resp, err := t.fast.RoundTrip(req)
+		if err != h1.ErrUnsupported {
+			return resp, err
+		}
 	}
 	return t.rt.RoundTrip(req)
 }
@@ -139,12 +144,15 @@ func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 func (t *serviceTransport) roundTripHead(req *http.Request, h *h1.Head) (io.ReadCloser, error) {
 	var body io.ReadCloser
 	a, outcome, err := t.attempt(req, func(req *http.Request) (int, error) {
-		if t.fast != nil && h1.Supports(req) {
+		if t.fast != nil {
 			var err error
-			if body, err = t.fast.RoundTripHead(req, h); err != nil {
+			body, err = t.fast.RoundTripHead(req, h)
+			if err == nil {
+				return h.StatusCode, nil
+			}
+			if err != h1.ErrUnsupported {
 				return 0, err
 			}
-			return h.StatusCode, nil
 		}
 		resp, err := t.rt.RoundTrip(req)
 		if err != nil {
