@@ -140,7 +140,11 @@ func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // roundTripHead is RoundTrip for a caller that reads only the response's
 // status, length and content type (composition's steps): on the fast
-// path, no http.Response is built (h1.Client.RoundTripHead).
+// path, no http.Response is built (h1.Client.RoundTripHead). The caller
+// may reuse req's URL and Header once the body is closed (see
+// aggregate.HeadDoer): the fast path's client keeps nothing of a request
+// after its exchange, and net/http's Transport, which makes no such
+// promise, gets a copy.
 func (t *serviceTransport) roundTripHead(req *http.Request, h *h1.Head) (io.ReadCloser, error) {
 	var body io.ReadCloser
 	a, outcome, err := t.attempt(req, func(req *http.Request) (int, error) {
@@ -154,7 +158,7 @@ func (t *serviceTransport) roundTripHead(req *http.Request, h *h1.Head) (io.Read
 				return 0, err
 			}
 		}
-		resp, err := t.rt.RoundTrip(req)
+		resp, err := t.rt.RoundTrip(req.Clone(req.Context()))
 		if err != nil {
 			return 0, err
 		}

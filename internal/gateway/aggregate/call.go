@@ -33,9 +33,14 @@ type callResult struct {
 
 // call sends one request of step st and reads its answer. ctx bounds the
 // call; e resolves the templates; h receives the answer's head (the
-// caller's, so that a call allocates none).
-func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer, h *Head) callResult {
-	req, err := p.newRequest(ctx, st, e, in)
+// caller's, so that a call allocates none); o, when not nil, is the
+// outgoing the request is built in (see outgoing).
+func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer, h *Head, o *outgoing) callResult {
+	hd, lean := d.(HeadDoer)
+	if !lean {
+		o = nil // a Doer may keep what its request holds
+	}
+	req, err := p.newRequest(ctx, st, e, in, o)
 	if err != nil {
 		var re *refError
 		if errors.As(err, &re) {
@@ -44,7 +49,7 @@ func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer, h 
 		return callResult{kind: KindInternal, err: err}
 	}
 	var body io.ReadCloser
-	if hd, ok := d.(HeadDoer); ok {
+	if lean {
 		body, err = hd.DoHead(ctx, st.service, req, h)
 	} else {
 		var resp *http.Response
@@ -61,15 +66,18 @@ func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer, h 
 }
 
 // outgoing is what a call's request holds besides the http.Request, in
-// one allocation: its URL and the values of the headers the plan sets.
+// one allocation: its URL, its header and the values of the headers the
+// plan sets. A step's slot keeps one, which its call reuses when the Doer
+// is a HeadDoer (which keeps none of it once the body is closed).
 type outgoing struct {
-	url  url.URL
-	vals [3]string
+	url    url.URL
+	vals   [3]string
+	header http.Header // kept between runs, emptied
 }
 
-// newRequest builds the request of one call. Its path, query and deadline
-// header share one string.
-func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*http.Request, error) {
+// newRequest builds the request of one call in o, or in a new outgoing
+// when o is nil. Its path, query and deadline header share one string.
+func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input, o *outgoing) (*http.Request, error) {
 	scratch := p.getBuf()
 	defer p.putBuf(scratch)
 	b, err := st.path.expand((*scratch)[:0], e, escPath)
@@ -112,7 +120,10 @@ func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*ht
 		rawPath = ""
 	}
 
-	o := &outgoing{url: url.URL{Path: path, RawPath: rawPath, RawQuery: rawQuery}}
+	if o == nil {
+		o = &outgoing{}
+	}
+	o.url = url.URL{Path: path, RawPath: rawPath, RawQuery: rawQuery}
 	req := &http.Request{
 		Method:     st.method,
 		URL:        &o.url,
@@ -132,7 +143,11 @@ func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input) (*ht
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(jb)), nil }
 	}
 
-	h := make(http.Header, len(in.Header)+len(st.headers)+3)
+	h := o.header
+	if h == nil {
+		h = make(http.Header, len(in.Header)+len(st.headers)+3)
+		o.header = h
+	}
 	for k, vs := range in.Header {
 		h[k] = vs[:len(vs):len(vs)] // an append by the Doer must not write into the caller's array
 	}

@@ -176,7 +176,7 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 		res = p.fanOut(ctx, st, s, e, d)
 	} else {
 		s.out.Calls = 1
-		res = p.call(ctx, st, e, e.in, d, &s.head)
+		res = p.call(ctx, st, e, e.in, d, &s.head, &s.req)
 	}
 	if res.kind == KindOK && st.needTree {
 		v, err := st.decode(*res.buf)

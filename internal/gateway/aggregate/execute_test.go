@@ -449,3 +449,41 @@ func TestFanOutItemNotOneValue(t *testing.T) {
 		})
 	}
 }
+
+// With a HeadDoer, a step's request is built in its slot's reused URL and
+// header: no run's request carries what an earlier run's had.
+func TestReusedRequestsCarryOnlyTheirOwn(t *testing.T) {
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(map[string]string{"path": r.URL.Path, "query": r.URL.RawQuery, "extra": r.Header.Get("X-Extra")})
+		jsonHandler(string(b))(w, r)
+	}
+	d := headDoer{mustDoer(t, map[string]*httptest.Server{"a": mustServer(t, echo), "b": mustServer(t, echo)})}
+	p := mustCompile(t, PlanSpec{
+		Budget: 30 * time.Second,
+		Params: []string{"id"},
+		Steps: []StepSpec{
+			{Name: "one", Service: "a", Path: "/one/{path.id}", Query: map[string]string{"q": "{query.q}"}, Into: "one"},
+			{Name: "two", Service: "b", Path: "/two/{path.id}", Into: "two"},
+		},
+	})
+	for i := range 40 {
+		id := strconv.Itoa(i)
+		in := &Input{Path: MapParams{"id": id}, Header: http.Header{}, Query: map[string][]string{"q": {""}}}
+		q := "" // an empty value is left out
+		if i%2 == 0 {
+			in.Header["X-Extra"] = []string{"run " + id}
+			q = "q=" + id
+			in.Query["q"] = []string{id}
+		}
+		res := mustExecute(t, context.Background(), p, in, d)
+		if res.Status != 200 {
+			t.Fatalf("run %d: status %d, %+v", i, res.Status, res.Steps)
+		}
+		extra := ""
+		if i%2 == 0 {
+			extra = "run " + id
+		}
+		want := `{"one":{"extra":"` + extra + `","path":"/one/` + id + `","query":"` + q + `"},"two":{"extra":"` + extra + `","path":"/two/` + id + `","query":""}}`
+		wantJSON(t, res.Body, want)
+	}
+}

@@ -150,3 +150,16 @@ func wantContains(tb testing.TB, what, got, want string) {
 		tb.Errorf("%s: got %q, want it to contain %q", what, got, want)
 	}
 }
+
+// headDoer is a urlDoer with DoHead: Execute builds its steps' requests in
+// the slots it reuses, and the upstream gets each request as built.
+type headDoer struct{ *urlDoer }
+
+func (d headDoer) DoHead(ctx context.Context, service string, req *http.Request, h *Head) (io.ReadCloser, error) {
+	resp, err := d.Do(ctx, service, req.Clone(ctx))
+	if err != nil {
+		return nil, err
+	}
+	*h = Head{Status: resp.StatusCode, ContentLength: resp.ContentLength, ContentType: resp.Header.Get("Content-Type")}
+	return resp.Body, nil
+}

@@ -41,8 +41,9 @@ type slot struct {
 	value   any     // the decoded (then shaped) result, when the step needs it
 	has     bool    // results[i] holds a result or a fallback for dependents
 	out     StepOutcome
-	job     stepJob // the step handed to a worker
-	head    Head    // the head of the step's answer
+	job     stepJob  // the step handed to a worker
+	head    Head     // the head of the step's answer
+	req     outgoing // what the step's request holds, reused
 	start   time.Time
 }
 
@@ -91,8 +92,12 @@ func (p *Plan) getRun() *run {
 // putRun releases a run's buffers and returns it to the pool.
 func (p *Plan) putRun(r *run) {
 	for i := range r.slots {
-		p.putBuf(r.slots[i].raw)
-		r.slots[i] = slot{}
+		s := &r.slots[i]
+		p.putBuf(s.raw)
+		h := s.req.header
+		clear(h)
+		*s = slot{}
+		s.req.header = h
 	}
 	clear(r.results)
 	r.queue = r.queue[:0]

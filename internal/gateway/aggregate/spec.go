@@ -172,7 +172,10 @@ type Doer interface {
 // HeadDoer is a Doer that can also answer with only what a step reads of
 // a response's head, without building an http.Response and its header
 // map; Execute uses DoHead when the Doer has it. DoHead fills h and
-// returns the body, which Execute closes; its errors are Do's.
+// returns the body, which Execute closes; its errors are Do's. Neither
+// DoHead nor what it calls may keep req's URL or Header once it returned
+// an error or the body was closed: Execute builds its next call's request
+// in them.
 type HeadDoer interface {
 	Doer
 	DoHead(ctx context.Context, service string, req *http.Request, h *Head) (io.ReadCloser, error)
