@@ -40,10 +40,9 @@ func (g *Gateway) compilePlan(rc *config.Route, tmpl *router.Template, services 
 // plan refers to it, runs the plan with the runtime's services and writes
 // the composed response (or the problem naming the failed step).
 func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *http.Request, params *router.Params, ident *authn.Result) {
-	in := aggregate.Input{
-		Path:   params,
-		Header: make(http.Header, 3),
-	}
+	in := getInput()
+	defer putInput(in)
+	in.Path = params
 	if rte.plan.UsesQuery() {
 		in.Query = r.URL.Query()
 	}
@@ -79,7 +78,7 @@ func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *htt
 		}
 		in.Body = body
 	}
-	res := rte.plan.Execute(r.Context(), &in, serviceDoer(rt.services))
+	res := rte.plan.Execute(r.Context(), in, serviceDoer(rt.services))
 	defer res.Release()
 	if res.Problem == nil {
 		rte.respRules.apply(res.Header)
@@ -99,6 +98,19 @@ func (g *Gateway) compose(rt *runtime, rte *route, w http.ResponseWriter, r *htt
 		}
 	}
 	res.Write(w, r)
+}
+
+// inputs holds composition inputs with their header maps: Execute keeps
+// nothing of its Input once it returned.
+var inputs = sync.Pool{New: func() any { return &aggregate.Input{Header: make(http.Header, 3)} }}
+
+func getInput() *aggregate.Input { return inputs.Get().(*aggregate.Input) }
+
+func putInput(in *aggregate.Input) {
+	h := in.Header
+	clear(h)
+	*in = aggregate.Input{Header: h}
+	inputs.Put(in)
 }
 
 // debugHeader asks for a timing trace of a composed response; it is

@@ -146,11 +146,11 @@ func (t *serviceTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // after its exchange, and net/http's Transport, which makes no such
 // promise, gets a copy.
 func (t *serviceTransport) roundTripHead(req *http.Request, h *h1.Head) (io.ReadCloser, error) {
-	var body io.ReadCloser
+	hb := &headBody{}
 	a, outcome, err := t.attempt(req, func(req *http.Request) (int, error) {
 		if t.fast != nil {
 			var err error
-			body, err = t.fast.RoundTripHead(req, h)
+			hb.ReadCloser, err = t.fast.RoundTripHeadInto(req, h, &hb.fast)
 			if err == nil {
 				return h.StatusCode, nil
 			}
@@ -166,13 +166,21 @@ func (t *serviceTransport) roundTripHead(req *http.Request, h *h1.Head) (io.Read
 		if ct := resp.Header["Content-Type"]; len(ct) > 0 {
 			h.ContentType = ct[0]
 		}
-		body = resp.Body
+		hb.ReadCloser = resp.Body
 		return resp.StatusCode, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &doneBody{ReadCloser: body, a: a, outcome: outcome}, nil
+	hb.a, hb.outcome = a, outcome
+	return hb, nil
+}
+
+// headBody is roundTripHead's body: the attempt's end when the body is
+// done, and the fast path's body state, in one allocation.
+type headBody struct {
+	doneBody
+	fast h1.Body
 }
 
 // attempt sends req with send, which reports the response's status, to one

@@ -12,7 +12,7 @@ import (
 )
 
 // RoundTripHead costs one allocation for a response with a body, none for
-// one without, on a pooled connection. The upstream allocates nothing per
+// one without, on a pooled connection; RoundTripHeadInto none. The upstream allocates nothing per
 // request, so that only the client's allocations are counted.
 func TestRoundTripHeadAllocations(t *testing.T) {
 	replies := map[byte][]byte{
@@ -37,14 +37,16 @@ func TestRoundTripHeadAllocations(t *testing.T) {
 	srv := struct{ URL string }{"http://" + addr}
 	c := NewClient(Options{})
 	buf := make([]byte, 64)
+	var into Body
 	for _, tt := range []struct {
 		path string
+		into *Body
 		want float64
-	}{{"/body", 1}, {"/empty", 0}} {
+	}{{"/body", nil, 1}, {"/empty", nil, 0}, {"/body", &into, 0}} {
 		req := mustRequest(t, "GET", srv.URL+tt.path, nil)
 		var h Head
 		n := testing.AllocsPerRun(50, func() {
-			body, err := c.RoundTripHead(req, &h)
+			body, err := c.RoundTripHeadInto(req, &h, tt.into)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +56,7 @@ func TestRoundTripHeadAllocations(t *testing.T) {
 			body.Close()
 		})
 		if n > tt.want || h.ContentType != "application/json" {
-			t.Errorf("%s: %v allocations, want %v; content type %q", tt.path, n, tt.want, h.ContentType)
+			t.Errorf("%s (into %v): %v allocations, want %v; content type %q", tt.path, tt.into != nil, n, tt.want, h.ContentType)
 		}
 	}
 }

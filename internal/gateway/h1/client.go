@@ -100,7 +100,7 @@ func Supports(req *http.Request) bool {
 // connection the upstream had closed is sent again on a new one when it has
 // no body and is idempotent, as net/http does.
 func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, _, err := c.roundTrip(req, nil)
+	resp, _, err := c.roundTrip(req, nil, nil)
 	return resp, err
 }
 
@@ -109,11 +109,30 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 // body, without building an http.Response and its header map. Trailers
 // are read and dropped. The body must be closed, as a response's.
 func (c *Client) RoundTripHead(req *http.Request, h *Head) (io.ReadCloser, error) {
-	_, b, err := c.roundTrip(req, h)
+	_, b, err := c.roundTrip(req, h, nil)
 	return b, err
 }
 
-func (c *Client) roundTrip(req *http.Request, head *Head) (*http.Response, io.ReadCloser, error) {
+// Body holds the state of a body RoundTripHeadInto returns, inside a
+// struct of the caller's: one allocation for both.
+type Body struct{ b body }
+
+// Read reads the body.
+func (b *Body) Read(p []byte) (int, error) { return b.b.Read(p) }
+
+// Close ends the body; the connection is pooled only if the body was read
+// to its end.
+func (b *Body) Close() error { return b.b.Close() }
+
+// RoundTripHeadInto is RoundTripHead with the body kept in into, which is
+// what it returns for a response with a body (http.NoBody otherwise).
+// into must not be in use.
+func (c *Client) RoundTripHeadInto(req *http.Request, h *Head, into *Body) (io.ReadCloser, error) {
+	_, b, err := c.roundTrip(req, h, into)
+	return b, err
+}
+
+func (c *Client) roundTrip(req *http.Request, head *Head, into *Body) (*http.Response, io.ReadCloser, error) {
 	if !Supports(req) {
 		return nil, nil, ErrUnsupported
 	}
@@ -128,7 +147,7 @@ func (c *Client) roundTrip(req *http.Request, head *Head) (*http.Response, io.Re
 		if err != nil {
 			return nil, nil, err
 		}
-		resp, b, err := cn.exchange(ctx, req, head)
+		resp, b, err := cn.exchange(ctx, req, head, into)
 		if err == nil {
 			return resp, b, nil
 		}

@@ -82,11 +82,11 @@ var longAgo = time.Unix(1, 0)
 // request's context ends it through a deadline in the past, set by
 // context.AfterFunc once the exchange watches the context (see watch): no
 // goroutine waits on the context meanwhile. With h, the response is what h
-// holds and the body exchange returns (see Client.RoundTripHead); without,
-// it is the http.Response, body included.
-func (cn *conn) exchange(ctx context.Context, req *http.Request, h *Head) (*http.Response, io.ReadCloser, error) {
+// holds and the body exchange returns (in into when it is not nil; see
+// Client.RoundTripHead); without, it is the http.Response, body included.
+func (cn *conn) exchange(ctx context.Context, req *http.Request, h *Head, into *Body) (*http.Response, io.ReadCloser, error) {
 	cn.grace = time.Time{}
-	resp, b, err := cn.roundTrip(ctx, req, h)
+	resp, b, err := cn.roundTrip(ctx, req, h, into)
 	if err != nil {
 		cn.unwatch()
 		return nil, nil, err
@@ -95,7 +95,7 @@ func (cn *conn) exchange(ctx context.Context, req *http.Request, h *Head) (*http
 }
 
 // roundTrip is exchange, which stops watching the context when it fails.
-func (cn *conn) roundTrip(ctx context.Context, req *http.Request, h *Head) (*http.Response, io.ReadCloser, error) {
+func (cn *conn) roundTrip(ctx context.Context, req *http.Request, h *Head, into *Body) (*http.Response, io.ReadCloser, error) {
 	awaited, err := cn.writeRequest(ctx, req)
 	if err != nil {
 		return nil, nil, cn.ctxErr(ctx, err)
@@ -176,7 +176,11 @@ func (cn *conn) roundTrip(ctx context.Context, req *http.Request, h *Head) (*htt
 		cn.watch(ctx)
 	}
 	if x == nil {
-		return nil, &body{cn: cn, ctx: ctx, close: closing}, nil
+		if into == nil {
+			into = new(Body)
+		}
+		into.b = body{cn: cn, ctx: ctx, close: closing}
+		return nil, into, nil
 	}
 	x.body = body{cn: cn, ctx: ctx, resp: &x.Response, close: closing}
 	x.Body = &x.body
