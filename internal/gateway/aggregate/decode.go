@@ -262,43 +262,49 @@ var plainByte = func() (t [256]bool) {
 // eight at a time (see special), which is most of the work of validating
 // an answer nothing reads.
 func (d *partialDecoder) str() (bool, error) {
-	d.i++
-	start := d.i
+	// b and i are locals in the loop, which the compiler keeps in
+	// registers, where d's fields went through memory on every step.
+	b, i := d.b, d.i+1
+	start := i
 	escaped, multibyte := false, false
-	for d.i < len(d.b) {
-		if len(d.b)-d.i >= 8 {
-			m := special(binary.LittleEndian.Uint64(d.b[d.i:]))
+	for i < len(b) {
+		if len(b)-i >= 8 {
+			m := special(binary.LittleEndian.Uint64(b[i:]))
 			if m == 0 {
-				d.i += 8
+				i += 8
 				continue
 			}
 			// The lowest marked byte is exact (see special).
-			d.i += bits.TrailingZeros64(m) >> 3
+			i += bits.TrailingZeros64(m) >> 3
 		}
-		c := d.b[d.i]
+		c := b[i]
 		if plainByte[c] {
-			d.i++
+			i++
 			continue
 		}
 		switch {
 		case c == '"':
-			d.i++
+			d.i = i + 1
 			if multibyte && !escaped {
-				return utf8.Valid(d.b[start : d.i-1]), nil
+				return utf8.Valid(b[start:i]), nil
 			}
 			return !escaped, nil
 		case c == '\\':
 			escaped = true
+			d.i = i
 			if err := d.escape(); err != nil {
 				return false, err
 			}
+			i = d.i
 		case c < 0x20:
+			d.i = i
 			return false, d.fail("control character in a string")
 		default:
 			multibyte = true
-			d.i++
+			i++
 		}
 	}
+	d.i = i
 	return false, d.fail("unterminated string")
 }
 
