@@ -267,22 +267,26 @@ func (d *partialDecoder) str() (bool, error) {
 	b, i := d.b, d.i+1
 	start := i
 	escaped, multibyte := false, false
-	for i < len(b) {
+	for {
 		if len(b)-i >= 8 {
 			m := special(binary.LittleEndian.Uint64(b[i:]))
 			if m == 0 {
 				i += 8
 				continue
 			}
-			// The lowest marked byte is exact (see special).
+			// The lowest marked byte is exact (see special): b[i] is
+			// not plain.
 			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			// The document's last bytes, one at a time.
+			for i < len(b) && plainByte[b[i]] {
+				i++
+			}
+			if i == len(b) {
+				break
+			}
 		}
-		c := b[i]
-		if plainByte[c] {
-			i++
-			continue
-		}
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			d.i = i + 1
 			if multibyte && !escaped {
