@@ -3,8 +3,11 @@
 package gateway
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -66,5 +69,28 @@ func TestFastPathMalformedResponseIs502(t *testing.T) {
 				t.Errorf("got %d upstream connections, want 2", n)
 			}
 		})
+	}
+}
+
+// Requests with a body from the client, after the connection sat idle in
+// the pool for longer than an exchange's grace, are written and answered:
+// a pooled connection keeps the last exchange's deadline, past by then,
+// until the next exchange replaces it.
+func TestFastPathBodyAfterIdle(t *testing.T) {
+	up := mustUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, r.Method+" "+string(b))
+	}))
+	tg := mustGateway(t, fastRoute, map[string]string{"A": up.URL})
+	for _, tt := range []struct{ method, body string }{{"GET", ""}, {"POST", "one"}, {"PUT", "two"}, {"POST", "three"}} {
+		time.Sleep(20 * time.Millisecond) // several times the fast path's grace
+		var body io.Reader
+		if tt.body != "" {
+			body = strings.NewReader(tt.body)
+		}
+		resp, got := mustDo(t, mustRequest(t, tt.method, tg.srv.URL+"/x", body))
+		if want := tt.method + " " + tt.body; resp.StatusCode != 200 || string(got) != want {
+			t.Fatalf("%s after idle: got %d %q, want %q", tt.method, resp.StatusCode, got, want)
+		}
 	}
 }

@@ -1034,4 +1034,19 @@ func TestClientReusesConnectionPastItsDeadline(t *testing.T) {
 	if n := dials.Load(); n != 1 {
 		t.Errorf("got %d dials for 3 requests, want 1: a connection past its last deadline was not reused", n)
 	}
+
+	// A body that streams is written with no deadline but the context's,
+	// not under the last exchange's, past by now.
+	for _, length := range []int64{6, -1} { // a declared length, then chunked
+		body := io.MultiReader(strings.NewReader("strea"), strings.NewReader("m")) // not in memory, as the client's is
+		req := mustRequest(t, "POST", srv.URL, body)
+		req.ContentLength = length
+		resp, err := c.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("POST of a streamed body (length %d) on a connection past its deadline: %v", length, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		time.Sleep(3 * watchAfter)
+	}
 }

@@ -170,7 +170,9 @@ func (cn *conn) writeRequest(ctx context.Context, req *http.Request) (awaited bo
 	}
 	// The body's reads and writes may block for long: the context's end
 	// must abort them.
-	cn.watch(ctx)
+	if err := cn.unbounded(ctx); err != nil {
+		return false, err
+	}
 	if err := cn.write(w); err != nil {
 		return false, err
 	}
@@ -190,7 +192,9 @@ func (cn *conn) writeRequest(ctx context.Context, req *http.Request) (awaited bo
 // with no deadline but the context's.
 func (cn *conn) writeWhole(ctx context.Context, b []byte) (bool, error) {
 	if !cn.ww.usable() {
-		cn.watch(ctx)
+		if err := cn.unbounded(ctx); err != nil {
+			return false, err
+		}
 		return false, cn.write(b)
 	}
 	if err := cn.deadlineWithin(ctx, cn.startGrace(ctx)); err != nil {
@@ -203,11 +207,19 @@ func (cn *conn) writeWhole(ctx context.Context, b []byte) (bool, error) {
 	if n == len(b) {
 		return true, nil
 	}
-	cn.watch(ctx)
-	if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
+	if err := cn.unbounded(ctx); err != nil {
 		return false, err
 	}
 	return false, cn.write(b[n:])
+}
+
+// unbounded makes the exchange watch its context, which alone bounds it
+// from now on: the connection's deadline goes. A pooled connection may
+// still have the last exchange's (see conn.roundTrip), past by now, which
+// would end the next write at once.
+func (cn *conn) unbounded(ctx context.Context) error {
+	cn.watch(ctx)
+	return cn.deadlineWithin(ctx, time.Time{})
 }
 
 // startGrace sets cn.until, the deadline for the response's header: the
