@@ -32,15 +32,15 @@ type callResult struct {
 }
 
 // call sends one request of step st and reads its answer. ctx bounds the
-// call; e resolves the templates; h receives the answer's head (the
+// call; e resolves the templates and holds the caller's input; h receives the answer's head (the
 // caller's, so that a call allocates none); o, when not nil, is the
 // outgoing the request is built in (see outgoing).
-func (p *Plan) call(ctx context.Context, st *step, e *env, in *Input, d Doer, h *Head, o *outgoing) callResult {
+func (p *Plan) call(ctx context.Context, st *step, e *env, d Doer, h *Head, o *outgoing) callResult {
 	hd, lean := d.(HeadDoer)
 	if !lean {
 		o = nil // a Doer may keep what its request holds
 	}
-	req, err := p.newRequest(ctx, st, e, in, o)
+	req, err := p.newRequest(ctx, st, e, o)
 	if err != nil {
 		var re *refError
 		if errors.As(err, &re) {
@@ -77,7 +77,8 @@ type outgoing struct {
 
 // newRequest builds the request of one call in o, or in a new outgoing
 // when o is nil. Its path, query and deadline header share one string.
-func (p *Plan) newRequest(ctx context.Context, st *step, e *env, in *Input, o *outgoing) (*http.Request, error) {
+func (p *Plan) newRequest(ctx context.Context, st *step, e *env, o *outgoing) (*http.Request, error) {
+	in := e.in
 	scratch := p.getBuf()
 	defer p.putBuf(scratch)
 	b, err := st.path.expand((*scratch)[:0], e, escPath)

@@ -29,15 +29,14 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	defer p.putRun(r)
 	res := p.getResult()
 
-	e := &r.env
-	*e = env{in: in, results: r.results}
+	r.env = env{in: in, results: r.results} // the steps' env: see runStep
 	if p.usesBody && len(in.Body) > 0 {
 		v, err := decodeJSON(in.Body)
 		if err != nil {
 			res.badBody()
 			return res
 		}
-		e.body = v
+		r.env.body = v
 	}
 
 	r.began = time.Now()
@@ -53,14 +52,14 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 	for i, st := range p.steps {
 		r.slots[i].pending = len(st.deps)
 		if len(st.deps) == 0 {
-			here = p.launch(runCtx, r, e, here, i, d, r.began)
+			here = p.launch(runCtx, r, here, i, d, r.began)
 			running++
 		}
 	}
 	failed := -1 // the first required step that failed: the route's answer
 	for running > 0 {
 		if here >= 0 {
-			p.runStep(runCtx, r, e, here, d)
+			p.runStep(runCtx, r, here, d)
 			here = -1
 		}
 		i := <-r.done
@@ -86,7 +85,7 @@ func (p *Plan) Execute(ctx context.Context, in *Input, d Doer) *Result {
 					if now.IsZero() {
 						now = time.Now()
 					}
-					here = p.launch(runCtx, r, e, here, k, d, now)
+					here = p.launch(runCtx, r, here, k, d, now)
 					running++
 					continue
 				}
@@ -130,27 +129,26 @@ func (p *Plan) depsHaveResults(r *run, k int) bool {
 // goroutine (it returns i), handing the step kept before, if any, to a
 // worker. A step's start (its timeout's and its duration's) is its launch,
 // one clock reading for the steps launched together.
-func (p *Plan) launch(ctx context.Context, r *run, e *env, kept, i int, d Doer, now time.Time) int {
+func (p *Plan) launch(ctx context.Context, r *run, kept, i int, d Doer, now time.Time) int {
 	r.slots[i].state = slotRunning
 	r.slots[i].start = now
 	if kept >= 0 {
-		p.start(ctx, r, e, kept, d)
+		p.start(ctx, r, kept, d)
 	}
 	return i
 }
 
 // start runs step i on a worker (see workers).
-func (p *Plan) start(ctx context.Context, r *run, e *env, i int, d Doer) {
+func (p *Plan) start(ctx context.Context, r *run, i int, d Doer) {
 	j := &r.slots[i].job
-	*j = stepJob{p: p, ctx: ctx, r: r, e: e, i: i, d: d}
+	*j = stepJob{p: p, ctx: ctx, r: r, i: i, d: d}
 	workers.run(j)
 }
 
 // runStep runs one step to its end and reports on r.done; sending is its
 // last action, so that it ends before Execute does.
-func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
-	st := p.steps[i]
-	s := &r.slots[i]
+func (p *Plan) runStep(ctx context.Context, r *run, i int, d Doer) {
+	st, s, e := p.steps[i], &r.slots[i], &r.env
 	start := s.start
 	var stepCtx *deadline.Ctx
 	if st.timeout > 0 {
@@ -176,7 +174,7 @@ func (p *Plan) runStep(ctx context.Context, r *run, e *env, i int, d Doer) {
 		res = p.fanOut(ctx, st, s, e, d)
 	} else {
 		s.out.Calls = 1
-		res = p.call(ctx, st, e, e.in, d, &s.head, &s.req)
+		res = p.call(ctx, st, e, d, &s.head, &s.req)
 	}
 	if res.kind == KindOK && st.needTree {
 		v, err := st.decode(*res.buf)

@@ -52,7 +52,7 @@ func (p *Plan) fanOut(ctx context.Context, st *step, s *slot, e *env, d Doer) ca
 					return
 				}
 				ie.item = items[k]
-				res := p.call(ctx, st, &ie, e.in, d, &h, nil)
+				res := p.call(ctx, st, &ie, d, &h, nil)
 				if res.kind != KindOK {
 					mu.Lock()
 					if first.kind == "" {

@@ -52,12 +52,11 @@ type stepJob struct {
 	p   *Plan
 	ctx context.Context
 	r   *run
-	e   *env
 	i   int
 	d   Doer
 }
 
-func (j *stepJob) work() { j.p.runStep(j.ctx, j.r, j.e, j.i, j.d) }
+func (j *stepJob) work() { j.p.runStep(j.ctx, j.r, j.i, j.d) }
 
 func newRun(n int) *run {
 	return &run{

@@ -109,8 +109,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 // body, without building an http.Response and its header map. Trailers
 // are read and dropped. The body must be closed, as a response's.
 func (c *Client) RoundTripHead(req *http.Request, h *Head) (io.ReadCloser, error) {
-	_, b, err := c.roundTrip(req, h, nil)
-	return b, err
+	return c.RoundTripHeadInto(req, h, nil)
 }
 
 // Body holds the state of a body RoundTripHeadInto returns, inside a

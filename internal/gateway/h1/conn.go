@@ -137,15 +137,6 @@ func (cn *conn) roundTrip(ctx context.Context, req *http.Request, h *Head, into 
 		}
 	}
 	cn.grace = time.Time{}
-	if !cn.r.Done() && !cn.r.bodyBuffered() {
-		// Reading the body touches the connection: no deadline but the
-		// context's. A body already read whole leaves the deadline as it
-		// is, to be replaced by the next exchange's, which spares a
-		// change of the poller's timers per exchange.
-		if err := cn.deadlineWithin(ctx, time.Time{}); err != nil {
-			return nil, nil, err
-		}
-	}
 	var x *response
 	if h != nil {
 		if err := checkTrailer(&cn.resp); err != nil {
@@ -172,8 +163,13 @@ func (cn *conn) roundTrip(ctx context.Context, req *http.Request, h *Head, into 
 		return &x.Response, nil, nil
 	}
 	if !cn.r.bodyBuffered() {
-		// Reading the body may block: the context's end must abort it.
-		cn.watch(ctx)
+		// Reading the body may block: the context's end must abort it,
+		// and nothing else. A body already read whole leaves the
+		// connection's deadline as it is, to be replaced by the next
+		// exchange's, which spares a change of the poller's timers.
+		if err := cn.unbounded(ctx); err != nil {
+			return nil, nil, err
+		}
 	}
 	if x == nil {
 		if into == nil {
